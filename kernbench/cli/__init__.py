@@ -1,0 +1,1 @@
+"""The ``kernbench`` command line: one module per command, loaded on demand."""

@@ -1,0 +1,57 @@
+"""Measure variants at their default configs on given problems, next to the family's baselines."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..measure.outcome import Status
+from ..present import records_table
+from .common import (
+    activate_device,
+    add_measure_options,
+    add_problem_options,
+    console,
+    dtype_for,
+    load_registry,
+    open_session,
+    problems_for,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_problem_options(parser)
+    add_measure_options(parser)
+    parser.add_argument("--no-baselines", action="store_true", help="leave the family's baselines out")
+
+
+def run(args: argparse.Namespace) -> int:
+    device = activate_device(args.device, fallback_note=True)
+    registry = load_registry()
+    family = registry.family(args.family)
+    dtype = dtype_for(family, args.dtype, device)
+    variants = registry.select(family.name, args.variant)
+    if not args.no_baselines:
+        variants += [b for b in registry.baselines(family.name) if b not in variants]
+    problems = problems_for(family, args.shape, device)
+    jobs = [(p, v, c) for p in problems for v in variants for c in v.default_configs()]
+    session = open_session(args, device, registry)
+    records = []
+    with session.runner, Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(),
+        TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, transient=True,
+    ) as progress:
+        task = progress.add_task("bench", total=len(jobs))
+        for problem, variant, config in jobs:
+            progress.update(task, description=f"{variant.name} {problem.key}")
+            records.append(session.evaluate(family, variant, problem, dtype, config))
+            progress.advance(task)
+    console.print(records_table(records, f"{family.name} on {device.name}",
+                                {family.name: family.compute_precision(dtype)}))
+    console.print(f"[dim]{len(records)} records stored in {session.store.url} (run {session.run_id})[/]")
+    wrong = [r for r in records if r.status == Status.WRONG]
+    if wrong:
+        console.print(f"[red]{len(wrong)} wrong result(s): see the status column[/]")
+        return 1
+    return 0

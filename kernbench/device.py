@@ -1,0 +1,126 @@
+"""Devices: where kernels run and what the harness may claim about their timings.
+
+``cuda`` is a real GPU. ``cpu`` runs Triton kernels under ``TRITON_INTERPRET=1`` and torch
+on the CPU: it exists to check correctness and to run the whole pipeline anywhere, and its
+timings are never GPU performance (``timing_kind`` says so in every record).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .errors import UsageError
+
+CPU_TIMING_NOTE = "CPU interpreter timing: not GPU performance"
+
+
+@dataclass(frozen=True)
+class Device:
+    """The device a run measures on, with the properties its limits and ceilings need."""
+
+    kind: str
+    name: str
+    compute_capability: tuple[int, int] = (0, 0)
+    sm_count: int = 0
+    l2_bytes: int = 0
+    memory_bytes: int = 0
+    shared_per_block_optin: int = 0
+    registers_per_sm: int = 0
+    max_threads_per_block: int = 0
+    driver: str = ""
+    cuda_runtime: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.kind == "cuda"
+
+    @property
+    def torch_device(self) -> str:
+        return "cuda" if self.kind == "cuda" else "cpu"
+
+    @property
+    def timing_kind(self) -> str:
+        """``gpu`` when timings are performance; anything else is labelled as not."""
+        return {"cuda": "gpu", "cpu": "cpu-interpreter"}.get(self.kind, self.kind)
+
+    @property
+    def arch(self) -> str:
+        major, minor = self.compute_capability
+        return f"sm_{major}{minor}" if major else "cpu"
+
+    def identity(self) -> str:
+        """What must match for two measurements to be comparable (GPU model and driver)."""
+        return f"{self.name}|driver={self.driver}" if self.is_gpu else self.name
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["timing_kind"] = self.timing_kind
+        return out
+
+
+def cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def _driver_version() -> str:
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            version = pynvml.nvmlSystemGetDriverVersion()
+        finally:
+            pynvml.nvmlShutdown()
+        return version.decode() if isinstance(version, bytes) else str(version)
+    except Exception:
+        return ""
+
+
+def cuda_device(index: int = 0) -> Device:
+    import torch
+
+    props = torch.cuda.get_device_properties(index)
+    return Device(
+        kind="cuda",
+        name=props.name,
+        compute_capability=(props.major, props.minor),
+        sm_count=props.multi_processor_count,
+        l2_bytes=int(getattr(props, "L2_cache_size", 0)),
+        memory_bytes=int(props.total_memory),
+        shared_per_block_optin=int(getattr(props, "shared_memory_per_block_optin", 0)),
+        registers_per_sm=int(getattr(props, "regs_per_multiprocessor", 0)),
+        max_threads_per_block=int(getattr(props, "max_threads_per_block", 1024)),
+        driver=_driver_version(),
+        cuda_runtime=str(torch.version.cuda or ""),
+    )
+
+
+def cpu_device() -> Device:
+    name = platform.processor() or platform.machine() or "cpu"
+    return Device(kind="cpu", name=f"CPU ({name}, {os.cpu_count()} cores)")
+
+
+def activate(kind: str) -> Device:
+    """Resolve ``cuda``/``cpu``/``auto`` and prepare the process for it.
+
+    For ``cpu`` this sets ``TRITON_INTERPRET=1``, which Triton reads when kernels are
+    decorated: call this before any plugin is imported.
+    """
+    if kind == "auto":
+        kind = "cuda" if cuda_available() else "cpu"
+    if kind == "cpu":
+        os.environ["TRITON_INTERPRET"] = "1"
+        return cpu_device()
+    if kind == "cuda":
+        if not cuda_available():
+            raise UsageError("no CUDA GPU is visible here: use --device cpu")
+        return cuda_device()
+    raise UsageError(f"unknown device {kind!r} (use cuda, cpu or replay:FILE)")

@@ -1,0 +1,52 @@
+"""The outcome of one candidate (variant, problem, dtype, config) and its status vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class Status:
+    """Statuses a record can carry. Only ``OK`` is ever timed, ranked or tuned towards."""
+
+    OK = "ok"
+    WRONG = "wrong_result"
+    COMPILE_ERROR = "compile_error"
+    LAUNCH_ERROR = "launch_error"
+    CRASH = "crash"
+    TIMEOUT = "timeout"
+    OOM = "out_of_memory"
+    REJECTED = "static_rejected"
+    UNSUPPORTED = "unsupported"
+    SKIPPED = "skipped"
+
+    ALL = (OK, WRONG, COMPILE_ERROR, LAUNCH_ERROR, CRASH, TIMEOUT, OOM, REJECTED, UNSUPPORTED, SKIPPED)
+    NOT_LAUNCHED = (REJECTED, UNSUPPORTED, SKIPPED)
+    """Statuses decided before any launch: they cost nothing and count against no budget."""
+
+
+@dataclass
+class Outcome:
+    """What measuring one candidate produced; the store adds identity and provenance."""
+
+    status: str
+    message: str = ""
+    error: float | None = None
+    """Relative error ‖out − ref‖ / ‖ref‖ from the correctness gate."""
+    unwritten: int = 0
+    samples: list[float] = field(default_factory=list)
+    """Raw per-launch times in seconds, throttled ones included (see ``throttled``)."""
+    throttled: list[int] = field(default_factory=list)
+    """Indices of samples taken under the clock threshold; left out of the statistics."""
+    stats: dict[str, Any] = field(default_factory=dict)
+    noisy: bool = False
+    method: dict[str, Any] = field(default_factory=dict)
+    """How the timing was made: cache mode, graph batch size, stop reason, clocks seen."""
+    resources: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Outcome:
+        return cls(**data)

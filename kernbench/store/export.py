@@ -1,0 +1,83 @@
+"""Records as a tidy pandas table, and its export to CSV, JSON and Parquet."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import UsageError
+from .records import Record
+
+FORMATS = ("csv", "json", "parquet")
+
+
+def to_frame(records: Iterable[Record]) -> pd.DataFrame:
+    """One row per record: identity, status, statistics, derived rates and provenance."""
+    rows: list[dict[str, Any]] = []
+    for r in records:
+        s = r.stats
+        median = s.get("median")
+        rows.append(
+            {
+                "id": r.id,
+                "created": r.created,
+                "family": r.family,
+                "variant": r.variant,
+                "language": r.language,
+                "baseline": r.baseline,
+                "problem": r.problem,
+                "dtype": r.dtype,
+                "config": r.config,
+                "status": r.status,
+                "message": r.message,
+                "error": r.error,
+                "median_s": median,
+                "mean_s": s.get("mean"),
+                "min_s": s.get("min"),
+                "q1_s": s.get("q1"),
+                "q3_s": s.get("q3"),
+                "ci_low_s": s.get("ci_low"),
+                "ci_high_s": s.get("ci_high"),
+                "n_samples": s.get("n"),
+                "noisy": r.noisy,
+                "throttled_samples": len(r.throttled),
+                "flops": r.flops,
+                "bytes": r.bytes,
+                "tflops": r.flops / median / 1e12 if median else None,
+                "gbps": r.bytes / median / 1e9 if median else None,
+                "device": r.device_name,
+                "timing_kind": r.timing_kind,
+                "cache": r.method.get("cache"),
+                "commit": r.provenance.get("commit"),
+                "command": r.provenance.get("command"),
+                "source_hash": r.source_hash,
+                "study": r.study,
+                "trial": r.trial,
+                "run_id": r.run_id,
+                "samples": r.samples,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        flat = frame.copy()
+        for col in ("config", "samples"):
+            if col in flat:
+                flat[col] = flat[col].map(lambda v: json.dumps(v))
+        flat.to_csv(path, index=False)
+    elif fmt == "json":
+        frame.to_json(path, orient="records", indent=1)
+    else:
+        flat = frame.copy()
+        if "config" in flat:
+            flat["config"] = flat["config"].map(lambda v: json.dumps(v))
+        flat.to_parquet(path, index=False)

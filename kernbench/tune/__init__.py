@@ -1,0 +1,1 @@
+"""The autotuner: Optuna studies over a variant's static config space."""
