@@ -1,0 +1,1 @@
+"""kernbench's pytest plugin (registered through the ``pytest11`` entry point)."""
