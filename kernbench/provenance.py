@@ -55,7 +55,11 @@ def now() -> str:
 
 
 def command_line() -> str:
-    return " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]])
+    """The command as a user would retype it (``kernbench ...``, however it was started)."""
+    program = Path(sys.argv[0]).name
+    if program in ("main.py", "__main__.py", "kernbench"):
+        program = "kernbench"
+    return " ".join(shlex.quote(a) for a in [program, *sys.argv[1:]])
 
 
 def collect(command: str | None = None) -> dict[str, Any]:

@@ -1,0 +1,31 @@
+"""kernbench: benchmark and autotune CUDA and Triton kernels against the roofline and the best baselines.
+
+The names a plugin author needs are importable from here.
+"""
+
+from .errors import CheckFailed, UsageError
+from .family import Family, Inputs, Tolerance
+from .problem import Problem, ProblemParam
+from .registry import Plugin
+from .space import Categorical, Config, Int, Pow2, Space
+from .variant import Requirements, Unsupported, Variant, variant
+
+__all__ = [
+    "Categorical",
+    "CheckFailed",
+    "Config",
+    "Family",
+    "Inputs",
+    "Int",
+    "Plugin",
+    "Pow2",
+    "Problem",
+    "ProblemParam",
+    "Requirements",
+    "Space",
+    "Tolerance",
+    "Unsupported",
+    "UsageError",
+    "Variant",
+    "variant",
+]

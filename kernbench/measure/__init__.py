@@ -1,0 +1,1 @@
+"""Measurement: timing, statistics, the correctness gate and isolation of each candidate."""

@@ -1,0 +1,57 @@
+"""The newcomer's walk-through from the README, on a machine without a GPU."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from kernbench.space import config_key
+from kernbench.store import open_store
+from tests.helpers import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_list_shows_families_variants_and_baselines() -> None:
+    res = run_cli("list")
+    assert res.returncode == 0, res.stderr
+    for text in ("gemm", "triton_naive", "torch_matmul", "baseline"):
+        assert text in res.stdout
+
+
+def test_bench_checks_then_stores_cpu_timings_labelled(tmp_path: Path) -> None:
+    res = run_cli("bench", "gemm", "--device", "cpu", "--shape", "128x128x128",
+                  "--variant", "triton_naive", "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    assert "not GPU performance" in res.stdout
+    records = open_store(tmp_path, create=False).query()
+    assert {r.variant for r in records} == {"triton_naive", "torch_matmul"}
+    for r in records:
+        assert r.status == "ok", r.message
+        assert r.error is not None and r.error < 1e-2  # the gate ran and compared
+        assert r.timing_kind == "cpu-interpreter"
+        assert len(r.samples) >= r.stats["n"] > 0
+        assert r.provenance["command"].startswith("kernbench bench gemm")
+        assert r.provenance["versions"]["torch"]
+
+
+def test_tune_stores_a_study_and_resumes(tmp_path: Path) -> None:
+    args = ("tune", "gemm", "--device", "cpu", "--shape", "96x80x64", "--variant", "triton_naive",
+            "--trials", "4", "--out", str(tmp_path))
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    url = f"sqlite:///{tmp_path / 'kernbench.sqlite3'}"
+    (summary,) = optuna.get_all_study_summaries(url)
+    trials_after_first = summary.n_trials
+    assert trials_after_first >= 4
+
+    second = run_cli(*args)
+    assert second.returncode == 0, second.stderr
+    (summary,) = optuna.get_all_study_summaries(url)
+    assert summary.n_trials > trials_after_first
+
+    tuned = [r for r in open_store(tmp_path, create=False).query(variant="triton_naive")]
+    keys = [config_key(r.config) for r in tuned]
+    assert len(keys) == len(set(keys)) == 8, "each config is measured once, across both runs"
