@@ -98,7 +98,7 @@ class Space:
             return f"unknown parameter(s) {sorted(extra)}"
         for rule in self.constraints:
             if not rule(config):
-                return (rule.__doc__ or getattr(rule, "__name__", "constraint")).strip()
+                return str(rule.__doc__ or getattr(rule, "__name__", "constraint")).strip()
         return None
 
     def is_valid(self, config: Mapping[str, Value]) -> bool:

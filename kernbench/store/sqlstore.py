@@ -130,8 +130,9 @@ class ResultsStore:
         for name in _JSON_FIELDS:
             row[name] = json.dumps(getattr(record, name), default=str)
         with self.engine.begin() as conn:
-            result = conn.execute(records_table.insert().values(**row))
-            record.id = int(result.inserted_primary_key[0])
+            key = conn.execute(records_table.insert().values(**row)).inserted_primary_key
+            assert key is not None
+            record.id = int(key[0])
         return record
 
     def add_many(self, records: Iterable[Record]) -> None:

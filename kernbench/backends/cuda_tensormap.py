@@ -1,0 +1,116 @@
+"""TMA descriptors: a 2-D tiled ``CUtensorMap`` for a torch matrix, passed to kernels by value.
+
+Hopper kernels (TMA loads and stores) take ``const __grid_constant__ CUtensorMap`` kernel
+parameters: 128 opaque bytes that the driver encodes from the tensor's address, shape,
+strides and the shared-memory box one copy moves. The rules the driver enforces are checked
+here first so a bad box gets a clear reason rather than ``CUDA_ERROR_INVALID_VALUE``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+TENSOR_MAP_BYTES = 128
+_ALIGN = 64
+
+_SWIZZLE_BYTES = {"none": 0, "32B": 32, "64B": 64, "128B": 128}
+
+
+class TensorMap:
+    """The 128 bytes of an encoded ``CUtensorMap`` in a 64-byte aligned host buffer."""
+
+    def __init__(self, raw: bytes) -> None:
+        if len(raw) != TENSOR_MAP_BYTES:
+            raise ValueError(f"a CUtensorMap has {TENSOR_MAP_BYTES} bytes, got {len(raw)}")
+        self._storage = (ctypes.c_ubyte * (TENSOR_MAP_BYTES + _ALIGN))()
+        start = ctypes.addressof(self._storage)
+        offset = -start % _ALIGN
+        self.buffer = (ctypes.c_ubyte * TENSOR_MAP_BYTES).from_buffer(self._storage, offset)
+        ctypes.memmove(self.buffer, raw, TENSOR_MAP_BYTES)
+
+    @property
+    def raw(self) -> bytes:
+        return bytes(self.buffer)
+
+
+def _data_type(dtype: Any) -> Any:
+    import torch
+    from cuda.bindings import driver
+
+    kinds = driver.CUtensorMapDataType
+    table = {
+        torch.float16: kinds.CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
+        torch.bfloat16: kinds.CU_TENSOR_MAP_DATA_TYPE_BFLOAT16,
+        torch.float32: kinds.CU_TENSOR_MAP_DATA_TYPE_FLOAT32,
+        torch.uint8: kinds.CU_TENSOR_MAP_DATA_TYPE_UINT8,
+        torch.int32: kinds.CU_TENSOR_MAP_DATA_TYPE_INT32,
+    }
+    for name in ("float8_e4m3fn", "float8_e5m2"):
+        if hasattr(torch, name):
+            table[getattr(torch, name)] = kinds.CU_TENSOR_MAP_DATA_TYPE_UINT8
+    if dtype not in table:
+        raise ValueError(f"no tensor-map data type for {dtype}")
+    return table[dtype]
+
+
+def check_box(tensor: Any, box_rows: int, box_cols: int, swizzle: str) -> None:
+    """Raise ValueError when the driver would refuse this matrix/box/swizzle combination."""
+    if tensor.dim() != 2 or tensor.stride(1) != 1:
+        raise ValueError("a 2-D tensor map needs a matrix with unit column stride (row-major)")
+    if swizzle not in _SWIZZLE_BYTES:
+        raise ValueError(f"swizzle {swizzle!r}: use one of {', '.join(_SWIZZLE_BYTES)}")
+    elem = tensor.element_size()
+    if tensor.data_ptr() % 16:
+        raise ValueError("the tensor's address must be 16-byte aligned for TMA")
+    if tensor.stride(0) * elem % 16:
+        raise ValueError(f"the row pitch ({tensor.stride(0) * elem} B) must be a multiple of 16 B")
+    if not (1 <= box_rows <= 256 and 1 <= box_cols <= 256):
+        raise ValueError(f"box {box_rows}x{box_cols}: each side must be 1..256")
+    if box_cols * elem % 16:
+        raise ValueError(f"the box's inner side ({box_cols * elem} B) must be a multiple of 16 B")
+    span = _SWIZZLE_BYTES[swizzle]
+    if span and box_cols * elem > span:
+        raise ValueError(f"the box's inner side ({box_cols * elem} B) exceeds the {swizzle} swizzle")
+
+
+def encode_tiled_2d(
+    tensor: Any, box_rows: int, box_cols: int, swizzle: str = "128B", l2_promotion: str = "256B"
+) -> TensorMap:
+    """Encode ``tensor`` (rows x cols, row-major) for TMA copies of ``box_rows x box_cols`` tiles.
+
+    Out-of-bounds elements of a box read as zero, so edge tiles need no special case.
+    """
+    from cuda.bindings import driver
+
+    from .cuda_launch import check
+
+    check_box(tensor, box_rows, box_cols, swizzle)
+    rows, cols = tensor.shape
+    u64, u32 = driver.cuuint64_t, driver.cuuint32_t
+    swizzles = {
+        "none": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_NONE,
+        "32B": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_32B,
+        "64B": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_64B,
+        "128B": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_128B,
+    }
+    promotion = getattr(
+        driver.CUtensorMapL2promotion, f"CU_TENSOR_MAP_L2_PROMOTION_L2_{l2_promotion}", None
+    ) or driver.CUtensorMapL2promotion.CU_TENSOR_MAP_L2_PROMOTION_NONE
+    encoded = check(
+        driver.cuTensorMapEncodeTiled(
+            _data_type(tensor.dtype),
+            2,
+            tensor.data_ptr(),
+            [u64(cols), u64(rows)],  # innermost dimension first
+            [u64(tensor.stride(0) * tensor.element_size())],  # rank - 1 strides, in bytes
+            [u32(box_cols), u32(box_rows)],
+            [u32(1), u32(1)],
+            driver.CUtensorMapInterleave.CU_TENSOR_MAP_INTERLEAVE_NONE,
+            swizzles[swizzle],
+            promotion,
+            driver.CUtensorMapFloatOOBfill.CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE,
+        ),
+        "cuTensorMapEncodeTiled",
+    )
+    return TensorMap(ctypes.string_at(encoded.getPtr(), TENSOR_MAP_BYTES))

@@ -1,0 +1,129 @@
+"""What the CUDA C++ GEMM ladder steps share: input checks, tile rules, compile and launch.
+
+Every step's kernel has the signature ``(A, B, Out, C, M, N, K, alpha, beta)`` over
+row-major matrices; a step module declares only its space, its kernel build (macros,
+threads, dynamic shared memory) and its grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from kernbench.backends.cuda import KernelBuild
+from kernbench.family import Inputs
+from kernbench.problem import Problem
+from kernbench.space import Config, Constraint, Value
+from kernbench.variant import Launch, Unsupported
+
+HERE = Path(__file__).parent
+COMMON_HEADER = "cuda_common.cuh"
+DTYPES = ("fp16", "bf16")
+ELEM_BYTES = 2
+PAD = 8
+"""Elements added to each shared-memory row from step 4 on (16 bytes: rows stay aligned)."""
+
+Grid = Callable[[Problem, Config], tuple[int, ...]]
+Plan = Callable[[Problem, Config, str], KernelBuild]
+
+
+def cdiv(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def kernel_build(source: str, config: Config, dtype: str, threads: int, dynamic_shared: int = 0) -> KernelBuild:
+    """The build of ``source``'s kernel (named ``gemm_<module>``) with the config as macros."""
+    defines: dict[str, Value] = {**config, "KB_BF16": int(dtype == "bf16")}
+    return KernelBuild(
+        HERE / source, "gemm_" + Path(source).stem, threads, defines, dynamic_shared
+    )
+
+
+def warps(config: Mapping[str, Value]) -> int:
+    return int(config["WARPS_M"]) * int(config["WARPS_N"])
+
+
+def mma_constraints(n_multiple: int = 8) -> tuple[Constraint, ...]:
+    """Warp-tile rules of the mma.sync steps; ``n_multiple`` 16 for ldmatrix's B pairs."""
+
+    def warp_tile_m(c: Mapping[str, Value]) -> bool:
+        """BM / WARPS_M is a multiple of 16 (the mma tile height)"""
+        return int(c["BM"]) % (16 * int(c["WARPS_M"])) == 0
+
+    def warp_tile_n(c: Mapping[str, Value]) -> bool:
+        return int(c["BN"]) % (n_multiple * int(c["WARPS_N"])) == 0
+
+    warp_tile_n.__doc__ = f"BN / WARPS_N is a multiple of {n_multiple}"
+
+    def registers(c: Mapping[str, Value]) -> bool:
+        """a warp tile's accumulators and fragments fit 160 registers per thread (64x64 at most)"""
+        mi = int(c["BM"]) // int(c["WARPS_M"]) // 16
+        ni = int(c["BN"]) // int(c["WARPS_N"]) // 8
+        return 4 * mi * ni + 4 * mi + 2 * ni <= 160
+
+    def block_size(c: Mapping[str, Value]) -> bool:
+        """4 to 8 warps per block: fewer hide no latency, more cap the registers per thread"""
+        return 4 <= warps(c) <= 8
+
+    return warp_tile_m, warp_tile_n, registers, block_size
+
+
+def pipeline_shared(config: Mapping[str, Value], epilogue: bool = False) -> int:
+    """Dynamic shared memory of the cp.async steps: STAGES padded A and B tiles (and the
+    padded output tile of the shared-memory epilogue, which reuses them)."""
+    bm, bn, bk = int(config["BM"]), int(config["BN"]), int(config["BK"])
+    elems = int(config["STAGES"]) * (bm * (bk + PAD) + bk * (bn + PAD))
+    if epilogue:
+        elems = max(elems, bm * (bn + PAD))
+    return elems * ELEM_BYTES
+
+
+def tile_grid(problem: Problem, config: Config) -> tuple[int, ...]:
+    """One block per BM x BN output tile: x along N, y along M."""
+    return cdiv(problem.int("n"), int(config["BN"])), cdiv(problem.int("m"), int(config["BM"]))
+
+
+def _row_major(t: Any, rows: int, cols: int) -> bool:
+    return tuple(t.shape) == (rows, cols) and (rows == 1 or t.stride(0) == cols) and (cols == 1 or t.stride(1) == 1)
+
+
+def check_inputs(problem: Problem, inputs: Inputs, name: str, vector: bool) -> None:
+    """Raise Unsupported for what the ladder's kernels do not handle, saying why."""
+    m, n, k = problem.int("m"), problem.int("n"), problem.int("k")
+    tensors = {"A": (inputs["a"], m, k), "B": (inputs["b"], k, n), "out": (inputs["out"], m, n)}
+    if inputs["beta"] != 0.0:
+        tensors["C"] = (inputs["c"], m, n)
+    for label, (t, rows, cols) in tensors.items():
+        if not _row_major(t, rows, cols):
+            raise Unsupported(f"{name} reads and writes contiguous row-major matrices only ({label} is not)")
+        if vector and t.data_ptr() % 16:
+            raise Unsupported(f"{name} moves 16-byte chunks: {label} must be 16-byte aligned")
+    if vector and (k % 8 or n % 8):
+        raise Unsupported(f"{name} moves 16-byte chunks: K and N must be multiples of 8 (K={k}, N={n})")
+
+
+def launch_gemm(
+    name: str, plan: Plan, grid: Grid, problem: Problem, config: Config, inputs: Inputs, *, vector: bool
+) -> Launch:
+    """Check the inputs, compile for this GPU (cached) and return the launch closure."""
+    import torch
+
+    from kernbench.backends.cuda_launch import Kernel, device_arch
+
+    check_inputs(problem, inputs, name, vector)
+    a = inputs["a"]
+    dtype = {torch.float16: "fp16", torch.bfloat16: "bf16"}.get(a.dtype)
+    if dtype is None:
+        raise Unsupported(f"{name} computes fp16 and bf16 only (got {a.dtype})")
+    blocks = grid(problem, config)
+    if blocks[0] >= 2**31 or any(d > 65535 for d in blocks[1:]):
+        raise Unsupported(f"{name}: grid {blocks} exceeds the CUDA grid limits")
+    build = plan(problem, config, dtype)
+    kernel = Kernel(build.compile(device_arch()), build.kernel, build.dynamic_shared)
+    args = (
+        a, inputs["b"], inputs["out"], inputs.get("c") if inputs["beta"] != 0.0 else None,
+        problem.int("m"), problem.int("n"), problem.int("k"),
+        float(inputs["alpha"]), float(inputs["beta"]),
+    )
+    return kernel.launcher(blocks, build.threads, args)
