@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import torch
 
 from kernbench.errors import UsageError
-from kernbench.family import DEFAULT_TOLERANCES, Family, Inputs, Tolerance, element_size, torch_dtype
+from kernbench.family import (
+    DEFAULT_TOLERANCES,
+    Family,
+    Inputs,
+    Tolerance,
+    element_size,
+    torch_dtype,
+)
 from kernbench.problem import Problem, ProblemParam
 
 _SHORTHAND = re.compile(r"^\s*(\S+?)x(\S+?)x(\S+?)\s*$")
@@ -20,6 +28,8 @@ LLAMA_PROJECTIONS = {
     "llama3-70b": [(10240, 8192), (8192, 8192), (57344, 8192), (8192, 28672)],
 }
 LLM_TOKENS = (1, 16, 128, 1024, 4096, 16384)
+REFERENCE_FP64_LIMIT = 2**33
+"""M*N*K above which the reference is computed in float32."""
 
 
 def _llm_shapes() -> tuple[str, ...]:
@@ -44,11 +54,16 @@ class Gemm(Family):
     )
     dtypes = ("fp16", "bf16", "fp32")
     default_dtype = "bf16"
-    presets = {
+    presets: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "square": tuple(f"{s}x{s}x{s}" for s in (512, 1024, 2048, 4096, 8192, 16384)),
         "llm": _llm_shapes(),
         "irregular": ("4095x4097x1000", "77x129x65", "1x4096x256", "300x300x1000", "1000x1000x4097"),
         "ladder": ("8192x8192x8192", "4096x4096x4096"),
+        # A GPU-session-sized slice of "llm": decode, prefill-chunk and prefill M on two
+        # Llama-3-8B projections (fused QKV and the down projection, the longest K).
+        "llm-sample": tuple(f"{m}x{n}x{k}" for (n, k) in (LLAMA_PROJECTIONS["llama3-8b"][0],
+                                                           LLAMA_PROJECTIONS["llama3-8b"][3])
+                            for m in (1, 128, 4096)),
         "cpu-small": ("96x80x64", "77x129x65", "128x128x128"),
     }
     default_preset = "ladder"
@@ -60,7 +75,7 @@ class Gemm(Family):
         match = _SHORTHAND.match(head)
         if match and "=" not in head:
             dims = []
-            for name, raw in zip("mnk", match.groups()):
+            for name, raw in zip("mnk", match.groups(), strict=True):
                 if not raw.isdigit():
                     raise UsageError(f"bad gemm shape {text!r}: {name}={raw!r} is not a positive integer")
                 dims.append(f"{name}={int(raw)}")
@@ -95,14 +110,16 @@ class Gemm(Family):
         return inputs
 
     def reference(self, problem: Problem, inputs: Inputs) -> dict[str, Any]:
+        """float64, or float32 without TF32 once M*N*K passes 2^33 (float64 would take minutes)."""
         a, b = inputs["a"], inputs["b"]
-        m, n, k = problem.int("m"), problem.int("n"), problem.int("k")
-        # float64 where practical; on large problems float32 is exact enough and far faster.
-        big = m * n * k > 2**33
+        big = problem.int("m") * problem.int("n") * problem.int("k") > REFERENCE_FP64_LIMIT
         ref_dtype = torch.float32 if big else torch.float64
-        if a.device.type == "cuda" and not big:
-            ref_dtype = torch.float64
-        out = inputs["alpha"] * (a.to(ref_dtype) @ b.to(ref_dtype))
+        precision = torch.get_float32_matmul_precision()
+        torch.set_float32_matmul_precision("highest")  # never let the reference run as TF32
+        try:
+            out = inputs["alpha"] * (a.to(ref_dtype) @ b.to(ref_dtype))
+        finally:
+            torch.set_float32_matmul_precision(precision)
         if "c" in inputs:
             out = out + inputs["beta"] * inputs["c"].to(ref_dtype)
         return {"out": out}

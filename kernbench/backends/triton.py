@@ -1,0 +1,301 @@
+"""Triton without a GPU: compile a kernel for a GPU target and read what it uses.
+
+A Triton variant describes its launches as :class:`KernelCall` plans. The same plan is
+launched by ``build`` (with tensors) and compiled here by ``static_check`` (with type
+strings such as ``"*fp16"``), so the check compiles exactly what would run. Compiling needs
+no GPU: Triton's own compiler lowers the kernel to a cubin for the target, ``cuobjdump``
+reads its registers and stack, and Triton's metadata gives the shared memory.
+
+Results are cached on disk (``$KERNBENCH_CACHE`` or ``~/.cache/kernbench``, under
+``triton/``) by kernel sources, call and target, so each config is compiled once. Under
+``TRITON_INTERPRET=1`` (the CPU device) kernels are interpreted functions and
+``triton.language`` is patched while they run, so compilation happens in a clean
+subprocess (``python -m kernbench.backends.triton``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..space import Value
+from ..staticcheck import Resources, Target
+
+ArgValue = Any
+"""A tensor or scalar at launch; a pointer type (``"*fp16"``), int or float when compiling."""
+
+
+@dataclass(frozen=True)
+class KernelCall:
+    """One launch of a Triton kernel: what ``build`` runs and ``static_check`` compiles."""
+
+    kernel: Any
+    grid: tuple[int, ...]
+    constexprs: Mapping[str, Value]
+    num_warps: int = 4
+    num_stages: int = 1
+    args: Mapping[str, ArgValue] = field(default_factory=dict)
+    """Arguments of this call alone; they override the shared arguments of the plan."""
+
+
+Plan = Callable[[Any, Mapping[str, Value], Mapping[str, ArgValue]], Sequence[KernelCall]]
+"""``plan(problem, config, shared_args) -> calls``: one variant's launches."""
+
+
+def _raw(kernel: Any) -> Any:
+    """The Python function under a JITFunction or an interpreter's InterpretedFunction."""
+    return getattr(kernel, "fn", kernel)
+
+
+def kernel_args(kernel: Any, shared: Mapping[str, ArgValue], call: KernelCall) -> dict[str, ArgValue]:
+    """The runtime arguments ``kernel`` takes, picked by name from the shared and call args."""
+    merged = {**shared, **call.args}
+    params = inspect.signature(_raw(kernel)).parameters
+    names = [n for n in params if n not in call.constexprs]
+    missing = [n for n in names if n not in merged]
+    if missing:
+        raise TypeError(f"{_raw(kernel).__name__}: no value for argument(s) {missing}")
+    return {n: merged[n] for n in names}
+
+
+def launcher(calls: Sequence[KernelCall], shared: Mapping[str, ArgValue]) -> Callable[[], None]:
+    """A zero-argument callable that launches ``calls`` in order with real arguments."""
+    bound = [
+        (c.kernel[c.grid], {**kernel_args(c.kernel, shared, c), **c.constexprs,
+                            "num_warps": c.num_warps, "num_stages": c.num_stages})
+        for c in calls
+    ]
+
+    def launch() -> None:
+        for run, kwargs in bound:
+            run(**kwargs)
+
+    return launch
+
+
+@dataclass(frozen=True)
+class KernelSpec:
+    """Everything that determines one compilation, as plain data (it crosses processes)."""
+
+    kernel: str
+    """``module:function`` of the kernel."""
+    signature: dict[str, str]
+    constexprs: dict[str, Value]
+    divisible: tuple[str, ...]
+    """Arguments known to be multiples of 16 (pointers, sizes), as Triton's JIT specialises."""
+    options: dict[str, int]
+    arch: int
+    sources: str = ""
+    """Digest of the kernel's source files: part of the cache key."""
+
+    def key(self) -> str:
+        import triton
+
+        text = json.dumps({**asdict(self), "triton": triton.__version__}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _type_of(name: str, value: ArgValue) -> tuple[str, Value | None, bool]:
+    """(signature type, constexpr value or None, divisible by 16) the way Triton's JIT sees it."""
+    if isinstance(value, str) and value.startswith("*"):
+        return value, None, True
+    if isinstance(value, bool):
+        return "i1", None, False
+    if isinstance(value, int):
+        if value == 1:  # Triton specialises ints equal to 1 into constants
+            return "constexpr", 1, False
+        kind = "i32" if -(2**31) <= value < 2**31 else "i64"
+        return kind, None, value % 16 == 0
+    if isinstance(value, float):
+        return "fp32", None, False
+    raise TypeError(f"argument {name}: cannot type {value!r} (give '*fp16', an int or a float)")
+
+
+def _source_digest(kernel: Any) -> str:
+    """Hash of the files holding the kernel and every jitted function it can reach."""
+    files: set[str] = set()
+    todo = [_raw(kernel)]
+    while todo:
+        fn = todo.pop()
+        path = inspect.getfile(fn)
+        if path in files:
+            continue
+        files.add(path)
+        todo += [_raw(v) for v in fn.__globals__.values() if hasattr(v, "fn") and hasattr(v, "arg_names")]
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def spec_for(call: KernelCall, shared: Mapping[str, ArgValue], target: Target) -> KernelSpec:
+    """Type the call's arguments for compilation (ints equal to 1 become constants)."""
+    raw = _raw(call.kernel)
+    signature: dict[str, str] = {}
+    constexprs: dict[str, Value] = dict(call.constexprs)
+    divisible: list[str] = []
+    for name, value in kernel_args(call.kernel, shared, call).items():
+        kind, const, div = _type_of(name, value)
+        signature[name] = kind
+        if const is not None:
+            constexprs[name] = const
+        if div:
+            divisible.append(name)
+    ordered = {n: signature.get(n, "constexpr") for n in inspect.signature(raw).parameters}
+    major, minor = target.compute_capability
+    return KernelSpec(
+        kernel=f"{raw.__module__}:{raw.__name__}",
+        signature=ordered,
+        constexprs=constexprs,
+        divisible=tuple(divisible),
+        options={"num_warps": call.num_warps, "num_stages": call.num_stages},
+        arch=major * 10 + minor,
+        sources=_source_digest(call.kernel),
+    )
+
+
+def cache_dir() -> Path:
+    root = os.environ.get("KERNBENCH_CACHE") or Path.home() / ".cache" / "kernbench"
+    return Path(root) / "triton"
+
+
+def resources(specs: Sequence[KernelSpec]) -> list[Resources]:
+    """Resources of each spec: from the cache, else compiled (in a clean process if needed)."""
+    found: dict[int, Resources] = {}
+    missing: list[int] = []
+    for i, spec in enumerate(specs):
+        path = cache_dir() / f"{spec.key()}.json"
+        if path.exists():
+            found[i] = Resources(**json.loads(path.read_text()))
+        else:
+            missing.append(i)
+    if missing:
+        todo = [specs[i] for i in missing]
+        compiled = _compile_elsewhere(todo) if _interpreting() else [compile_spec(s) for s in todo]
+        found.update(zip(missing, compiled, strict=True))
+    return [found[i] for i in range(len(specs))]
+
+
+def plan_resources(
+    plan: Plan, problem: Any, config: Mapping[str, Value], shared: Mapping[str, ArgValue], target: Target
+) -> list[Resources]:
+    """What a variant's ``static_check`` returns: every call of its plan, compiled for ``target``."""
+    calls = plan(problem, config, shared)
+    return resources([spec_for(c, shared, target) for c in calls])
+
+
+def _interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0", "false", "False")
+
+
+def _compile_elsewhere(specs: Sequence[KernelSpec]) -> list[Resources]:
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "kernbench.backends.triton"],
+        input=json.dumps([asdict(s) for s in specs]), capture_output=True, text=True, env=env,
+    )
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        raise RuntimeError(lines[-1] if lines else f"compiler process exited {proc.returncode}")
+    return [Resources(**r) for r in json.loads(proc.stdout.strip().splitlines()[-1])]
+
+
+def _ast_source(fn: Any, spec: KernelSpec) -> Any:
+    """Triton's ASTSource across versions: 3.3+ take ``constexprs``/``attrs`` keyed by path."""
+    import triton
+    from triton.compiler import ASTSource
+
+    params = inspect.signature(ASTSource.__init__).parameters
+    backend = triton.compiler.make_backend(_gpu_target(spec.arch))
+    index = list(spec.signature)
+    attrs = {(index.index(n),): backend.parse_attr("D") for n in spec.divisible}
+    if "constexprs" in params:
+        return ASTSource(fn, spec.signature, constexprs=dict(spec.constexprs), attrs=attrs)
+    return ASTSource(fn, spec.signature, constants=dict(spec.constexprs))  # older Triton
+
+
+def _gpu_target(arch: int) -> Any:
+    from triton.backends.compiler import GPUTarget
+
+    return GPUTarget("cuda", arch, 32)
+
+
+def compile_spec(spec: KernelSpec) -> Resources:
+    """Compile one spec in this process (kernels must be real JITFunctions) and cache it."""
+    import triton
+
+    module, _, name = spec.kernel.partition(":")
+    fn = getattr(importlib.import_module(module), name)
+    compiled = triton.compile(_ast_source(fn, spec), target=_gpu_target(spec.arch), options=spec.options)
+    usage = _resource_usage(compiled.asm["cubin"], compiled.metadata.name)
+    meta = compiled.metadata
+    res = Resources(
+        kernel=meta.name,
+        registers=usage["REG"],
+        shared_bytes=int(meta.shared),
+        threads=int(meta.num_warps) * 32 * int(getattr(meta, "num_ctas", 1) or 1),
+        spill_bytes=usage["STACK"],
+        local_bytes=usage["STACK"] + usage["LOCAL"],
+    )
+    out = cache_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    key = spec.key()
+    (out / f"{key}.cubin").write_bytes(compiled.asm["cubin"])
+    with tempfile.NamedTemporaryFile("w", dir=out, delete=False, suffix=".tmp") as tmp:
+        json.dump(res.as_dict(), tmp)
+    os.replace(tmp.name, out / f"{key}.json")
+    return res
+
+
+@cache
+def _cuobjdump() -> str:
+    import triton
+
+    bundled = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
+    found = str(bundled) if bundled.exists() else shutil.which("cuobjdump")
+    if not found:
+        raise RuntimeError("cuobjdump not found (neither bundled with Triton nor on PATH)")
+    return found
+
+
+_USAGE = re.compile(r"(REG|STACK|SHARED|LOCAL):(\d+)")
+
+
+def _resource_usage(cubin: bytes, kernel: str) -> dict[str, int]:
+    """REG, STACK and LOCAL of ``kernel`` as ``cuobjdump --dump-resource-usage`` reports them.
+
+    STACK is the per-thread stack frame, where ptxas puts spilled registers.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "kernel.cubin"
+        path.write_bytes(cubin)
+        text = subprocess.run([_cuobjdump(), "--dump-resource-usage", str(path)],
+                              capture_output=True, text=True, check=True).stdout
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().startswith("Function") and kernel in line and i + 1 < len(lines):
+            return {k: int(v) for k, v in _USAGE.findall(lines[i + 1])}
+    raise RuntimeError(f"cuobjdump reported no resource usage for {kernel}")
+
+
+def main() -> None:
+    """Subprocess entry: compile the specs given as JSON on stdin, print resources as JSON."""
+    specs = [KernelSpec(**{**s, "divisible": tuple(s["divisible"])}) for s in json.load(sys.stdin)]
+    print(json.dumps([compile_spec(s).as_dict() for s in specs]))
+
+
+if __name__ == "__main__":
+    main()

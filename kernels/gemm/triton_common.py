@@ -1,0 +1,149 @@
+"""What the Triton GEMM ladder shares: the K loop, tile orderings, the epilogue and the glue.
+
+Every step keeps the same argument names (``a_ptr``, ``stride_am``, ..., ``alpha``, ``beta``)
+so one table of arguments serves all kernels, both at launch (tensors) and in the static
+check (pointer types). Operands are addressed through their strides, so row-major,
+column-major and other strided views all work; the output is written through its strides.
+fp32 operands go through ``tl.dot``'s default input precision, which is tf32 on NVIDIA GPUs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import triton
+import triton.language as tl
+
+from kernbench.backends.triton import ArgValue, Plan, launcher, plan_resources
+from kernbench.family import Inputs
+from kernbench.problem import Problem
+from kernbench.space import Config, Value
+from kernbench.staticcheck import Resources, Target
+from kernbench.variant import Launch, StaticCheck
+
+MAX_ACC_REGISTERS = 128
+"""fp32 accumulator registers per thread a config may ask for, leaving room for the rest."""
+
+
+@triton.jit
+def tile_coords(tile_id, M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUP_M: tl.constexpr):  # type: ignore[no-untyped-def]
+    """Tile (row, column) of ``tile_id``; GROUP_M rows of tiles sweep the columns together."""
+    grid_m = tl.cdiv(M, BLOCK_M)
+    grid_n = tl.cdiv(N, BLOCK_N)
+    per_group = GROUP_M * grid_n
+    first_m = (tile_id // per_group) * GROUP_M
+    rows = tl.minimum(grid_m - first_m, GROUP_M)
+    pid_m = first_m + (tile_id % per_group) % rows
+    pid_n = (tile_id % per_group) // rows
+    return pid_m, pid_n
+
+
+@triton.jit
+def dot_tile(a_ptr, b_ptr, M, N, K, k_lo, k_hi, stride_am, stride_ak, stride_bk, stride_bn,  # type: ignore[no-untyped-def]
+             offs_m, offs_n, BLOCK_K: tl.constexpr):
+    """fp32 sum over k in [k_lo, k_hi) of A[offs_m, k] * B[k, offs_n]; out-of-range reads are 0."""
+    offs_k = tl.arange(0, BLOCK_K)
+    acc = tl.zeros((offs_m.shape[0], offs_n.shape[0]), dtype=tl.float32)
+    for k0 in range(k_lo, k_hi, BLOCK_K):
+        ks = k0 + offs_k
+        k_ok = ks < k_hi
+        a = tl.load(a_ptr + offs_m[:, None] * stride_am + ks[None, :] * stride_ak,
+                    mask=(offs_m[:, None] < M) & k_ok[None, :], other=0.0)
+        b = tl.load(b_ptr + ks[:, None] * stride_bk + offs_n[None, :] * stride_bn,
+                    mask=k_ok[:, None] & (offs_n[None, :] < N), other=0.0)
+        acc = tl.dot(a, b, acc)
+    return acc
+
+
+@triton.jit
+def store_tile(acc, offs_m, offs_n, M, N, c_ptr, stride_cm, stride_cn, out_ptr, stride_om, stride_on,  # type: ignore[no-untyped-def]
+               alpha, beta, HAS_C: tl.constexpr):
+    """out = alpha * acc (+ beta * C), rounded to the output's dtype, inside the bounds only."""
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    acc = acc * alpha
+    if HAS_C:
+        c = tl.load(c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn, mask=mask, other=0.0)
+        acc += beta * c.to(tl.float32)
+    tl.store(out_ptr + offs_m[:, None] * stride_om + offs_n[None, :] * stride_on,
+             acc.to(out_ptr.dtype.element_ty), mask=mask)
+
+
+def _strides(rows: int, cols: int, layout: Value) -> tuple[int, int]:
+    return (1, rows) if layout == "col" else (cols, 1)
+
+
+def shared_args(problem: Problem, dtype: str, inputs: Inputs | None = None) -> dict[str, ArgValue]:
+    """Arguments common to the ladder: tensors from ``inputs``, else the types the problem implies."""
+    m, n, k = problem.int("m"), problem.int("n"), problem.int("k")
+    has_c = float(problem["beta"]) != 0.0
+    if inputs is None:
+        ptr = "*" + dtype
+        a, b, c, out = ptr, ptr, ptr, ptr
+        sa = _strides(m, k, problem["layout_a"])
+        sb = _strides(k, n, problem["layout_b"])
+        so = sc = (n, 1)
+    else:
+        a, b, out = inputs["a"], inputs["b"], inputs["out"]
+        c = inputs["c"] if has_c else out
+        sa, sb, sc, so = a.stride(), b.stride(), c.stride(), out.stride()
+    return {
+        "a_ptr": a, "b_ptr": b, "c_ptr": c, "out_ptr": out, "M": m, "N": n, "K": k,
+        "stride_am": sa[0], "stride_ak": sa[1], "stride_bk": sb[0], "stride_bn": sb[1],
+        "stride_cm": sc[0], "stride_cn": sc[1], "stride_om": so[0], "stride_on": so[1],
+        "alpha": float(problem["alpha"]), "beta": float(problem["beta"]),
+    }
+
+
+def has_c(problem: Problem) -> bool:
+    return float(problem["beta"]) != 0.0
+
+
+def blocks(config: Mapping[str, Value]) -> dict[str, Value]:
+    """The tile sizes of a config, as the kernels' constexpr names."""
+    return {k: config[k] for k in ("BLOCK_M", "BLOCK_N", "BLOCK_K")}
+
+
+def acc_fits(config: Mapping[str, Value]) -> bool:
+    """The fp32 accumulator tile needs at most 128 registers per thread."""
+    warps = int(config.get("num_warps", 4))
+    return int(config["BLOCK_M"]) * int(config["BLOCK_N"]) <= MAX_ACC_REGISTERS * 32 * warps
+
+
+def build_with(plan: Plan, problem: Problem, config: Config, inputs: Inputs,
+               extra: Mapping[str, ArgValue] | None = None) -> Launch:
+    """The launch of a plan on real tensors (``extra``: buffers the variant allocates)."""
+    shared = {**shared_args(problem, "", inputs), **(extra or {})}
+    return launcher(plan(problem, config, shared), shared)
+
+
+def static_check_of(plan: Plan, extra: Mapping[str, ArgValue] | None = None) -> StaticCheck:
+    """A variant's ``static_check``: compile every call of ``plan`` for the target.
+
+    ``extra`` types the variant's own buffers, e.g. ``{"ws_ptr": "*fp32"}``.
+    """
+
+    def check(problem: Problem, config: Config, dtype: str, target: Target) -> list[Resources]:
+        shared = {**shared_args(problem, dtype), **(extra or {})}
+        return plan_resources(plan, problem, config, shared, target)
+
+    return check
+
+
+def grid_1d(count: int) -> tuple[int]:
+    return (max(1, count),)
+
+
+def tiles(problem: Problem, config: Mapping[str, Value]) -> int:
+    return triton.cdiv(problem.int("m"), int(config["BLOCK_M"])) * triton.cdiv(
+        problem.int("n"), int(config["BLOCK_N"])
+    )
+
+
+def sm_count(tensor: Any) -> int:
+    """Streaming multiprocessors of the tensor's GPU; a small fixed count on the CPU."""
+    if getattr(tensor, "is_cuda", False):
+        import torch
+
+        return int(torch.cuda.get_device_properties(tensor.device).multi_processor_count)
+    return 4

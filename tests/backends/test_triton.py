@@ -1,0 +1,91 @@
+"""The Triton static check: compiled for sm_90 without a GPU, limits enforced, results cached."""
+
+from __future__ import annotations
+
+import pytest
+from kernbench_kernels.gemm.triton_naive import gemm_naive_kernel
+
+from kernbench.backends import triton as tb
+from kernbench.registry import Registry
+from kernbench.staticcheck import HOPPER, check
+
+LADDER = ("triton_naive", "triton_grouped", "triton_pipelined", "triton_splitk", "triton_persistent",
+          "triton_tma")
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    reg = Registry()
+    reg.add_reference("kernbench_kernels.gemm:PLUGIN")
+    return reg
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory):
+    """A private compile cache, so these tests really compile."""
+    path = tmp_path_factory.mktemp("kernbench-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KERNBENCH_CACHE", str(path))
+        yield path
+
+
+@pytest.mark.parametrize("name", LADDER)
+def test_every_variant_reports_registers_and_shared_memory_at_sm90(registry, cache, name):
+    variant = registry.variant(name)
+    gemm = registry.family("gemm")
+    config = variant.default_configs()[0]
+    result = check(variant, gemm.parse("4096x4096x4096"), config, "bf16", HOPPER)
+    assert result.ok, result.reason
+    assert result.resources, "a Triton variant must report what it compiled"
+    main = result.resources[0]
+    assert 0 < main.registers <= HOPPER.registers_per_thread
+    assert main.threads == 32 * int(config.get("num_warps", 4))
+    if "num_stages" in config:  # pipelined steps stage operand tiles in shared memory
+        assert main.shared_bytes >= int(config["num_stages"]) * 2 * 64 * 64
+
+
+def test_over_227_kib_of_shared_memory_is_rejected(registry, cache):
+    variant = registry.variant("triton_pipelined")
+    config = {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 128, "GROUP_M": 8, "num_stages": 5, "num_warps": 8}
+    assert variant.space.is_valid(config)  # the space allows it: only compiling tells
+    result = check(variant, registry.family("gemm").parse("8192x8192x8192"), config, "bf16", HOPPER)
+    assert not result.ok
+    assert "shared memory" in result.reason and str(HOPPER.shared_per_block) in result.reason
+    assert result.resources[0].shared_bytes > 227 * 1024
+
+
+def test_cache_hit_does_not_compile_again(registry, cache, monkeypatch):
+    variant = registry.variant("triton_naive")
+    problem = registry.family("gemm").parse("512x512x512")
+    config = variant.default_configs()[0]
+    first = check(variant, problem, config, "fp16", HOPPER)
+    assert first.ok and list(cache.glob("triton/*.json")) and list(cache.glob("triton/*.cubin"))
+
+    def no_compile(*args, **kwargs):
+        raise AssertionError("compiled again despite a cached result")
+
+    monkeypatch.setattr(tb, "_compile_elsewhere", no_compile)
+    monkeypatch.setattr(tb, "compile_spec", no_compile)
+    assert check(variant, problem, config, "fp16", HOPPER).resources == first.resources
+    other = {**config, "BLOCK_K": 64}  # a new config is a new key
+    with pytest.raises(AssertionError, match="compiled again"):
+        variant.static_check(problem, other, "fp16", HOPPER)
+
+
+def test_arguments_are_typed_the_way_triton_specialises_them():
+    call = tb.KernelCall(gemm_naive_kernel, (1,), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32,
+                                                    "HAS_C": False})
+    args = {"a_ptr": "*bf16", "b_ptr": "*bf16", "c_ptr": "*bf16", "out_ptr": "*bf16", "M": 1, "N": 4096,
+            "K": 100, "stride_am": 100, "stride_ak": 1, "stride_bk": 4096, "stride_bn": 1,
+            "stride_cm": 4096, "stride_cn": 1, "stride_om": 4096, "stride_on": 1, "alpha": 1.0,
+            "beta": 0.0, "unused": 7}
+    spec = tb.spec_for(call, args, HOPPER)
+    assert list(spec.signature)[:4] == ["a_ptr", "b_ptr", "c_ptr", "out_ptr"]
+    assert spec.signature["a_ptr"] == "*bf16" and spec.signature["alpha"] == "fp32"
+    assert spec.signature["M"] == "constexpr" and spec.constexprs["M"] == 1  # ints equal to 1
+    assert spec.signature["K"] == "i32" and "K" not in spec.divisible
+    assert "N" in spec.divisible and "a_ptr" in spec.divisible
+    assert spec.arch == 90 and spec.options == {"num_warps": 4, "num_stages": 1}
+    assert spec.key() != tb.spec_for(call, {**args, "K": 128}, HOPPER).key()
+    with pytest.raises(TypeError, match="no value for argument"):
+        tb.spec_for(call, {k: v for k, v in args.items() if k != "K"}, HOPPER)
