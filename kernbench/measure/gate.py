@@ -47,10 +47,13 @@ def compare(family: Family, problem: Problem, dtype: str, inputs: Inputs, ref: d
         expected = ref[name].detach().to(device=out.device, dtype=torch.float64)
         if out.shape != expected.shape:
             return GateResult(False, math.inf, 0, f"{name}: shape {tuple(out.shape)} != {tuple(expected.shape)}")
-        unwritten = int(torch.isnan(out).sum()) - int(torch.isnan(expected).sum())
+        missing = torch.isnan(out) & ~torch.isnan(expected)
+        unwritten = int(missing.sum())
         if unwritten > 0:
+            first = int(torch.argmax(missing.flatten().to(torch.uint8)))
             return GateResult(
-                False, math.inf, unwritten, f"{name}: {unwritten} of {out.numel()} elements never written"
+                False, math.inf, unwritten,
+                f"{name}: {unwritten} of {out.numel()} elements never written (first at flat index {first})",
             )
         if not bool(torch.isfinite(out).all()):
             return GateResult(False, math.inf, 0, f"{name}: non-finite values in the output")
@@ -74,7 +77,7 @@ def compare(family: Family, problem: Problem, dtype: str, inputs: Inputs, ref: d
 
 def run_gate(family: Family, problem: Problem, dtype: str, inputs: Inputs, launch: Launch,
              reference: dict[str, Any], synchronize: Any) -> GateResult:
-    """Poison, launch once, wait, compare."""
+    """Poison, launch once, wait, compare. The caller times nothing unless this says ok."""
     poison(inputs, family.outputs)
     synchronize()
     launch()

@@ -7,20 +7,21 @@ takes and returns is plain data.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..device import Device
 from ..registry import Registry
 from ..space import Config
-from ..variant import Unsupported
+from ..variant import Launch, Unsupported
+from .clocks import open_monitor
 from .gate import run_gate
 from .outcome import Outcome, Status
-from .sampling import SampleFn, run_samples
+from .sampling import SampleRun, run_samples
 from .settings import MeasureSettings
 from .stats import summarize
-from .timers import CudaTimer, cpu_sampler
+from .timers import CudaTimer, InputSets, cpu_timed
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,20 @@ class Candidate:
 def _failure_status(exc: BaseException, default: str) -> str:
     name = type(exc).__name__
     text = str(exc).lower()
-    if name == "OutOfMemoryError" or "out of memory" in text:
+    if name in ("OutOfMemoryError", "MemoryError") or "out of memory" in text or "can't allocate memory" in text:
         return Status.OOM
-    if "illegal memory access" in text or "misaligned address" in text:
+    if any(sign in text for sign in _CRASH_SIGNS):
         return Status.CRASH
     if name in ("CompilationError", "CompileTimeAssertionFailure", "NVRTCError"):
         return Status.COMPILE_ERROR
     return default
+
+
+_CRASH_SIGNS = (
+    "illegal memory access", "misaligned address", "unspecified launch failure",
+    "device-side assert", "illegal instruction", "an illegal address",
+)
+"""CUDA errors after which the context is unusable: the candidate crashed."""
 
 
 def _message(exc: BaseException) -> str:
@@ -57,7 +65,10 @@ def _message(exc: BaseException) -> str:
 def measure(
     registry: Registry, device: Device, cand: Candidate, settings: MeasureSettings
 ) -> Outcome:
-    """Gate and time one candidate in this process. Never raises for kernel faults."""
+    """Gate and time one candidate in this process. Never raises for kernel faults.
+
+    A candidate that fails the gate is returned before any timing: it is never timed.
+    """
     family = registry.family(cand.family)
     variant = registry.variant(cand.variant)
     problem = family.parse(cand.problem)
@@ -82,48 +93,68 @@ def measure(
         return Outcome(_failure_status(exc, Status.LAUNCH_ERROR), detail[:500])
     if not gate.ok:
         return Outcome(Status.WRONG, gate.message, error=gate.error, unwritten=gate.unwritten)
+    del reference
 
+    def build_set(i: int) -> Launch:
+        more = family.make_inputs(problem, cand.dtype, device.torch_device, settings.seed + i)
+        return variant.build(problem, dict(cand.config), more)
+
+    sets = InputSets(family.min_bytes(problem, cand.dtype), _tensor_bytes(inputs), build_set)
     try:
-        sample, method = _sampler(device, settings, launch)
-        keep = method.pop("_keep", None)
-        run = run_samples(sample, settings, keep)
+        run, method = _time(device, settings, launch, sets)
     except Exception as exc:
         return Outcome(_failure_status(exc, Status.LAUNCH_ERROR), f"timing: {_message(exc)}", error=gate.error)
-    good = [s for s, k in zip(run.samples, run.kept) if k]
-    throttled = [i for i, k in enumerate(run.kept) if not k]
-    method.update(
-        warmup_launches=run.warmup_launches,
-        warmup_s=run.warmup_s,
-        stop_reason=run.decision.reason,
-        measured_s=run.elapsed_s,
-    )
-    if throttled:
-        method["note"] = f"{len(throttled)} samples taken under the clock threshold were left out"
+    good = run.good
+    noisy = run.decision.noisy
+    if run.throttled:
+        method["note"] = f"{len(run.throttled)} samples taken under the clock threshold were left out"
+    if not good:
+        method["note"] = "every sample was taken under the clock threshold: statistics use them all"
+        noisy = True
     return Outcome(
         Status.OK,
         run.decision.reason,
         error=gate.error,
         samples=run.samples,
-        throttled=throttled,
+        throttled=run.throttled,
         stats=summarize(good or run.samples, settings.confidence).as_dict(),
-        noisy=run.decision.noisy,
+        noisy=noisy,
         method=method,
     )
 
 
-def _synchronizer(device: Device) -> Any:
+def _time(device: Device, settings: MeasureSettings, launch: Launch, sets: InputSets) -> tuple[SampleRun, dict[str, Any]]:
+    """Choose the timer, watch the clocks, run the sampling loop; every setting goes in ``method``."""
+    timed = CudaTimer(device, settings).prepare(launch, sets) if device.is_gpu else cpu_timed(launch)
+    monitor = open_monitor(device.is_gpu, settings.throttle_fraction)
+    monitor.start()
+    try:
+        run = run_samples(timed.sample, settings, keep=lambda: monitor.keep(timed.windows))
+    finally:
+        monitor.stop()
+        timed.close()
+    method = dict(timed.method)
+    method.update(
+        warmup_launches=run.warmup_launches,
+        warmup_s=run.warmup_s,
+        warmup_settled=run.warmup_settled,
+        stop_reason=run.decision.reason,
+        measured_s=run.elapsed_s,
+        clocks=monitor.describe(),
+    )
+    return run, method
+
+
+def _tensor_bytes(inputs: dict[str, Any]) -> int:
+    return sum(int(v.numel() * v.element_size()) for v in inputs.values() if hasattr(v, "element_size"))
+
+
+def _synchronizer(device: Device) -> Callable[[], None]:
     if device.is_gpu:
         import torch
 
         return torch.cuda.synchronize
     return lambda: None
-
-
-def _sampler(device: Device, settings: MeasureSettings, launch: Any) -> tuple[SampleFn, dict[str, Any]]:
-    if device.is_gpu:
-        timer = CudaTimer(device, settings)
-        return timer.sampler(launch)
-    return cpu_sampler(launch), {"timer": "cpu-wall-clock", "cache": "n/a (cpu)"}
 
 
 def measure_many(

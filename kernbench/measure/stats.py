@@ -1,7 +1,9 @@
 """Statistics of timing samples and the noise-aware stopping rule.
 
 The confidence interval of the median comes from order statistics (distribution-free: it
-needs no normality, which kernel timings rarely have).
+needs no normality, which kernel timings rarely have). The stopping rule also compares the
+medians of the first and second half of the samples, because a drifting stream (clocks or
+temperature still moving) can have a narrow interval around a median that means nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,13 @@ from typing import Any
 
 import numpy as np
 from scipy import stats as sps
+
+DRIFT_FACTOR = 3.0
+"""Halves whose medians differ by more than this many times the CI target count as drift.
+
+Two halves of a stable stream each know their median to about ``sqrt(2)`` times the target,
+so their difference stays under three times the target nearly always; a real drift does not.
+"""
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,8 @@ class Summary:
     ci_low: float
     ci_high: float
     confidence: float
+    coverage: float
+    """The exact coverage of [ci_low, ci_high]; below ``confidence`` only for tiny n."""
 
     @property
     def iqr(self) -> float:
@@ -51,16 +62,24 @@ class Summary:
 def median_ci_ranks(n: int, confidence: float) -> tuple[int, int]:
     """0-based ranks (lo, hi) of sorted samples bracketing the median with ``confidence``.
 
-    From the binomial(n, 1/2) distribution of the count of samples below the median.
+    The count B of samples below the true median is binomial(n, 1/2), and [x(lo), x(hi)]
+    covers the median when lo < B <= hi: probability CDF(hi) - CDF(lo). ``lo``
+    is the largest rank with CDF(lo) <= alpha/2 and ``hi`` the smallest with
+    CDF(hi) >= 1 - alpha/2; when n is too small for that, the range [min, max] is used.
     """
     if n < 1:
         raise ValueError("no samples")
     alpha = 1 - confidence
-    lo = int(sps.binom.ppf(alpha / 2, n, 0.5))
-    hi = int(sps.binom.isf(alpha / 2, n, 0.5))
-    lo = max(lo - 1, 0)
-    hi = min(hi, n - 1)
-    return lo, hi
+    lo = int(sps.binom.ppf(alpha / 2, n, 0.5)) - 1
+    while lo >= 0 and sps.binom.cdf(lo, n, 0.5) > alpha / 2:
+        lo -= 1
+    hi = int(sps.binom.ppf(1 - alpha / 2, n, 0.5))
+    return max(lo, 0), min(hi, n - 1)
+
+
+def ci_coverage(n: int, lo: int, hi: int) -> float:
+    """Probability that order statistics ``lo``..``hi`` (0-based) bracket the true median."""
+    return float(sps.binom.cdf(hi, n, 0.5) - sps.binom.cdf(lo, n, 0.5))
 
 
 def summarize(samples: Sequence[float], confidence: float = 0.95) -> Summary:
@@ -81,7 +100,19 @@ def summarize(samples: Sequence[float], confidence: float = 0.95) -> Summary:
         ci_low=float(x[lo]),
         ci_high=float(x[hi]),
         confidence=confidence,
+        coverage=ci_coverage(int(x.size), lo, hi),
     )
+
+
+def drift(samples: Sequence[float]) -> float:
+    """Relative difference of the medians of the second and first half of the samples."""
+    n = len(samples)
+    if n < 4:
+        return 0.0
+    first = float(np.median(samples[: n // 2]))
+    second = float(np.median(samples[n // 2 :]))
+    whole = float(np.median(samples))
+    return abs(second - first) / whole if whole > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -104,15 +135,22 @@ def should_stop(
 ) -> StopDecision:
     """Stop when the median is known to ``target_rel_ci`` after the minimum samples and time.
 
-    Hitting the maximum time (or sample count) first stops too, and marks the result noisy.
+    ``samples`` are the ones that count (throttled ones already left out). A stream whose
+    halves disagree (drift) is not stable even with a narrow interval. Hitting the maximum
+    time (or sample count) first stops too, and marks the result noisy.
     """
     n = len(samples)
-    if n >= min_samples and elapsed_s >= min_time_s:
-        rel = summarize(samples, confidence).rel_ci_halfwidth
-        if rel <= target_rel_ci:
-            return StopDecision(True, False, f"median known to ±{rel:.2%}")
-        if elapsed_s >= max_time_s or n >= max_samples:
-            return StopDecision(True, True, f"still ±{rel:.2%} after {elapsed_s:.1f}s, {n} samples")
-    elif elapsed_s >= max_time_s or n >= max_samples:
-        return StopDecision(True, True, f"only {n} samples within {max_time_s:g}s")
+    out_of_budget = elapsed_s >= max_time_s or n >= max_samples
+    if n < min_samples or elapsed_s < min_time_s:
+        if out_of_budget:
+            return StopDecision(True, True, f"only {n} usable samples within {elapsed_s:.1f}s")
+        return StopDecision(False, False, "")
+    rel = summarize(samples, confidence).rel_ci_halfwidth
+    moved = drift(samples)
+    stable = moved <= DRIFT_FACTOR * target_rel_ci
+    if rel <= target_rel_ci and stable:
+        return StopDecision(True, False, f"median known to ±{rel:.2%} ({n} samples)")
+    if out_of_budget:
+        why = f"still ±{rel:.2%}" if rel > target_rel_ci else f"drifting {moved:.1%} between halves"
+        return StopDecision(True, True, f"{why} after {elapsed_s:.1f}s, {n} samples")
     return StopDecision(False, False, "")

@@ -2,18 +2,28 @@
 
 A crash (illegal memory access, segfault, abort), a hang past the candidate timeout or an
 out-of-memory ends that candidate with its status; the worker is replaced and the run goes
-on. The parent never dies with the child.
+on. The parent never dies with the child, and the child never outlives the parent: on Linux
+the kernel kills it when the parent goes (``PR_SET_PDEATHSIG``). The worker's stderr goes to
+a log file whose last lines explain a crash in the record instead of on the terminal.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import faulthandler
 import multiprocessing as mp
+import os
 import signal
+import sys
+import tempfile
 import time
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from ..device import Device
+from ..errors import UsageError
 from .outcome import Outcome, Status
 from .run import Candidate
 from .runner import Runner
@@ -21,14 +31,35 @@ from .settings import MeasureSettings
 
 _RESTART_AFTER = (Status.CRASH, Status.LAUNCH_ERROR, Status.OOM, Status.TIMEOUT)
 """After these the worker's CUDA context may be broken: start a fresh one."""
+_PR_SET_PDEATHSIG = 1
+_TAIL_BYTES = 64_000
 
 
-def _worker_main(conn: Connection, device_kind: str, references: list[str], settings: dict[str, Any]) -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this process when its parent exits (no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent went before prctl took effect
+        os._exit(1)
+
+
+def _worker_main(
+    conn: Connection, device_kind: str, references: list[str], settings: dict[str, Any],
+    log_path: str, parent_pid: int,
+) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    _die_with_parent(parent_pid)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log, 2)
+    sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
+    faulthandler.enable()  # a segfault or abort leaves a traceback in the log
+
     from .. import device as devices
     from ..registry import Registry
     from .run import measure
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     device = devices.activate(device_kind)
     registry = Registry.discover()
     for ref in references:
@@ -42,8 +73,13 @@ def _worker_main(conn: Connection, device_kind: str, references: list[str], sett
             return
         if message is None:
             return
-        outcome = measure(registry, device, Candidate(**message), measure_settings)
-        conn.send(outcome.as_dict())
+        try:
+            reply: dict[str, Any] = measure(registry, device, Candidate(**message), measure_settings).as_dict()
+        except UsageError as exc:
+            reply = {"_usage_error": str(exc)}
+        except Exception as exc:  # a harness fault, not a kernel fault: the parent raises it
+            reply = {"_error": f"{type(exc).__name__}: {exc}"}
+        conn.send(reply)
 
 
 def _describe_exit(code: int | None) -> str:
@@ -55,6 +91,20 @@ def _describe_exit(code: int | None) -> str:
         except ValueError:
             return f"worker killed by signal {-code}"
     return f"worker exited with code {code}"
+
+
+def log_tail(path: Path) -> str:
+    """The most telling line of a worker's stderr: a fatal error if any, else the last line."""
+    try:
+        with path.open("rb") as fh:
+            fh.seek(max(path.stat().st_size - _TAIL_BYTES, 0))
+            lines = [ln.strip() for ln in fh.read().decode(errors="replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    for line in lines:
+        if line.startswith("Fatal Python error") or "CUDA error" in line:
+            return line[:300]
+    return lines[-1][:300] if lines else ""
 
 
 class ProcessRunner(Runner):
@@ -69,22 +119,29 @@ class ProcessRunner(Runner):
         self._ctx = mp.get_context("spawn")
         self._proc: Any = None
         self._conn: Connection | None = None
+        self._logdir = tempfile.TemporaryDirectory(prefix="kernbench-worker-")
+        self._log = Path(self._logdir.name) / "stderr.log"
+        self.restarts = 0
 
-    def _start(self) -> tuple[Any, Connection]:
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id, while one runs."""
+        return self._proc.pid if self._proc is not None else None
+
+    def _start(self) -> None:
+        self._log.parent.mkdir(parents=True, exist_ok=True)
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(
             target=_worker_main,
-            args=(child, self.device.kind, self.references, self.settings.as_dict()),
+            args=(child, self.device.kind, self.references, self.settings.as_dict(), str(self._log), os.getpid()),
             daemon=True,
         )
         proc.start()
         child.close()
-        if not parent.poll(self.startup_timeout_s):
-            proc.kill()
-            raise RuntimeError("measurement worker did not start")
-        parent.recv()
         self._proc, self._conn = proc, parent
-        return proc, parent
+        if not parent.poll(self.startup_timeout_s):
+            raise RuntimeError(f"no sign of life within {self.startup_timeout_s:g}s")
+        parent.recv()  # EOFError when the worker died while starting
 
     def _stop(self) -> None:
         if self._proc is not None:
@@ -95,35 +152,47 @@ class ProcessRunner(Runner):
             self._conn.close()
         self._proc, self._conn = None, None
 
+    def _fault(self, status: str, why: str) -> Outcome:
+        tail = log_tail(self._log)
+        self._stop()
+        self.restarts += 1
+        return Outcome(status, f"{why}: {tail}" if tail else why, method={"isolation": "worker process"})
+
     def measure(self, cand: Candidate) -> Outcome:
         if self._proc is None or not self._proc.is_alive():
             self._stop()
             try:
                 self._start()
             except (RuntimeError, EOFError, OSError) as exc:
-                self._stop()
-                return Outcome(Status.CRASH, f"worker failed to start: {exc}")
+                why = _describe_exit(self._proc.exitcode if self._proc is not None else None)
+                return self._fault(Status.CRASH, f"worker failed to start ({str(exc) or why})")
         assert self._proc is not None and self._conn is not None
         start = time.monotonic()
         try:
             self._conn.send(cand.as_dict())
             if not self._conn.poll(self.settings.timeout_s):
-                self._stop()
-                return Outcome(Status.TIMEOUT, f"no result within {self.settings.timeout_s:g}s; worker killed")
-            outcome = Outcome.from_dict(self._conn.recv())
-        except (EOFError, OSError, BrokenPipeError):
+                return self._fault(Status.TIMEOUT, f"no result within {self.settings.timeout_s:g}s; worker killed")
+            reply = self._conn.recv()
+        except (EOFError, OSError):
             self._proc.join(timeout=10)
             why = _describe_exit(self._proc.exitcode)
-            self._stop()
-            return Outcome(Status.CRASH, f"{why} after {time.monotonic() - start:.1f}s")
+            return self._fault(Status.CRASH, f"{why} after {time.monotonic() - start:.1f}s")
+        if "_usage_error" in reply:
+            raise UsageError(reply["_usage_error"])
+        if "_error" in reply:
+            raise RuntimeError(f"measurement worker failed: {reply['_error']}")
+        outcome = Outcome.from_dict(reply)
+        outcome.method.setdefault("isolation", "worker process")
         if outcome.status in _RESTART_AFTER:
             self._stop()
+            self.restarts += 1
         return outcome
 
     def close(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._conn.send(None)
-            except OSError:
-                pass
+            if self._proc is not None:
+                self._proc.join(timeout=2)
         self._stop()
+        self._logdir.cleanup()

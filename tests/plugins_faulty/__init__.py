@@ -1,0 +1,16 @@
+"""A tiny test plugin whose variants misbehave on purpose: isolation and gate tests use it.
+
+Registered by reference (``registry.add_reference("tests.plugins_faulty:PLUGIN")``), never
+through an entry point, so it is invisible to users.
+"""
+
+from kernbench.registry import Plugin
+
+PLUGIN = Plugin(
+    families=("tests.plugins_faulty.family:TOY",),
+    variants={
+        "toy_torch": "tests.plugins_faulty.good:build",
+        "toy_faulty": "tests.plugins_faulty.faulty:build",
+        "toy_triton_faulty": "tests.plugins_faulty.triton_faulty:build",
+    },
+)
