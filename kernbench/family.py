@@ -85,6 +85,15 @@ class Family(ABC):
     def validate(self, problem: Problem) -> None:  # noqa: B027 - optional hook
         """Raise UsageError for parameter combinations that make no sense."""
 
+    def non_defaults(self, problem: Problem) -> dict[str, Any]:
+        """The parameters of ``problem`` that differ from their declared defaults."""
+        defaults = {p.name: p.default for p in self.params}
+        return {k: v for k, v in problem.items() if defaults.get(k) != v}
+
+    def label(self, problem: Problem) -> str:
+        """A short name for tables: the parameters that differ from their defaults."""
+        return ",".join(f"{k}={v}" for k, v in self.non_defaults(problem).items()) or problem.key
+
     def preset(self, name: str) -> list[Problem]:
         if name not in self.presets:
             raise UsageError(

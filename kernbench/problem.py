@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Union
 
 from .errors import UsageError
 
-ProblemValue = Union[int, float, str]
+ProblemValue = int | float | str
 
 
 @dataclass(frozen=True)

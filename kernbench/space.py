@@ -10,9 +10,8 @@ import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
-Value = Union[int, float, str, bool]
+Value = int | float | str | bool
 Config = dict[str, Value]
 Constraint = Callable[[Mapping[str, Value]], bool]
 
@@ -113,7 +112,7 @@ class Space:
     def __iter__(self) -> Iterator[Config]:
         """Every valid config, in declaration order."""
         for values in itertools.product(*(p.values for p in self.params)):
-            config = dict(zip(self.names, values))
+            config = dict(zip(self.names, values, strict=True))
             if all(rule(config) for rule in self.constraints):
                 yield config
 

@@ -48,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
             records.append(session.evaluate(family, variant, problem, dtype, config))
             progress.advance(task)
     console.print(records_table(records, f"{family.name} on {device.name}",
-                                {family.name: family.compute_precision(dtype)}))
+                                {family.name: family.compute_precision(dtype)}, [session.store],
+                                {v.name: v.order for v in variants},
+                                lambda rec: family.label(family.parse(rec.problem))))
     console.print(f"[dim]{len(records)} records stored in {session.store.url} (run {session.run_id})[/]")
     wrong = [r for r in records if r.status == Status.WRONG]
     if wrong:

@@ -82,6 +82,11 @@ class Gemm(Family):
             text = ",".join(dims + ([rest] if rest else []))
         return super().parse(text)
 
+    def label(self, problem: Problem) -> str:
+        """``MxNxK`` plus whatever else differs from the defaults."""
+        rest = [f"{k}={v}" for k, v in self.non_defaults(problem).items() if k not in ("m", "n", "k")]
+        return ",".join([f"{problem['m']}x{problem['n']}x{problem['k']}", *rest])
+
     def validate(self, problem: Problem) -> None:
         for dim in "mnk":
             if problem.int(dim) < 1:

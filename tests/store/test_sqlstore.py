@@ -62,7 +62,7 @@ def test_exports_are_tidy_rows(tmp_path: Path, fmt: str) -> None:
 
 
 def test_bad_locations_are_usage_errors(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="unreadable storage URL|unsupported storage URL"):
+    with pytest.raises(UsageError, match=r"unreadable storage URL|unsupported storage URL"):
         open_store("ftp://host/db")
     with pytest.raises(UsageError, match="no results store"):
         open_store(tmp_path / "missing", create=False)

@@ -28,7 +28,7 @@ def build(problem, config, inputs):
 
     def launch():
         acc = torch.zeros(out.shape, dtype=torch.float32, device=out.device)
-        for x, y in zip(a_parts, b_parts):
+        for x, y in zip(a_parts, b_parts, strict=True):
             acc += x.float() @ y.float()
         out.copy_(acc * inputs["alpha"])
 
