@@ -1,0 +1,80 @@
+"""CUDA C++ ladder step 9 (sm_90a): an mbarrier ring of stages with warp specialisation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from kernbench.backends.cuda import KernelBuild
+from kernbench.family import Inputs
+from kernbench.problem import Problem
+from kernbench.space import Categorical, Config, Int, Space, Value
+from kernbench.variant import Launch, variant
+
+from .cuda_ladder import DTYPES, ELEM_BYTES, cdiv
+from .cuda_wgmma_common import (
+    ALIGN_SLACK,
+    SHARED_LIMIT,
+    SOURCES,
+    TILE_K,
+    accumulators,
+    hopper_build,
+    hopper_requirements,
+    hopper_static_check,
+    launch_hopper,
+)
+
+SOURCE = "cuda_ws.cu"
+THREADS = 384
+"""One producer and two consumer warpgroups."""
+
+
+def fits_registers(c: Mapping[str, Value]) -> bool:
+    """each consumer's fp32 accumulators (BM/2 rows x BN) fit in 232 registers: BM/128 * BN/2 <= 128"""
+    return accumulators(c, int(c["BM"]) // 2) <= 128
+
+
+def shared_bytes(c: Mapping[str, Value]) -> int:
+    """STAGES A and B tiles and two mbarriers per stage."""
+    return int(c["STAGES"]) * ((int(c["BM"]) + int(c["BN"])) * TILE_K * ELEM_BYTES + 16)
+
+
+def fits_shared(c: Mapping[str, Value]) -> bool:
+    """STAGES A and B tiles (plus 1 KB of alignment slack) fit in 227 KB of shared memory"""
+    return shared_bytes(c) + ALIGN_SLACK <= SHARED_LIMIT
+
+
+SPACE = Space(
+    params=(Categorical("BM", (128, 256)), Categorical("BN", (64, 128, 256)), Int("STAGES", 2, 6)),
+    constraints=(fits_registers, fits_shared),
+)
+
+
+def plan(problem: Problem, config: Config, dtype: str) -> KernelBuild:
+    return hopper_build(SOURCE, config, dtype, THREADS, shared_bytes(config))
+
+
+def grid(problem: Problem, config: Config) -> tuple[int, ...]:
+    return cdiv(problem.int("n"), int(config["BN"])), cdiv(problem.int("m"), int(config["BM"]))
+
+
+@variant(
+    family="gemm",
+    name="cuda_ws",
+    language="cuda",
+    space=SPACE,
+    defaults=[{"BM": 128, "BN": 256, "STAGES": 4}],
+    dtypes=DTYPES,
+    requires=hopper_requirements(),
+    static_check=hopper_static_check(plan),
+    sources=(SOURCE, *SOURCES),
+    order=9,
+)
+def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
+    """Step 8's warpgroup waited for every tile. Here warps specialise: a producer warpgroup
+    (one thread issuing TMA) runs up to STAGES k-tiles ahead through a ring of shared-memory
+    buffers, each guarded by two mbarriers (`full`: the bytes have landed; `empty`: both
+    consumers are done with it), while two consumer warpgroups each run wgmma on half of a
+    BM x BN tile. Loads hide behind math, a tile twice as tall halves the B traffic per
+    FLOP, and setmaxnreg hands the producer's unused registers to the consumers so a
+    128 x 256 tile's accumulators fit. Needs K and N multiples of 8."""
+    return launch_hopper("cuda_ws", plan, grid, problem, config, inputs, a_rows=int(config["BM"]))

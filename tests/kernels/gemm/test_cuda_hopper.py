@@ -1,0 +1,160 @@
+"""Ladder steps 8-10 (sm_90a): they compile without a GPU at their defaults and corners with no
+spills, their SASS holds the instructions each step claims, and on an H100 they are right."""
+
+from __future__ import annotations
+
+import pytest
+from kernbench_kernels.gemm import cuda_persistent, cuda_wgmma, cuda_ws
+from kernbench_kernels.gemm.family import GEMM
+
+from kernbench.backends import cuda as backend
+from kernbench.backends.nvcc_lib import opcodes
+from kernbench.staticcheck import HOPPER
+from kernbench.variant import Unsupported, Variant
+
+needs_compiler = pytest.mark.skipif(backend.probe() is not None, reason=str(backend.probe()))
+SQUARE = GEMM.parse("4096x4096x4096")
+STEPS = {"cuda_wgmma": cuda_wgmma, "cuda_ws": cuda_ws, "cuda_persistent": cuda_persistent}
+
+CLAIMS = {
+    # step: (instructions it must contain, instructions it must not)
+    "cuda_wgmma": ({"HGMMA", "UTMALDG", "SYNCS"}, {"USETMAXREG", "UTMASTG", "HMMA", "LDGSTS"}),
+    "cuda_ws": ({"HGMMA", "UTMALDG", "SYNCS", "USETMAXREG"}, {"UTMASTG", "HMMA", "LDGSTS"}),
+    "cuda_persistent": ({"HGMMA", "UTMALDG", "SYNCS", "USETMAXREG", "UTMASTG"}, {"HMMA", "LDGSTS"}),
+}
+
+CORNERS = {
+    "cuda_wgmma": list(cuda_wgmma.SPACE),
+    "cuda_ws": [
+        {"BM": 128, "BN": 64, "STAGES": 2},
+        {"BM": 128, "BN": 64, "STAGES": 6},
+        {"BM": 256, "BN": 128, "STAGES": 4},
+        {"BM": 128, "BN": 256, "STAGES": 2},
+    ],
+    "cuda_persistent": [
+        {"BM": 128, "BN": 128, "STAGES": 5, "CLUSTER_M": 1, "GROUP_M": 1},
+        {"BM": 128, "BN": 128, "STAGES": 2, "CLUSTER_M": 2, "GROUP_M": 16},
+        {"BM": 256, "BN": 128, "STAGES": 3, "CLUSTER_M": 2, "GROUP_M": 4},
+        {"BM": 128, "BN": 256, "STAGES": 2, "CLUSTER_M": 1, "GROUP_M": 8},
+    ],
+}
+
+
+def _variant(name: str) -> Variant:
+    return STEPS[name].build
+
+
+def test_steps_are_ordered_8_to_10_with_explanations() -> None:
+    assert [_variant(n).order for n in STEPS] == [8, 9, 10]
+    for name in STEPS:
+        v = _variant(name)
+        assert v.language == "cuda" and len(v.description) > 200
+        assert v.requires.min_compute_capability == (9, 0)
+
+
+def test_spaces_keep_accumulators_in_registers_and_tiles_in_shared_memory() -> None:
+    assert "registers" in (cuda_wgmma.SPACE.violated({"BM": 128, "BN": 256}) or "")
+    assert "registers" in (cuda_ws.SPACE.violated({"BM": 256, "BN": 256, "STAGES": 2}) or "")
+    assert "227 KB" in (cuda_ws.SPACE.violated({"BM": 256, "BN": 128, "STAGES": 5}) or "")
+    too_deep = {"BM": 128, "BN": 256, "STAGES": 4, "CLUSTER_M": 2, "GROUP_M": 8}
+    assert "227 KB" in (cuda_persistent.SPACE.violated(too_deep) or "")
+    for module in STEPS.values():
+        for config in module.SPACE:
+            assert module.shared_bytes(config) + 1024 <= HOPPER.shared_per_block
+
+
+@needs_compiler
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("name", list(STEPS))
+def test_default_compiles_for_sm90a_with_the_claimed_instructions(name: str, dtype: str) -> None:
+    v = _variant(name)
+    config = v.default_configs()[0]
+    (res,) = v.static_check(SQUARE, config, dtype, HOPPER)  # type: ignore[misc]
+    assert res.spill_bytes == 0 and res.local_bytes == 0, res
+    assert res.shared_bytes <= HOPPER.shared_per_block
+    build = STEPS[name].plan(SQUARE, config, dtype)
+    found = opcodes(build.compile("sm_90a").sass())
+    must, must_not = CLAIMS[name]
+    assert must <= found, must - found
+    assert not (must_not & found), must_not & found
+
+
+@needs_compiler
+def test_clusters_multicast_their_b_tiles() -> None:
+    def sass(cluster_m: int) -> str:
+        config = {"BM": 128, "BN": 256, "STAGES": 3, "CLUSTER_M": cluster_m, "GROUP_M": 8}
+        return cuda_persistent.plan(SQUARE, config, "bf16").compile("sm_90a").sass()
+
+    assert "MULTICAST" in sass(2)
+    assert "MULTICAST" not in sass(1)
+
+
+@needs_compiler
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "config"),
+    [(n, c) for n, cs in CORNERS.items() for c in cs],
+    ids=lambda x: x if isinstance(x, str) else "-".join(map(str, x.values())),
+)
+def test_corners_compile_without_spills(name: str, config: dict) -> None:
+    v = _variant(name)
+    assert v.space.is_valid(config)
+    for res in v.static_check(SQUARE, config, "bf16", HOPPER):  # type: ignore[misc]
+        assert res.spill_bytes == 0 and res.local_bytes == 0, res
+
+
+# ---- on a GPU ------------------------------------------------------------------------------
+
+SHAPES = ["1024x1024x1024", "777x1032x520", "2048x512x4096,alpha=0.5,beta=2.0", "64x8192x128"]
+
+
+def _run(v: Variant, config: dict, shape: str, dtype: str) -> None:
+    import torch
+
+    from kernbench.measure.gate import compare
+
+    problem = GEMM.parse(shape)
+    inputs = GEMM.make_inputs(problem, dtype, "cuda", seed=3)
+    launch = v.build(problem, config, inputs)
+    for _ in range(2):  # twice: barrier phases and persistent state must reset per launch
+        inputs["out"].fill_(float("nan"))
+        launch()
+        torch.cuda.synchronize()
+        result = compare(GEMM, problem, dtype, inputs, GEMM.reference(problem, inputs))
+        assert result.ok, f"{v.name} {config} {shape} {dtype}: {result.message}"
+
+
+def _hopper() -> None:
+    import torch
+
+    if torch.cuda.get_device_capability() != (9, 0):
+        pytest.skip("sm_90a kernels need an H100/H200")
+
+
+@pytest.mark.gpu
+@needs_compiler
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("name", list(STEPS))
+def test_default_matches_the_reference(name: str, shape: str, dtype: str) -> None:
+    _hopper()
+    v = _variant(name)
+    _run(v, v.default_configs()[0], shape, dtype)
+
+
+@pytest.mark.gpu
+@needs_compiler
+@pytest.mark.parametrize(("name", "config"), [(n, c) for n, cs in CORNERS.items() for c in cs])
+def test_corners_match_the_reference(name: str, config: dict) -> None:
+    _hopper()
+    _run(_variant(name), config, "1000x1536x1000", "bf16")
+
+
+@pytest.mark.gpu
+@needs_compiler
+def test_unaligned_rows_are_unsupported_with_a_reason() -> None:
+    _hopper()
+    problem = GEMM.parse("77x129x65")
+    inputs = GEMM.make_inputs(problem, "bf16", "cuda", seed=3)
+    with pytest.raises(Unsupported, match="multiples of 8"):
+        cuda_wgmma.build.build(problem, cuda_wgmma.build.default_configs()[0], inputs)
