@@ -60,6 +60,9 @@ class Variant:
     sources: tuple[Path, ...] = ()
     order: int = 0
     """Position on the family's ladder (1 = the first step); 0 for baselines and others."""
+    context: Callable[[], dict[str, Any]] | None = None
+    """Settings outside the config that decide what runs (e.g. cuBLAS TF32 and workspace):
+    read in the measuring process and stored with every record."""
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -112,6 +115,7 @@ def variant(
     static_check: StaticCheck | None = None,
     sources: Sequence[str | Path] = (),
     order: int = 0,
+    context: Callable[[], dict[str, Any]] | None = None,
 ) -> Callable[[Build], Variant]:
     """Turn a ``build(problem, config, inputs) -> launch`` function into a Variant.
 
@@ -134,6 +138,7 @@ def variant(
             static_check=static_check,
             sources=tuple(module_dir / s for s in sources),
             order=order,
+            context=context,
         )
 
     return wrap

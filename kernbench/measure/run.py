@@ -111,6 +111,8 @@ def measure(
     if not good:
         method["note"] = "every sample was taken under the clock threshold: statistics use them all"
         noisy = True
+    if variant.context is not None:
+        method["context"] = variant.context()
     return Outcome(
         Status.OK,
         run.decision.reason,

@@ -7,7 +7,6 @@ module drives them from torch tensors. Runtime knobs (swizzle, raster order) cos
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import importlib.metadata
 import importlib.util
@@ -203,27 +202,3 @@ class _Run:
         code = self._lib.kb_run(self._handle, torch.cuda.current_stream(self._device).cuda_stream)
         if code:
             raise RuntimeError(f"CUTLASS run failed: {self._lib.kb_error_string(code).decode()}")
-
-
-def blas_settings() -> dict[str, Any]:
-    """The torch/cuBLAS settings that decide what ``torch.matmul`` runs: record them beside
-    cuBLAS numbers (TF32 changes fp32 results and speed; the cuBLASLt workspace size changes
-    which algorithms cuBLASLt may pick)."""
-    import torch
-
-    matmul = torch.backends.cuda.matmul
-    out: dict[str, Any] = {
-        "float32_matmul_precision": torch.get_float32_matmul_precision(),
-        "allow_tf32": bool(matmul.allow_tf32),
-        "allow_fp16_reduced_precision_reduction": bool(matmul.allow_fp16_reduced_precision_reduction),
-        "allow_bf16_reduced_precision_reduction": bool(matmul.allow_bf16_reduced_precision_reduction),
-        "cudnn_allow_tf32": bool(torch.backends.cudnn.allow_tf32),
-    }
-    with contextlib.suppress(AttributeError, RuntimeError):  # older torch, or no CUDA build
-        out["preferred_blas_library"] = str(torch.backends.cuda.preferred_blas_library()).rsplit(".", 1)[-1]
-    # Unset means torch's default: CUBLASLT_WORKSPACE_SIZE is in KiB, CUBLAS_WORKSPACE_CONFIG
-    # is ":SIZE_KiB:COUNT" pairs.
-    for var in ("CUBLASLT_WORKSPACE_SIZE", "CUBLAS_WORKSPACE_CONFIG", "TORCH_BLAS_PREFER_CUBLASLT",
-                "DISABLE_ADDMM_CUDA_LT"):
-        out[var] = os.environ.get(var, "")
-    return out

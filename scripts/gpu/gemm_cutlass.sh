@@ -34,7 +34,7 @@ if [[ $PHASE == check || $PHASE == all ]]; then
 fi
 
 if [[ $PHASE == tune || $PHASE == all ]]; then
-  "$PY" -c "import json; from kernbench_kernels.gemm.cutlass_common import blas_settings; \
+  "$PY" -c "import json; from kernbench_kernels.gemm.torch_matmul import blas_settings; \
 print(json.dumps(blas_settings(), indent=1))" > "$OUTDIR/cublas_settings.json"
   for dtype in bf16 fp16; do
     # torch_matmul (cuBLAS) has no space: kernbench tune measures it beside each study.

@@ -57,11 +57,6 @@ def test_fp32_is_refused_with_a_reason() -> None:
         common.operand_defines(SQUARE, "fp32")
 
 
-def test_blas_settings_records_tf32_and_workspace() -> None:
-    settings = common.blas_settings()
-    assert {"allow_tf32", "float32_matmul_precision", "CUBLASLT_WORKSPACE_SIZE"} <= set(settings)
-
-
 def _instructions(built: nvcc_lib.Built) -> set[str]:
     return nvcc_lib.opcodes(nvcc_lib.sass(built.path))
 
