@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "table":
         if args.output:
             raise UsageError("-o needs --format csv, json or parquet")
-        console.print(records_table(records, f"{len(records)} records in {store.url}"))
+        console.print(records_table(records, f"{len(records)} records in {store.url}", stores=[store]))
         return 0
     frame = to_frame(records)
     if args.output is None:

@@ -75,7 +75,7 @@ def write(frame: pd.DataFrame, path: Path, fmt: str) -> None:
                 flat[col] = flat[col].map(lambda v: json.dumps(v))
         flat.to_csv(path, index=False)
     elif fmt == "json":
-        frame.to_json(path, orient="records", indent=1)
+        frame.to_json(path, orient="records", indent=1, double_precision=15)
     else:
         flat = frame.copy()
         if "config" in flat:
