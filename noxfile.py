@@ -30,3 +30,32 @@ def types(session: nox.Session) -> None:
     session.install(*SETUP)
     session.install("-e", ".[dev]")
     session.run("mypy", "kernbench", "kernels")
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """The project's report, built from every store under results/ into report-site/ (``-- STORE...`` for others)."""
+    session.install(*SETUP)
+    session.install("-e", ".")
+    session.run("kernbench", "report", *(session.posargs or ["results"]), "-o", "report-site",
+                "--allow-empty", "--title", "kernbench results")
+
+
+@nox.session
+def gate(session: nox.Session) -> None:
+    """Bench, then gate against the saved ``main`` baseline (exit 1 on a regression), as CI does.
+
+    ``nox -s gate -- save`` benches and saves the run as the baseline (on the main branch);
+    ``nox -s gate`` benches and compares. Other arguments go to ``kernbench bench`` (default: gemm).
+    """
+    session.install(*SETUP)
+    session.install("-e", ".[dev]")
+    args = list(session.posargs)
+    save = bool(args) and args[0] == "save"
+    bench = args[1:] if save else args
+    session.run("kernbench", "bench", *(bench or ["gemm"]))
+    if save:
+        session.run("kernbench", "baseline", "save", "main")
+        return
+    session.run("kernbench", "compare", "baseline:main", "results", "--format", "markdown",
+                "-o", "results/gate-summary.md")

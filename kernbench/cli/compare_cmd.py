@@ -1,0 +1,92 @@
+"""Compare a candidate run with a baseline on raw samples; exit 1 on a significant slow-down."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .. import config
+from ..analyse import compare_format
+from ..analyse.compare import MATCH_MODES, compare
+from ..analyse.sources import load
+from ..errors import UsageError
+from .common import add_out, console
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    for side in ("baseline", "candidate"):
+        parser.add_argument(
+            side,
+            help="results store (dir, .sqlite3 file or URL), baseline:NAME, a baseline .json "
+            "file or pytest-benchmark JSON",
+        )
+    parser.add_argument(
+        "--threshold",
+        default=None,
+        help="default slow-down that counts, e.g. 5%% (per-name values in "
+        "[tool.kernbench.thresholds] still apply)",
+    )
+    parser.add_argument(
+        "--alpha",
+        type=float,
+        default=None,
+        help="Mann-Whitney p-value under which a change is significant (default 0.002)",
+    )
+    parser.add_argument(
+        "--confidence",
+        type=float,
+        default=0.99,
+        help="confidence level of the ratio's bootstrap interval (default 0.99)",
+    )
+    parser.add_argument(
+        "--match",
+        choices=MATCH_MODES,
+        default="config",
+        help="pair records with the same config, or the best ok config of each "
+        "(variant, problem, dtype) on each side",
+    )
+    parser.add_argument("--format", default="table", choices=compare_format.FORMATS)
+    parser.add_argument(
+        "--report-url", default=None, help="link to the full report in the markdown summary"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="also write the markdown or JSON output to this file",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="compare records from different GPUs or drivers anyway"
+    )
+    add_out(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0.5 <= args.confidence < 1:
+        raise UsageError(f"--confidence {args.confidence} must be between 0.5 and 1")
+    if args.output and args.format == "table":
+        raise UsageError("-o needs --format markdown or json")
+    gate = config.load().with_overrides(args.threshold, args.alpha)
+    base = load(args.baseline, args.out)
+    cand = load(args.candidate, args.out)
+    result = compare(
+        base.records,
+        cand.records,
+        gate,
+        mode=args.match,
+        force=args.force,
+        confidence=args.confidence,
+    )
+    if args.format == "table":
+        console.print(compare_format.table(result, base.label, cand.label))
+        return result.exit_code
+    if args.format == "markdown":
+        text = compare_format.markdown(result, base.label, cand.label, args.report_url)
+    else:
+        text = compare_format.to_json(result, base.label, cand.label, args.report_url)
+    print(text)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text + "\n", encoding="utf-8")
+    return result.exit_code
