@@ -8,6 +8,7 @@ from .family import Family, Inputs, Tolerance
 from .problem import Problem, ProblemParam
 from .registry import Plugin
 from .space import Categorical, Config, Int, Pow2, Space
+from .tune.best import best_config
 from .variant import Requirements, Unsupported, Variant, variant
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "Unsupported",
     "UsageError",
     "Variant",
+    "best_config",
     "variant",
 ]

@@ -19,7 +19,14 @@ COMMANDS: dict[str, str] = {
     "list": "kernbench.cli.list_cmd",
     "bench": "kernbench.cli.bench_cmd",
     "tune": "kernbench.cli.tune_cmd",
+    "sweep": "kernbench.cli.sweep_cmd",
+    "tune-eval": "kernbench.cli.tune_eval_cmd",
+    "export": "kernbench.cli.export_cmd",
     "results": "kernbench.cli.results_cmd",
+    "calibrate": "kernbench.cli.calibrate_cmd",
+    "report": "kernbench.cli.report_cmd",
+    "compare": "kernbench.cli.compare_cmd",
+    "baseline": "kernbench.cli.baseline_cmd",
 }
 """Command name -> module with ``add_arguments(parser)`` and ``run(args) -> int``."""
 

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
 
-import optuna
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from ..analyse.importance import MIN_TRIALS, importance_table, study_importances
 from ..errors import UsageError
+from ..family import Family
+from ..pipeline import Session
 from ..present import records_table
-from ..store.sqlstore import default_url
+from ..problem import Problem
+from ..registry import Registry
+from ..store import Record, open_store
+from ..store.sqlstore import default_url, normalize_url
+from ..tune.core import Budget
+from ..tune.replay import open_replay, replay_path
+from ..tune.samplers import CHOICES, resolve
+from ..tune.spacefile import SpaceFile
+from ..tune.studies import GRACE_S, HEARTBEAT_S, is_sqlite, prepare_database
 from ..tune.tuner import Tuner, study_name
+from ..variant import Variant
 from .common import (
     activate_device,
     add_measure_options,
@@ -22,49 +35,100 @@ from .common import (
     problems_for,
 )
 
-SAMPLERS = ("tpe", "random")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_problem_options(parser)
     add_measure_options(parser)
+    parser.set_defaults(device="auto")
     parser.add_argument("--trials", type=int, default=None,
-                        help="unique evaluations per study (default: 30 on a GPU, 8 on the CPU device)")
-    parser.add_argument("--timeout", type=float, default=None, help="wall-time budget per study, seconds")
+                        help="unique evaluations per study, all runs and workers together "
+                             "(default: 30 on a GPU, 8 on the CPU device)")
+    parser.add_argument("--timeout", type=float, default=None, help="wall-time budget of this run, seconds")
+    parser.add_argument("--patience", type=int, default=None,
+                        help="stop after N unique evaluations that beat the best by no more than its noise")
     parser.add_argument("--storage", default=None,
-                        help="RDB URL for studies and records (default: sqlite file in --out)")
+                        help="RDB URL for studies and records, e.g. postgresql://... for many workers "
+                             "(default: the SQLite file in --out)")
     parser.add_argument("--study", default=None, help="study name (default: derived from variant/problem/device)")
-    parser.add_argument("--sampler", default="tpe", help=f"search strategy: {', '.join(SAMPLERS)}")
-    parser.add_argument("--seed", type=int, default=0, help="sampler seed (recorded with the study)")
+    parser.add_argument("--sampler", default="auto", choices=CHOICES,
+                        help="tpe, gp, random, bruteforce; auto: tpe, or bruteforce when the space fits the budget")
+    parser.add_argument("--seed", type=int, default=0, help="sampler seed (recorded with the study; one per worker)")
+    parser.add_argument("--heartbeat", type=int, default=HEARTBEAT_S,
+                        help=f"seconds between worker heartbeats on PostgreSQL/MySQL (default {HEARTBEAT_S})")
+    parser.add_argument("--grace", type=int, default=GRACE_S,
+                        help=f"seconds without a heartbeat before a trial is failed and retried (default {GRACE_S})")
+    parser.add_argument("--replay-delay", type=float, default=0.0,
+                        help="with --device replay:FILE, pause this long per evaluation (rehearses real runs)")
 
 
-def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True, n_startup_trials=5)
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    raise UsageError(f"unknown sampler {name!r} (known: {', '.join(SAMPLERS)})")
+def _check(args: argparse.Namespace) -> None:
+    for name in ("trials", "patience", "heartbeat", "grace"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise UsageError(f"--{name} must be at least 1")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    if args.replay_delay < 0:
+        raise UsageError("--replay-delay must not be negative")
 
 
-def run(args: argparse.Namespace) -> int:
+def _replay_plan(args: argparse.Namespace, path: Path) -> tuple[Registry, Session, Family, list[Variant], list[Problem], str]:
+    space = SpaceFile.load(path)
+    registry = load_registry()
+    family = registry.family(args.family)
+    if space.family != family.name:
+        raise UsageError(f"{path} records {space.family}, not {family.name}")
+    if args.variant and args.variant != [space.variant]:
+        raise UsageError(f"{path} records variant {space.variant} only")
+    problem = family.parse(space.problem)
+    if args.shape and [family.parse(s).key for s in args.shape] != [problem.key]:
+        raise UsageError(f"{path} records problem {problem.key} only")
+    if args.dtype and args.dtype != space.dtype:
+        raise UsageError(f"{path} records dtype {space.dtype} only")
+    variant = registry.variant(space.variant)
+    if variant.source_hash() != space.source_hash:
+        console.print(f"[yellow]note:[/] {variant.name}'s source changed since {path} was recorded")
+    store = open_store(args.storage or args.out)
+    session = open_replay(space, registry, store, args.replay_delay)
+    return registry, session, family, [variant], [problem], space.dtype
+
+
+def _live_plan(args: argparse.Namespace) -> tuple[Registry, Session, Family, list[Variant], list[Problem], str]:
     device = activate_device(args.device, fallback_note=True)
-    if args.trials is not None and args.trials < 1:
-        raise UsageError("--trials must be at least 1")
-    trials = args.trials or (30 if device.is_gpu else 8)
-    make_sampler(args.sampler, args.seed)  # fail on a bad name before any work
     registry = load_registry()
     family = registry.family(args.family)
     dtype = dtype_for(family, args.dtype, device)
     chosen = registry.select(family.name, args.variant)
-    tunable = [v for v in chosen if v.space.params and not v.unavailable(device)]
-    skipped = [v for v in chosen if v.space.params and v.unavailable(device)]
-    baselines = [b for b in registry.baselines(family.name) if not b.space.params]
     problems = problems_for(family, args.shape, device)
+    session = open_session(args, device, registry, args.storage)
+    return registry, session, family, chosen, problems, dtype
+
+
+def _progress(progress: Progress, task: TaskID) -> Callable[[int, Record | None], None]:
+    return lambda n, _rec: progress.update(task, completed=n)
+
+
+def run(args: argparse.Namespace) -> int:
+    _check(args)
+    if args.storage:
+        args.storage = normalize_url(args.storage)
+        if not is_sqlite(args.storage):
+            prepare_database(args.storage)
+    path = replay_path(args.device)
+    registry, session, family, chosen, problems, dtype = (
+        _replay_plan(args, path) if path is not None else _live_plan(args)
+    )
+    device = session.device
+    trials = args.trials or (30 if device.is_gpu or path is not None else 8)
+    tunable = [v for v in chosen if v.space.params and (path is not None or not v.unavailable(device))]
+    skipped = [v for v in chosen if v.space.params and v not in tunable]
+    baselines = [] if path is not None else [b for b in registry.baselines(family.name) if not b.space.params]
+    if not tunable:
+        raise UsageError(f"nothing to tune: no chosen {family.name} variant has a config space here")
     if args.study and (len(tunable) != 1 or len(problems) != 1):
         raise UsageError("--study names one study: give exactly one --variant and one --shape")
-    session = open_session(args, device, registry, args.storage)
     storage = args.storage or default_url(args.out)
-    shown = []
+    shown: list[Record] = []
     with session.runner, Progress(
         TextColumn("[progress.description]{task.description}"), BarColumn(),
         TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, transient=True,
@@ -75,19 +139,30 @@ def run(args: argparse.Namespace) -> int:
             for variant in skipped:
                 shown.append(session.evaluate(family, variant, problem, dtype, variant.default_configs()[0]))
             for variant in tunable:
+                valid = variant.space.size()
+                sampler = resolve(args.sampler, valid, trials)
                 name = args.study or study_name(variant, problem, dtype, device.name)
-                task = progress.add_task(f"tune {variant.name} {problem.key}", total=trials)
+                task = progress.add_task(f"tune {variant.name} {problem.key}", total=min(trials, valid))
                 tuner = Tuner(
-                    session, family, variant, problem, dtype, storage, name,
-                    make_sampler(args.sampler, args.seed),
-                    on_progress=lambda n, _rec, t=task: progress.update(t, completed=n),
+                    session, family, variant, problem, dtype, storage, name, sampler, args.seed,
+                    heartbeat_s=args.heartbeat, grace_s=args.grace,
+                    on_progress=_progress(progress, task),
                 )
-                result = tuner.run(trials, args.timeout)
+                result = tuner.run(Budget(trials=trials, timeout_s=args.timeout, patience=args.patience,
+                                          valid_size=valid))
                 progress.remove_task(task)
                 console.print(
-                    f"[bold]{variant.name}[/] {problem.key}: {result.unique_evaluations} new evaluations, "
-                    f"{result.rejected} rejected statically; {result.stop_reason}; study {name!r}"
+                    f"[bold]{variant.name}[/] {problem.key}: {result.unique_evaluations} new evaluations "
+                    f"({result.study_evaluations} in the study), {result.rejected} rejected statically; "
+                    f"{result.stop_reason}; sampler {sampler} seed {args.seed}; study {name!r}"
                 )
+                if result.orphans:
+                    console.print(f"  resumed: trials {result.orphans} of a killed run failed and re-queued")
+                scores = study_importances(storage, name, variant.space)
+                if scores:
+                    console.print(importance_table(scores, f"parameter importance (fANOVA), {variant.name}"))
+                elif scores is None:
+                    console.print(f"  [dim]parameter importance needs {MIN_TRIALS}+ correct evaluations[/]")
                 if result.best is not None:
                     shown.append(result.best)
                 else:

@@ -6,6 +6,7 @@ is committed as soon as it is measured: a crash, a kill or Ctrl-C loses nothing 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 from collections.abc import Iterable, Iterator
@@ -60,21 +61,30 @@ def _finite(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else value
 
 
-def _check_url(url: str) -> sa.engine.URL:
+def normalize_url(url: str) -> str:
+    """Check a storage URL and name the PostgreSQL driver that is installed.
+
+    SQLAlchemy 2.1 reads a bare ``postgresql://`` as psycopg 3; psycopg2 serves as well.
+    """
     try:
         parsed = sa.engine.make_url(url)
     except sa_exc.ArgumentError:
         raise UsageError(f"unreadable storage URL {url!r} (expected sqlite:///FILE or postgresql://...)") from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql", "mysql"):
         raise UsageError(f"unsupported storage URL {url!r} (use sqlite:///FILE or postgresql://...)")
-    return parsed
+    if url.startswith("postgresql://"):
+        for module, dialect in (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2")):
+            if importlib.util.find_spec(module) is not None:
+                return dialect + url.removeprefix("postgresql")
+    return url
 
 
 class ResultsStore:
     """Records in an RDB. Opening checks the file is a database before anything is written."""
 
     def __init__(self, url: str, *, create: bool = True) -> None:
-        parsed = _check_url(url)
+        url = normalize_url(url)
+        parsed = sa.engine.make_url(url)
         self.url = url
         if parsed.get_backend_name() == "sqlite" and parsed.database:
             path = Path(parsed.database)

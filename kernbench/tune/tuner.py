@@ -1,31 +1,34 @@
-"""Tuning one variant on one problem with Optuna, through the same pipeline as ``bench``.
+"""Tuning one variant on one problem: a study, a warm start, the loop, the best record.
 
-The search space is static (every parameter suggested in every trial). Configs the static
-check rejects are never launched: they are told to Optuna as infeasible and cost no budget.
-Faults and wrong results are told as bad values, never good ones. A config proposed twice is
-served from the store, and only unique evaluations count toward the budget.
+``--storage`` picks the Optuna storage (and the records' database); many processes may run
+the same study on PostgreSQL. Running the same command again resumes the study: trials a
+killed process left running are failed and their configs re-queued, and unique evaluations
+already made count toward the same ``--trials``.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import optuna
 
+from .. import provenance
 from ..family import Family
-from ..measure.outcome import Status
 from ..pipeline import Session
 from ..problem import Problem
-from ..space import Config, config_key
+from ..space import config_key
 from ..store.records import Record
 from ..variant import Variant
-
-PENALTY_S = 1e6
-"""Objective value told for failures: far worse than any real time, still finite."""
+from .claims import Claims
+from .core import Budget, Loop
+from .measuring import MeasuringEvaluator
+from .samplers import make_sampler
+from .searchspace import SearchSpace
+from .studies import is_sqlite, open_storage, recover_orphans
+from .warmstart import warm_configs
 
 
 def study_name(variant: Variant, problem: Problem, dtype: str, device_name: str) -> str:
@@ -38,108 +41,93 @@ class TuneResult:
     study: str
     best: Record | None
     unique_evaluations: int
+    """Made by this process in this run."""
+    study_evaluations: int
+    """Made in the whole study (every run, every worker)."""
     rejected: int
-    records: list[Record] = field(default_factory=list)
-    stop_reason: str = ""
+    stop_reason: str
+    sampler: str
+    seed: int
+    orphans: list[int] = field(default_factory=list)
+    warm_started: int = 0
 
 
 @dataclass
 class Tuner:
-    """Runs one study: ask a config, check and measure it (or reuse it), tell the result."""
+    """Runs (or resumes) one study of one variant on one problem."""
 
     session: Session
     family: Family
     variant: Variant
     problem: Problem
     dtype: str
-    storage: str
+    storage_url: str
     study: str
-    sampler: optuna.samplers.BaseSampler
+    sampler: str
+    seed: int = 0
+    heartbeat_s: int = 10
+    grace_s: int = 30
     on_progress: Callable[[int, Record | None], None] | None = None
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
-    def _study(self) -> optuna.Study:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    def open_study(self) -> tuple[optuna.Study, optuna.storages.RDBStorage]:
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        storage = open_storage(self.storage_url, self.heartbeat_s, self.grace_s)
         study = optuna.create_study(
-            study_name=self.study, storage=self.storage, sampler=self.sampler,
+            study_name=self.study, storage=storage, sampler=make_sampler(self.sampler, self.seed),
             direction="minimize", load_if_exists=True,
         )
+        attrs = study.user_attrs
         for attr, value in (
-            ("family", self.family.name), ("variant", self.variant.name),
-            ("problem", self.problem.key), ("dtype", self.dtype), ("device", self.session.device.name),
+            ("family", self.family.name), ("variant", self.variant.name), ("problem", self.problem.key),
+            ("dtype", self.dtype), ("device", self.session.device.name),
+            ("source_hash", self.variant.source_hash()), ("objective", "ln(median seconds)"),
         ):
-            study.set_user_attr(attr, value)
-        return study
+            if attrs.get(attr) != value:
+                study.set_user_attr(attr, value)
+        study.set_user_attr(f"run:{self.run_id}", {
+            "sampler": self.sampler, "seed": self.seed, "owner_started": provenance.now(),
+            "host": provenance.collect().get("host", ""),
+        })
+        return study, storage
 
-    def _previous(self) -> dict[str, Record]:
-        """Records of this variant/problem/dtype/device and source already in the store."""
-        found: dict[str, Record] = {}
-        for rec in self.session.store.query(
-            family=self.family.name, variant=self.variant.name, problem=self.problem.key,
-            dtype=self.dtype, device_name=self.session.device.name,
-            source_hash=self.variant.source_hash(),
-        ):
-            if rec.status not in Status.NOT_LAUNCHED:
-                found.setdefault(config_key(rec.config), rec)
-        return found
-
-    def _suggest(self, trial: optuna.Trial) -> Config:
-        return {p.name: trial.suggest_categorical(p.name, list(p.values)) for p in self.variant.space.params}  # type: ignore[arg-type]
-
-    def run(self, trials: int, timeout_s: float | None = None) -> TuneResult:
-        study = self._study()
-        seen = self._previous()
-        evaluated_here: list[Record] = []
-        rejected = 0
-        known_configs = {config_key(t.params) for t in study.trials}
-        for default in self.variant.default_configs():
-            if self.variant.space.params and config_key(default) not in known_configs:
-                study.enqueue_trial(default, skip_if_exists=True)
-        valid = self.variant.space.size()
-        start = time.monotonic()
-        asks = 0
-        stop_reason = f"{trials} unique evaluations done"
-        while len(evaluated_here) < trials:
-            if timeout_s is not None and time.monotonic() - start > timeout_s:
-                stop_reason = f"time budget of {timeout_s:g}s spent"
-                break
-            if len(seen) >= valid:
-                stop_reason = f"all {valid} valid configs evaluated"
-                break
-            asks += 1
-            if asks > 50 * max(trials, 1) + 100:
-                stop_reason = "the sampler keeps proposing evaluated configs"
-                break
-            trial = study.ask()
-            config = self._suggest(trial)
-            key = config_key(config)
-            static = self.session.static_check(self.variant, self.problem, self.dtype, config)
-            if not static.ok:
-                rejected += 1
-                trial.set_constraint("static_check", 1.0)
-                trial.set_user_attr("status", Status.REJECTED)
-                trial.set_user_attr("reason", static.reason)
-                study.tell(trial, PENALTY_S)
-                continue
-            record = seen.get(key)
-            fresh = record is None
-            if record is None:
-                record = self.session.evaluate(
-                    self.family, self.variant, self.problem, self.dtype, config,
-                    study=self.study, trial=trial.number,
-                )
-                seen[key] = record
-                evaluated_here.append(record)
-            ok = record.status == Status.OK and record.median_s is not None
-            trial.set_constraint("runs_correctly", 0.0 if ok else 1.0)
-            trial.set_user_attr("status", record.status)
-            trial.set_user_attr("record_id", record.id)
-            trial.set_user_attr("cached", not fresh)
-            study.tell(trial, float(record.median_s) if ok else PENALTY_S)  # type: ignore[arg-type]
-            if self.on_progress is not None and fresh:
-                self.on_progress(len(evaluated_here), record)
-        best = min(
-            (r for r in seen.values() if r.status == Status.OK and r.median_s and math.isfinite(r.median_s)),
-            key=lambda r: r.median_s or math.inf,
-            default=None,
+    def warm_start(self, study: optuna.Study, search: SearchSpace) -> int:
+        """Enqueue defaults and the nearest problems' best configs the study has not tried."""
+        tried = {config_key(search.to_config(t.params)) for t in study.get_trials(deepcopy=False) if t.params}
+        waiting = {
+            config_key(search.to_config(t.params)) for t in study.get_trials(deepcopy=False)
+            if t.state == optuna.trial.TrialState.WAITING and t.params
+        }
+        configs = warm_configs(
+            self.session.store, self.family.name, self.variant.name, self.variant.space,
+            self.variant.default_configs(), self.problem.key, self.dtype, self.session.device.name,
         )
-        return TuneResult(self.study, best, len(evaluated_here), rejected, evaluated_here, stop_reason)
+        n = 0
+        for config in configs:
+            if config_key(config) not in tried | waiting:
+                study.enqueue_trial(search.to_params(config), skip_if_exists=True)
+                n += 1
+        return n
+
+    def run(self, budget: Budget) -> TuneResult:
+        study, storage = self.open_study()
+        search = SearchSpace(self.variant.space)
+        orphans = recover_orphans(study, storage) if is_sqlite(self.storage_url) else []
+        claims = Claims(self.session.store.engine, self.study)
+        evaluator = MeasuringEvaluator(
+            self.session, self.family, self.variant, self.problem, self.dtype, study, claims,
+        )
+        if budget.valid_size is None:
+            budget.valid_size = self.variant.space.size()
+        warm = self.warm_start(study, search)
+        loop = Loop(search, evaluator, budget, seed=self.seed)
+        if self.on_progress is not None:
+            progress = self.on_progress
+            evaluator.on_record = lambda rec: progress(claims.count(), rec)
+        reason = loop.run(study)
+        return TuneResult(
+            study=self.study, best=evaluator.cache.best(), unique_evaluations=len(loop.fresh),
+            study_evaluations=claims.count(), rejected=len(loop.rejected), stop_reason=reason,
+            sampler=self.sampler, seed=self.seed, orphans=orphans, warm_started=warm,
+        )
+

@@ -32,7 +32,7 @@ def _store_with_one_record(out: Path) -> bytes:
         (["bench", "gemm", "--device", "tpu"], "unknown device 'tpu'"),
         (["tune", "gemm", "--device", "cpu", "--storage", "nosuch://x", "--shape", "8x8x8"], "storage URL"),
         (["tune", "gemm", "--device", "cpu", "--trials", "0"], "--trials must be at least 1"),
-        (["tune", "gemm", "--device", "cpu", "--sampler", "magic"], "unknown sampler"),
+        (["tune", "gemm", "--device", "cpu", "--sampler", "magic"], "invalid choice: 'magic'"),
         (["frobnicate"], "invalid choice"),
     ],
 )
