@@ -30,6 +30,7 @@ from .common import (
     add_problem_options,
     console,
     dtype_for,
+    err_console,
     load_registry,
     open_session,
     problems_for,
@@ -93,13 +94,25 @@ def _replay_plan(args: argparse.Namespace, path: Path) -> tuple[Registry, Sessio
     return registry, session, family, [variant], [problem], space.dtype
 
 
+CPU_DEMO_TRIALS = 4
+
+
 def _live_plan(args: argparse.Namespace) -> tuple[Registry, Session, Family, list[Variant], list[Problem], str]:
-    device = activate_device(args.device, fallback_note=True)
+    demo = args.device == "auto" and not args.shape
+    device = activate_device(args.device, fallback_note=not demo)
     registry = load_registry()
     family = registry.family(args.family)
     dtype = dtype_for(family, args.dtype, device)
     chosen = registry.select(family.name, args.variant)
     problems = problems_for(family, args.shape, device)
+    if demo and not device.is_gpu:
+        # A newcomer without a GPU: show the whole flow quickly on one small problem.
+        problems = problems[:1]
+        args.trials = args.trials or CPU_DEMO_TRIALS
+        err_console.print(
+            f"[yellow]No CUDA GPU here: tuning on the CPU device (Triton interpreter) at "
+            f"{problems[0].key}, {args.trials} configs per variant; its timings are not GPU performance.[/]"
+        )
     session = open_session(args, device, registry, args.storage)
     return registry, session, family, chosen, problems, dtype
 
@@ -167,7 +180,9 @@ def run(args: argparse.Namespace) -> int:
                     shown.append(result.best)
                 else:
                     console.print(f"[red]{variant.name} {problem.key}: no config passed the correctness gate[/]")
-    console.print(records_table(shown, f"best configs, {family.name} on {device.name}",
-                                {family.name: family.compute_precision(dtype)}))
+    console.print(records_table(
+        shown, f"best configs, {family.name} on {device.name}", {family.name: family.compute_precision(dtype)},
+        [session.store], {v.name: v.order for v in chosen}, lambda rec: family.label(family.parse(rec.problem)),
+    ))
     console.print(f"[dim]studies and records in {storage}[/]")
     return 0

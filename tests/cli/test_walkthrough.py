@@ -55,3 +55,14 @@ def test_tune_stores_a_study_and_resumes(tmp_path: Path) -> None:
     tuned = [r for r in open_store(tmp_path, create=False).query(variant="triton_naive")]
     keys = [config_key(r.config) for r in tuned]
     assert len(keys) == len(set(keys)) == 8, "each config is measured once, across both runs"
+
+
+def test_bare_tune_without_a_gpu_says_so_and_runs_the_pipeline(tmp_path: Path) -> None:
+    res = run_cli("tune", "gemm", "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    notes = [line for line in res.stderr.splitlines() if "No CUDA GPU" in line]
+    assert len(notes) == 1 and "not GPU performance" in notes[0]
+    records = open_store(tmp_path, create=False).query(status="ok")
+    assert {"torch_matmul", "triton_naive"} <= {r.variant for r in records}
+    assert all(r.timing_kind == "cpu-interpreter" for r in records)
+    assert optuna.get_all_study_summaries(f"sqlite:///{tmp_path / 'kernbench.sqlite3'}")
