@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_measure_options(parser)
     parser.set_defaults(device="auto")
     parser.add_argument("--trials", type=int, default=None,
-                        help="unique evaluations per study, all runs and workers together "
+                        help="the study grows by this many unique evaluations (all workers together); a rerun "
+                             "first completes what an interrupted run left "
                              "(default: 30 on a GPU, 8 on the CPU device)")
     parser.add_argument("--timeout", type=float, default=None, help="wall-time budget of this run, seconds")
     parser.add_argument("--patience", type=int, default=None,

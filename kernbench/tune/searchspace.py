@@ -85,6 +85,10 @@ class SearchSpace:
         """Optuna parameters of a config (for ``enqueue_trial``)."""
         return {c.name: c.to_raw(config[c.param.name]) for c in self.coordinates}
 
+    def covers(self, params: Mapping[str, Any]) -> bool:
+        """Whether ``params`` holds every coordinate (a running trial may hold only some yet)."""
+        return all(c.name in params for c in self.coordinates)
+
     def to_config(self, params: Mapping[str, Any]) -> Config:
         """The config of a trial's parameters."""
         return {c.param.name: c.to_value(params[c.name]) for c in self.coordinates}

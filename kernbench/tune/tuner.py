@@ -36,6 +36,17 @@ def study_name(variant: Variant, problem: Problem, dtype: str, device_name: str)
     return re.sub(r"[^A-Za-z0-9_.,=/:+-]", "_", raw)
 
 
+def next_step(done: int, step: int) -> int:
+    """The study's unique-evaluation target for this run: studies grow in steps of ``--trials``.
+
+    A run completes the current step (what an interrupted run left) or, when the step is
+    complete, adds a whole new one: the same command run again resumes, then keeps going.
+    """
+    if done % step:
+        return (done // step + 1) * step
+    return done + step
+
+
 @dataclass
 class TuneResult:
     study: str
@@ -93,10 +104,10 @@ class Tuner:
 
     def warm_start(self, study: optuna.Study, search: SearchSpace) -> int:
         """Enqueue defaults and the nearest problems' best configs the study has not tried."""
-        tried = {config_key(search.to_config(t.params)) for t in study.get_trials(deepcopy=False) if t.params}
+        trials = [t for t in study.get_trials(deepcopy=False) if search.covers(t.params)]
+        tried = {config_key(search.to_config(t.params)) for t in trials}
         waiting = {
-            config_key(search.to_config(t.params)) for t in study.get_trials(deepcopy=False)
-            if t.state == optuna.trial.TrialState.WAITING and t.params
+            config_key(search.to_config(t.params)) for t in trials if t.state == optuna.trial.TrialState.WAITING
         }
         configs = warm_configs(
             self.session.store, self.family.name, self.variant.name, self.variant.space,
@@ -119,6 +130,8 @@ class Tuner:
         )
         if budget.valid_size is None:
             budget.valid_size = self.variant.space.size()
+        if budget.trials is not None:
+            budget.trials = next_step(claims.count(), budget.trials)
         warm = self.warm_start(study, search)
         loop = Loop(search, evaluator, budget, seed=self.seed)
         if self.on_progress is not None:

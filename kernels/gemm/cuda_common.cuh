@@ -40,6 +40,21 @@ __device__ __forceinline__ float epilogue_value(float acc, const elem_t* c, inde
     return v;
 }
 
+// Zero an accumulator array (unrolled, so that it stays in registers).
+template <int D0, int D1>
+__device__ __forceinline__ void zero_fill(float (&a)[D0][D1]) {
+#pragma unroll
+    for (int i = 0; i < D0; ++i)
+#pragma unroll
+        for (int j = 0; j < D1; ++j) a[i][j] = 0.0f;
+}
+
+template <int D0, int D1, int D2>
+__device__ __forceinline__ void zero_fill(float (&a)[D0][D1][D2]) {
+#pragma unroll
+    for (int i = 0; i < D0; ++i) zero_fill(a[i]);
+}
+
 // --- tensor cores: mma.sync m16n8k16, fp32 accumulators -----------------------------------
 //
 // Fragment layout (lane = 4 * group + tig): A (16x16) a[0] = rows group, k 2tig..2tig+1;

@@ -1,31 +1,66 @@
-"""What the CUDA C++ GEMM ladder steps share: input checks, tile rules, compile and launch.
+"""What the CUDA C++ GEMM ladder steps share: declarations, input checks, tile rules, compile and launch.
 
 Every step's kernel has the signature ``(A, B, Out, C, M, N, K, alpha, beta)`` over
 row-major matrices; a step module declares only its space, its kernel build (macros,
-threads, dynamic shared memory) and its grid.
+threads, dynamic shared memory), its grid and, in its build's docstring, what it changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kernbench.backends.cuda import KernelBuild
+from kernbench.backends.cuda import KernelBuild, Plan, requirements, static_check
 from kernbench.family import Inputs
 from kernbench.problem import Problem
-from kernbench.space import Config, Constraint, Value
-from kernbench.variant import Launch, Unsupported
+from kernbench.space import Categorical, Config, Constraint, Pow2, Space, Value
+from kernbench.variant import Build, Launch, Requirements, Unsupported, Variant, variant
 
 HERE = Path(__file__).parent
 COMMON_HEADER = "cuda_common.cuh"
+MMA_SOURCES = (COMMON_HEADER, "cuda_mma_tiles.cuh")
+"""The headers of the mma.sync steps 3-7."""
 DTYPES = ("fp16", "bf16")
 ELEM_BYTES = 2
 PAD = 8
 """Elements added to each shared-memory row from step 4 on (16 bytes: rows stay aligned)."""
+SHARED_LIMIT = 227 * 1024
+"""Shared memory one block may use on Hopper."""
+
+MMA_BLOCK = (Pow2("BM", 32, 256), Pow2("BN", 32, 256), Categorical("BK", (16, 32, 64)))
+"""The block tile of steps 3-6 (step 7 searches fewer, larger tiles)."""
+WARP_GRID = (Categorical("WARPS_M", (1, 2, 4)), Categorical("WARPS_N", (1, 2, 4)))
+STAGES = Categorical("STAGES", (2, 3, 4, 5))
+"""Depth of the cp.async pipeline of steps 5-7."""
 
 Grid = Callable[[Problem, Config], tuple[int, ...]]
-Plan = Callable[[Problem, Config, str], KernelBuild]
+
+
+def ladder_step(
+    *,
+    order: int,
+    space: Space,
+    defaults: Sequence[Mapping[str, Value]],
+    plan: Plan,
+    sources: Sequence[str],
+    requires: Requirements | None = None,
+    arch: str | None = None,
+) -> Callable[[Build], Variant]:
+    """The ``@variant`` of a ladder step: GEMM in CUDA C++ on fp16/bf16, statically checked
+    by compiling its plan (for ``arch`` when given), sm_80 and up unless ``requires`` says
+    otherwise. The name is the module's and the build's docstring is the description."""
+    return variant(
+        family="gemm",
+        language="cuda",
+        space=space,
+        defaults=defaults,
+        dtypes=DTYPES,
+        requires=requires or requirements((8, 0)),
+        static_check=static_check(plan, arch),
+        sources=sources,
+        order=order,
+    )
 
 
 def cdiv(a: int, b: int) -> int:
@@ -42,6 +77,11 @@ def kernel_build(source: str, config: Config, dtype: str, threads: int, dynamic_
 
 def warps(config: Mapping[str, Value]) -> int:
     return int(config["WARPS_M"]) * int(config["WARPS_N"])
+
+
+def mma_build(source: str, config: Config, dtype: str, dynamic_shared: int = 0) -> KernelBuild:
+    """The build of an mma.sync step (3-7): a block of WARPS_M x WARPS_N warps."""
+    return kernel_build(source, config, dtype, 32 * warps(config), dynamic_shared)
 
 
 def mma_constraints(n_multiple: int = 8) -> tuple[Constraint, ...]:
@@ -79,6 +119,11 @@ def pipeline_shared(config: Mapping[str, Value], epilogue: bool = False) -> int:
     return elems * ELEM_BYTES
 
 
+def pipeline_fits_shared(c: Mapping[str, Value]) -> bool:
+    """all STAGES tiles fit the 227 KB of shared memory a Hopper block may use"""
+    return pipeline_shared(c) <= SHARED_LIMIT
+
+
 def tile_grid(problem: Problem, config: Config) -> tuple[int, ...]:
     """One block per BM x BN output tile: x along N, y along M."""
     return cdiv(problem.int("n"), int(config["BN"])), cdiv(problem.int("m"), int(config["BM"]))
@@ -103,27 +148,37 @@ def check_inputs(problem: Problem, inputs: Inputs, name: str, vector: bool) -> N
         raise Unsupported(f"{name} moves 16-byte chunks: K and N must be multiples of 8 (K={k}, N={n})")
 
 
+def prepare(
+    name: str, plan: Plan, grid: Grid, problem: Problem, config: Config, inputs: Inputs, *, vector: bool
+) -> tuple[tuple[int, ...], KernelBuild]:
+    """Check the inputs, their dtype and the grid; the grid and the kernel build to launch."""
+    import torch
+
+    check_inputs(problem, inputs, name, vector)
+    dtype = {torch.float16: "fp16", torch.bfloat16: "bf16"}.get(inputs["a"].dtype)
+    if dtype is None:
+        raise Unsupported(f"{name} computes fp16 and bf16 only (got {inputs['a'].dtype})")
+    blocks = grid(problem, config)
+    if blocks[0] >= 2**31 or any(d > 65535 for d in blocks[1:]):
+        raise Unsupported(f"{name}: grid {blocks} exceeds the CUDA grid limits")
+    return blocks, plan(problem, config, dtype)
+
+
+def output_args(problem: Problem, inputs: Inputs) -> tuple[Any, ...]:
+    """The kernel arguments after the operands: ``Out, C (None when beta is 0), M, N, K, alpha, beta``."""
+    beta = float(inputs["beta"])
+    return (
+        inputs["out"], inputs.get("c") if beta != 0.0 else None,
+        problem.int("m"), problem.int("n"), problem.int("k"), float(inputs["alpha"]), beta,
+    )
+
+
 def launch_gemm(
     name: str, plan: Plan, grid: Grid, problem: Problem, config: Config, inputs: Inputs, *, vector: bool
 ) -> Launch:
     """Check the inputs, compile for this GPU (cached) and return the launch closure."""
-    import torch
-
     from kernbench.backends.cuda_launch import Kernel, device_arch
 
-    check_inputs(problem, inputs, name, vector)
-    a = inputs["a"]
-    dtype = {torch.float16: "fp16", torch.bfloat16: "bf16"}.get(a.dtype)
-    if dtype is None:
-        raise Unsupported(f"{name} computes fp16 and bf16 only (got {a.dtype})")
-    blocks = grid(problem, config)
-    if blocks[0] >= 2**31 or any(d > 65535 for d in blocks[1:]):
-        raise Unsupported(f"{name}: grid {blocks} exceeds the CUDA grid limits")
-    build = plan(problem, config, dtype)
+    blocks, build = prepare(name, plan, grid, problem, config, inputs, vector=vector)
     kernel = Kernel(build.compile(device_arch()), build.kernel, build.dynamic_shared)
-    args = (
-        a, inputs["b"], inputs["out"], inputs.get("c") if inputs["beta"] != 0.0 else None,
-        problem.int("m"), problem.int("n"), problem.int("k"),
-        float(inputs["alpha"]), float(inputs["beta"]),
-    )
-    return kernel.launcher(blocks, build.threads, args)
+    return kernel.launcher(blocks, build.threads, (inputs["a"], inputs["b"], *output_args(problem, inputs)))

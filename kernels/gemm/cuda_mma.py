@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kernbench.backends.cuda import KernelBuild, requirements, static_check
+from kernbench.backends.cuda import KernelBuild
 from kernbench.family import Inputs
 from kernbench.problem import Problem
-from kernbench.space import Categorical, Config, Pow2, Space, Value
-from kernbench.variant import Launch, variant
+from kernbench.space import Config, Space, Value
+from kernbench.variant import Launch
 
 from .cuda_ladder import (
-    COMMON_HEADER,
-    DTYPES,
     ELEM_BYTES,
-    kernel_build,
+    MMA_BLOCK,
+    MMA_SOURCES,
+    WARP_GRID,
+    ladder_step,
     launch_gemm,
+    mma_build,
     mma_constraints,
     tile_grid,
-    warps,
 )
 
 SOURCE = "cuda_mma.cu"
@@ -30,30 +31,19 @@ def static_shared(c: Mapping[str, Value]) -> bool:
     return ELEM_BYTES * (bm * bk + bk * bn) <= 48 * 1024
 
 
-SPACE = Space(
-    params=(
-        Pow2("BM", 32, 256), Pow2("BN", 32, 256), Categorical("BK", (16, 32, 64)),
-        Categorical("WARPS_M", (1, 2, 4)), Categorical("WARPS_N", (1, 2, 4)),
-    ),
-    constraints=(*mma_constraints(8), static_shared),
-)
+SPACE = Space(params=(*MMA_BLOCK, *WARP_GRID), constraints=(*mma_constraints(8), static_shared))
 
 
 def plan(problem: Problem, config: Config, dtype: str) -> KernelBuild:
-    return kernel_build(SOURCE, config, dtype, 32 * warps(config))
+    return mma_build(SOURCE, config, dtype)
 
 
-@variant(
-    family="gemm",
-    name="cuda_mma",
-    language="cuda",
+@ladder_step(
+    order=3,
     space=SPACE,
     defaults=[{"BM": 128, "BN": 128, "BK": 32, "WARPS_M": 2, "WARPS_N": 2}],
-    dtypes=DTYPES,
-    requires=requirements((8, 0)),
-    static_check=static_check(plan),
-    sources=(SOURCE, COMMON_HEADER),
-    order=3,
+    plan=plan,
+    sources=(SOURCE, *MMA_SOURCES),
 )
 def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     """The inner product moves to the tensor cores: each warp owns a (BM/WARPS_M) x

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kernbench.backends.cuda import KernelBuild, requirements, static_check
+from kernbench.backends.cuda import KernelBuild
 from kernbench.family import Inputs
 from kernbench.problem import Problem
 from kernbench.space import Config, Pow2, Space, Value
-from kernbench.variant import Launch, variant
+from kernbench.variant import Launch
 
-from .cuda_ladder import COMMON_HEADER, DTYPES, cdiv, kernel_build, launch_gemm
+from .cuda_ladder import COMMON_HEADER, cdiv, kernel_build, ladder_step, launch_gemm
 
 SOURCE = "cuda_naive.cu"
 
@@ -31,17 +31,8 @@ def grid(problem: Problem, config: Config) -> tuple[int, ...]:
     return cdiv(problem.int("n"), int(config["BLOCK_X"])), cdiv(problem.int("m"), int(config["BLOCK_Y"]))
 
 
-@variant(
-    family="gemm",
-    name="cuda_naive",
-    language="cuda",
-    space=SPACE,
-    defaults=[{"BLOCK_X": 32, "BLOCK_Y": 8}],
-    dtypes=DTYPES,
-    requires=requirements((8, 0)),
-    static_check=static_check(plan),
-    sources=(SOURCE, COMMON_HEADER),
-    order=1,
+@ladder_step(
+    order=1, space=SPACE, defaults=[{"BLOCK_X": 32, "BLOCK_Y": 8}], plan=plan, sources=(SOURCE, COMMON_HEADER)
 )
 def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     """One thread computes one output element with a K-long dot product read straight from

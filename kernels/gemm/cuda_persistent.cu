@@ -102,22 +102,12 @@ gemm_cuda_persistent(const __grid_constant__ TmaDesc map_a, const __grid_constan
             order.at(t, mt, nt);
             const int m0 = (mt * CLUSTER_M + rank) * BM + c * WG_ROWS, n0 = nt * BN;
             float d[MI][BN / 2];
-#pragma unroll
-            for (int i = 0; i < MI; ++i)
-#pragma unroll
-                for (int j = 0; j < BN / 2; ++j) d[i][j] = 0.0f;
+            zero_fill(d);
             for (int kt = 0; kt < ktiles; ++kt, ++it) {
                 const int s = it % STAGES;
                 mbar_wait(&full[s], (it / STAGES) & 1);
                 const elem_t* a_tile = sA + s * A_TILE + c * WG_ROWS * KB_TILE_K;
-                wgmma_fence();
-#pragma unroll
-                for (int k = 0; k < KB_TILE_K / 16; ++k)
-#pragma unroll
-                    for (int i = 0; i < MI; ++i)
-                        wgmma_bn(d[i], desc_a_tile(a_tile, i, k), desc_b_tile(sB + s * B_TILE, k));
-                wgmma_commit();
-                wgmma_wait<0>();
+                wgmma_k_tile(d, a_tile, sB + s * B_TILE);
                 if (threadIdx.x % 128 == 0) {
                     for (int r = 0; r < CLUSTER_M; ++r) {
                         if (CLUSTER_M == 1) mbar_arrive(&empty[s]);

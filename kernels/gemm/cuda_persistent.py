@@ -8,29 +8,20 @@ from kernbench.backends.cuda import KernelBuild
 from kernbench.family import Inputs
 from kernbench.problem import Problem
 from kernbench.space import Categorical, Config, Int, Space, Value
-from kernbench.variant import Launch, variant
+from kernbench.variant import Launch
 
-from .cuda_ladder import DTYPES, ELEM_BYTES, cdiv
+from .cuda_ladder import ELEM_BYTES, SHARED_LIMIT, Grid, cdiv
 from .cuda_wgmma_common import (
     ALIGN_SLACK,
-    SHARED_LIMIT,
-    SOURCES,
     TILE_K,
-    Grid,
-    accumulators,
+    WS_THREADS,
+    consumers_fit_registers,
     hopper_build,
-    hopper_requirements,
-    hopper_static_check,
+    hopper_step,
     launch_hopper,
 )
 
 SOURCE = "cuda_persistent.cu"
-THREADS = 384
-
-
-def fits_registers(c: Mapping[str, Value]) -> bool:
-    """each consumer's fp32 accumulators (BM/2 rows x BN) fit in 232 registers: BM/128 * BN/2 <= 128"""
-    return accumulators(c, int(c["BM"]) // 2) <= 128
 
 
 def shared_bytes(c: Mapping[str, Value]) -> int:
@@ -49,12 +40,12 @@ SPACE = Space(
         Categorical("BM", (128, 256)), Categorical("BN", (128, 256)), Int("STAGES", 2, 5),
         Categorical("CLUSTER_M", (1, 2)), Categorical("GROUP_M", (1, 4, 8, 16)),
     ),
-    constraints=(fits_registers, fits_shared),
+    constraints=(consumers_fit_registers, fits_shared),
 )
 
 
 def plan(problem: Problem, config: Config, dtype: str) -> KernelBuild:
-    return hopper_build(SOURCE, config, dtype, THREADS, shared_bytes(config))
+    return hopper_build(SOURCE, config, dtype, WS_THREADS, shared_bytes(config))
 
 
 def persistent_grid(sm_count: int) -> Grid:
@@ -68,17 +59,12 @@ def persistent_grid(sm_count: int) -> Grid:
     return grid
 
 
-@variant(
-    family="gemm",
-    name="cuda_persistent",
-    language="cuda",
+@hopper_step(
+    order=10,
     space=SPACE,
     defaults=[{"BM": 128, "BN": 256, "STAGES": 3, "CLUSTER_M": 2, "GROUP_M": 8}],
-    dtypes=DTYPES,
-    requires=hopper_requirements(),
-    static_check=hopper_static_check(plan),
-    sources=(SOURCE, *SOURCES),
-    order=10,
+    plan=plan,
+    source=SOURCE,
 )
 def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     """Step 9 launched one block per tile, so each block paid its prologue and epilogue with

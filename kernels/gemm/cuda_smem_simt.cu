@@ -20,10 +20,7 @@ gemm_cuda_smem_simt(const elem_t* __restrict__ A, const elem_t* __restrict__ B,
     // Thread (ty, tx) owns rows ty + i*(BM/TM) and columns tx + j*(BN/TN): strided, so a
     // warp reads consecutive Bs words and writes consecutive Out columns.
     float acc[TM][TN];
-#pragma unroll
-    for (int i = 0; i < TM; ++i)
-#pragma unroll
-        for (int j = 0; j < TN; ++j) acc[i][j] = 0.0f;
+    zero_fill(acc);
 
     for (int k0 = 0; k0 < K; k0 += BK) {
         for (int i = tid; i < BM * BK; i += THREADS) {

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kernbench.backends.cuda import KernelBuild, requirements, static_check
+from kernbench.backends.cuda import KernelBuild
 from kernbench.family import Inputs
 from kernbench.problem import Problem
 from kernbench.space import Categorical, Config, Pow2, Space, Value
-from kernbench.variant import Launch, variant
+from kernbench.variant import Launch
 
-from .cuda_ladder import COMMON_HEADER, DTYPES, kernel_build, launch_gemm, tile_grid
+from .cuda_ladder import COMMON_HEADER, kernel_build, ladder_step, launch_gemm, tile_grid
 
 SOURCE = "cuda_smem_simt.cu"
 
@@ -43,17 +43,12 @@ def plan(problem: Problem, config: Config, dtype: str) -> KernelBuild:
     return kernel_build(SOURCE, config, dtype, threads(config))
 
 
-@variant(
-    family="gemm",
-    name="cuda_smem_simt",
-    language="cuda",
+@ladder_step(
+    order=2,
     space=SPACE,
     defaults=[{"BM": 64, "BN": 64, "BK": 16, "TM": 4, "TN": 4}],
-    dtypes=DTYPES,
-    requires=requirements((8, 0)),
-    static_check=static_check(plan),
+    plan=plan,
     sources=(SOURCE, COMMON_HEADER),
-    order=2,
 )
 def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     """A block stages a BM x BK tile of A and a BK x BN tile of B in shared memory (as

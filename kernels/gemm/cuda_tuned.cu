@@ -4,45 +4,10 @@
 // GROUP_M (tile rows per swizzle group; 1 = plain row-major order).
 // Dynamic shared memory: max(STAGES * (BM*(BK+8) + BK*(BN+8)), BM*(BN+8)) elements; the
 // epilogue reuses the pipeline's buffers.
-#include "cuda_common.cuh"
-
-#define THREADS (WARPS_M * WARPS_N * 32)
-#define CHUNKS(elems) (((elems) / 8 + THREADS - 1) / THREADS)  // 16-byte copies per thread
-#define WM (BM / WARPS_M)
-#define WN (BN / WARPS_N)
-#define MI (WM / 16)
-#define NI (WN / 8)
 #define PAD 8
-#define LDA (BK + PAD)
-#define LDB (BN + PAD)
-#define A_STAGE (BM * LDA)
-#define B_STAGE (BK * LDB)
-#define LDC (BN + PAD)
+#include "cuda_mma_tiles.cuh"
 
-// Issue the copies of k-tile `kt` into stage `s`; out-of-range chunks are zero-filled.
-__device__ __forceinline__ void load_tile(elem_t* As, elem_t* Bs, const elem_t* A,
-                                          const elem_t* B, int M, int N, int K, int block_m,
-                                          int block_n, int kt, int tid) {
-    const int k0 = kt * BK;
-#pragma unroll
-    for (int it = 0; it < CHUNKS(BM * BK); ++it) {
-        const int i = it * THREADS + tid;
-        if (i >= BM * BK / 8) break;
-        const int r = i / (BK / 8), c = (i % (BK / 8)) * 8;
-        const int gr = block_m + r, gc = k0 + c;
-        const bool ok = gr < M && gc < K;
-        cp_async_16(As + r * LDA + c, ok ? A + (index_t)gr * K + gc : A, ok);
-    }
-#pragma unroll
-    for (int it = 0; it < CHUNKS(BK * BN); ++it) {
-        const int i = it * THREADS + tid;
-        if (i >= BK * BN / 8) break;
-        const int r = i / (BN / 8), c = (i % (BN / 8)) * 8;
-        const int gr = k0 + r, gc = block_n + c;
-        const bool ok = gr < K && gc < N;
-        cp_async_16(Bs + r * LDB + c, ok ? B + (index_t)gr * N + gc : B, ok);
-    }
-}
+#define LDC (BN + PAD)
 
 extern "C" __global__ void __launch_bounds__(THREADS, 1)
 gemm_cuda_tuned(const elem_t* __restrict__ A, const elem_t* __restrict__ B,
@@ -52,10 +17,7 @@ gemm_cuda_tuned(const elem_t* __restrict__ A, const elem_t* __restrict__ B,
     elem_t* As = reinterpret_cast<elem_t*>(smem);
     elem_t* Bs = As + STAGES * A_STAGE;
     const int tid = threadIdx.x;
-    const int lane = tid % 32;
-    const int warp = tid / 32;
-    const int warp_m = (warp / WARPS_N) * WM;
-    const int warp_n = (warp % WARPS_N) * WN;
+    const WarpTile w = warp_tile(tid);
     // Threadblock swizzle: consecutive blocks walk down a group of GROUP_M tile rows before
     // moving right, so the A rows and B columns they share are still in L2.
     const int tiles_m = (M + BM - 1) / BM;
@@ -70,47 +32,27 @@ gemm_cuda_tuned(const elem_t* __restrict__ A, const elem_t* __restrict__ B,
     const int k_tiles = (K + BK - 1) / BK;
 
     float acc[MI][NI][4];
-#pragma unroll
-    for (int i = 0; i < MI; ++i)
-#pragma unroll
-        for (int j = 0; j < NI; ++j)
-#pragma unroll
-            for (int r = 0; r < 4; ++r) acc[i][j][r] = 0.0f;
-
-    // Prologue: STAGES-1 tiles in flight. Every iteration commits one group (empty past the
-    // end) so that wait_group<STAGES-2> always means "tile kt has landed".
-#pragma unroll
-    for (int s = 0; s < STAGES - 1; ++s) {
-        if (s < k_tiles)
-            load_tile(As + s * A_STAGE, Bs + s * B_STAGE, A, B, M, N, K, block_m, block_n, s, tid);
-        cp_async_commit();
-    }
+    zero_fill(acc);
+    const CpAsyncRing ring{As, Bs, A, B, M, N, K, block_m, block_n, tid};
+    ring.start(k_tiles);  // k-tiles 0..STAGES-2 in flight
     for (int kt = 0; kt < k_tiles; ++kt) {
-        cp_async_wait<STAGES - 2>();
+        cp_async_wait<STAGES - 2>();  // k-tile kt has landed (one group per k-tile)
         __syncthreads();  // tile kt visible to all; stage (kt-1) % STAGES free to refill
         const int next = kt + STAGES - 1;
-        if (next < k_tiles) {
-            const int s = next % STAGES;
-            load_tile(As + s * A_STAGE, Bs + s * B_STAGE, A, B, M, N, K, block_m, block_n, next, tid);
-        }
-        cp_async_commit();
+        if (next < k_tiles) ring.load(next % STAGES, next);
+        cp_async_commit();  // one group per iteration, empty past the end
         const elem_t* as = As + (kt % STAGES) * A_STAGE;
         const elem_t* bs = Bs + (kt % STAGES) * B_STAGE;
 #pragma unroll
         for (int kk = 0; kk < BK; kk += 16) {
             unsigned a[MI][4], b[NI][2];
-            // One ldmatrix.x4 per A fragment and one transposing x4 per pair of B fragments
-            // replace 4 + 4 scalar shared loads (NI is even: WN is a multiple of 16).
 #pragma unroll
             for (int i = 0; i < MI; ++i)
-                ldmatrix_a(a[i], as + (warp_m + i * 16) * LDA + kk, LDA, lane);
+                ldmatrix_a(a[i], as + (w.m + i * 16) * LDA + kk, LDA, w.lane);
 #pragma unroll
             for (int j = 0; j < NI; j += 2)
-                ldmatrix_b2(b[j], b[j + 1], bs + kk * LDB + warp_n + j * 8, LDB, lane);
-#pragma unroll
-            for (int i = 0; i < MI; ++i)
-#pragma unroll
-                for (int j = 0; j < NI; ++j) mma_16816(acc[i][j], a[i], b[j]);
+                ldmatrix_b2(b[j], b[j + 1], bs + kk * LDB + w.n + j * 8, LDB, w.lane);
+            mma_tiles(acc, a, b);
         }
     }
     cp_async_wait<0>();
@@ -123,8 +65,8 @@ gemm_cuda_tuned(const elem_t* __restrict__ A, const elem_t* __restrict__ B,
     for (int i = 0; i < MI; ++i)
 #pragma unroll
         for (int j = 0; j < NI; ++j) {
-            const int r = warp_m + i * 16 + lane / 4;
-            const int c = warp_n + j * 8 + 2 * (lane % 4);
+            const int r = w.m + i * 16 + w.lane / 4;
+            const int c = w.n + j * 8 + 2 * (w.lane % 4);
             *reinterpret_cast<unsigned*>(Cs + r * LDC + c) =
                 pack2(from_f32(alpha * acc[i][j][0]), from_f32(alpha * acc[i][j][1]));
             *reinterpret_cast<unsigned*>(Cs + (r + 8) * LDC + c) =

@@ -2,7 +2,8 @@
 // One warpgroup (128 threads) computes a BM x BN tile. Per 64-wide k-tile, thread 0 asks the
 // TMA unit for the A box and the BN/64 B boxes (128-byte swizzled, edges zero-filled) and all
 // threads wait on one mbarrier; then the warpgroup issues BM/64 x 4 asynchronous wgmma
-// m64nBNk16 straight from shared memory, waits for them and the block synchronises before
+// m64nBNk16 straight from shared memory (wgmma_k_tile in cuda_wgmma_ops.cuh, which steps 9
+// and 10 reuse), waits for them and the block synchronises before
 // the buffer is refilled: no overlap of loads and math yet (that is step 9).
 // Config macros: BM (64 or 128), BN (64, 128 or 256).
 #include "cuda_wgmma_ops.cuh"
@@ -27,10 +28,7 @@ gemm_cuda_wgmma(const __grid_constant__ TmaDesc map_a, const __grid_constant__ T
     __syncthreads();
 
     float d[MI][BN / 2];
-#pragma unroll
-    for (int i = 0; i < MI; ++i)
-#pragma unroll
-        for (int j = 0; j < BN / 2; ++j) d[i][j] = 0.0f;
+    zero_fill(d);
 
     const int ktiles = (K + KB_TILE_K - 1) / KB_TILE_K;
     for (int kt = 0; kt < ktiles; ++kt) {
@@ -39,15 +37,10 @@ gemm_cuda_wgmma(const __grid_constant__ TmaDesc map_a, const __grid_constant__ T
             load_ab<BN>(sA, sB, &map_a, &map_b, m0, n0, kt, full);
         }
         mbar_wait(full, kt & 1);
-        wgmma_fence();
-#pragma unroll
-        for (int k = 0; k < KB_TILE_K / 16; ++k)
-#pragma unroll
-            for (int i = 0; i < MI; ++i) wgmma_bn(d[i], desc_a_tile(sA, i, k), desc_b_tile(sB, k));
-        wgmma_commit();
-        wgmma_wait<0>();
+        wgmma_k_tile(d, sA, sB);
         __syncthreads();  // every wgmma has read the tiles before thread 0 refills them
     }
 #pragma unroll
-    for (int i = 0; i < MI; ++i) store_wg_tile<BN>(Out, C, M, N, m0 + 64 * i, n0, d[i], alpha, beta);
+    for (int i = 0; i < MI; ++i)
+        store_wg_tile<BN>(Out, C, M, N, m0 + 64 * i, n0, d[i], alpha, beta);
 }

@@ -8,18 +8,10 @@ from kernbench.backends.cuda import KernelBuild
 from kernbench.family import Inputs
 from kernbench.problem import Problem
 from kernbench.space import Categorical, Config, Space, Value
-from kernbench.variant import Launch, variant
+from kernbench.variant import Launch
 
-from .cuda_ladder import DTYPES, ELEM_BYTES, cdiv
-from .cuda_wgmma_common import (
-    SOURCES,
-    TILE_K,
-    accumulators,
-    hopper_build,
-    hopper_requirements,
-    hopper_static_check,
-    launch_hopper,
-)
+from .cuda_ladder import ELEM_BYTES, tile_grid
+from .cuda_wgmma_common import TILE_K, accumulators, hopper_build, hopper_step, launch_hopper
 
 SOURCE = "cuda_wgmma.cu"
 
@@ -44,22 +36,7 @@ def plan(problem: Problem, config: Config, dtype: str) -> KernelBuild:
     return hopper_build(SOURCE, config, dtype, 128, shared_bytes(config))
 
 
-def grid(problem: Problem, config: Config) -> tuple[int, ...]:
-    return cdiv(problem.int("n"), int(config["BN"])), cdiv(problem.int("m"), int(config["BM"]))
-
-
-@variant(
-    family="gemm",
-    name="cuda_wgmma",
-    language="cuda",
-    space=SPACE,
-    defaults=[{"BM": 128, "BN": 128}],
-    dtypes=DTYPES,
-    requires=hopper_requirements(),
-    static_check=hopper_static_check(plan),
-    sources=(SOURCE, *SOURCES),
-    order=8,
-)
+@hopper_step(order=8, space=SPACE, defaults=[{"BM": 128, "BN": 128}], plan=plan, source=SOURCE)
 def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     """Hopper's two new units replace the whole mma.sync machinery of steps 3-7. The TMA
     engine copies a tile between global and shared memory from one thread's request (a
@@ -69,4 +46,4 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     of 128 threads, asynchronously, with no ldmatrix and no register fragments of A or B.
     One warpgroup, one buffer: loads and math still take turns, so the tensor cores idle
     while each tile arrives (step 9 fixes that). Needs K and N multiples of 8."""
-    return launch_hopper("cuda_wgmma", plan, grid, problem, config, inputs, a_rows=int(config["BM"]))
+    return launch_hopper("cuda_wgmma", plan, tile_grid, problem, config, inputs, a_rows=int(config["BM"]))

@@ -10,26 +10,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from kernbench.backends.cuda import KernelBuild, requirements
-from kernbench.backends.cuda import static_check as cuda_static_check
+from kernbench.backends.cuda import KernelBuild, Plan, requirements
 from kernbench.family import Inputs
 from kernbench.problem import Problem
-from kernbench.space import Config, Value
-from kernbench.variant import Launch, Requirements, StaticCheck, Unsupported
+from kernbench.space import Config, Space, Value
+from kernbench.variant import Build, Launch, Unsupported, Variant
 
-from .cuda_ladder import COMMON_HEADER, check_inputs, kernel_build
+from .cuda_ladder import (
+    COMMON_HEADER,
+    SHARED_LIMIT,
+    Grid,
+    kernel_build,
+    ladder_step,
+    output_args,
+    prepare,
+)
 
 ARCH = "sm_90a"
 OPS_HEADER = "cuda_wgmma_ops.cuh"
 SOURCES = (COMMON_HEADER, OPS_HEADER)
 TILE_K = 64
 """One 128-byte swizzle row of 16-bit elements: the k extent of every TMA box."""
-SHARED_LIMIT = 227 * 1024
 ALIGN_SLACK = 1024
 """Dynamic shared memory is over-allocated by this much so tiles can start 1024-aligned."""
-
-Plan = Callable[[Problem, Config, str], KernelBuild]
-Grid = Callable[[Problem, Config], tuple[int, ...]]
+WS_THREADS = 384
+"""Steps 9 and 10: one producer and two consumer warpgroups."""
 
 
 def accumulators(c: Mapping[str, Value], rows_per_warpgroup: int) -> int:
@@ -37,18 +42,25 @@ def accumulators(c: Mapping[str, Value], rows_per_warpgroup: int) -> int:
     return rows_per_warpgroup // 64 * int(c["BN"]) // 2
 
 
+def consumers_fit_registers(c: Mapping[str, Value]) -> bool:
+    """each consumer's fp32 accumulators (BM/2 rows x BN) fit in 232 registers: BM/128 * BN/2 <= 128"""
+    return accumulators(c, int(c["BM"]) // 2) <= 128
+
+
 def hopper_build(source: str, config: Config, dtype: str, threads: int, shared: int) -> KernelBuild:
     """The kernel build, with the alignment slack added to the dynamic shared memory."""
     return kernel_build(source, config, dtype, threads, shared + ALIGN_SLACK)
 
 
-def hopper_requirements() -> Requirements:
-    return requirements((9, 0))
-
-
-def hopper_static_check(plan: Plan) -> StaticCheck:
-    """Compile for sm_90a whatever the target says: these kernels exist only there."""
-    return cuda_static_check(plan, ARCH)
+def hopper_step(
+    *, order: int, space: Space, defaults: Sequence[Mapping[str, Value]], plan: Plan, source: str
+) -> Callable[[Build], Variant]:
+    """The ``@variant`` of a Hopper step: compute capability 9.0, compiled for sm_90a whatever
+    the target says (these kernels exist only there)."""
+    return ladder_step(
+        order=order, space=space, defaults=defaults, plan=plan, sources=(source, *SOURCES),
+        requires=requirements((9, 0)), arch=ARCH,
+    )
 
 
 def launch_hopper(
@@ -73,27 +85,13 @@ def launch_hopper(
     from kernbench.backends.cuda_launch import Kernel
     from kernbench.backends.cuda_tensormap import encode_tiled_2d
 
-    check_inputs(problem, inputs, name, vector=True)
-    a, b, out = inputs["a"], inputs["b"], inputs["out"]
-    capability = torch.cuda.get_device_capability(out.device)
-    if capability != (9, 0):
+    blocks, build = prepare(name, plan, grid, problem, config, inputs, vector=True)
+    if torch.cuda.get_device_capability(inputs["out"].device) != (9, 0):
         raise Unsupported(f"{name} uses sm_90a instructions (wgmma, TMA): compute capability 9.0 only")
-    dtype = {torch.float16: "fp16", torch.bfloat16: "bf16"}.get(a.dtype)
-    if dtype is None:
-        raise Unsupported(f"{name} computes fp16 and bf16 only (got {a.dtype})")
-    blocks = grid(problem, config)
-    if any(d > 65535 for d in blocks[1:]):
-        raise Unsupported(f"{name}: grid {blocks} exceeds the CUDA grid limits")
-    build = plan(problem, config, dtype)
     if build.dynamic_shared > SHARED_LIMIT:
         raise Unsupported(f"{name}: {build.dynamic_shared} B of shared memory > {SHARED_LIMIT} B")
     kernel = Kernel(build.compile(ARCH), build.kernel, build.dynamic_shared)
-    maps = [encode_tiled_2d(a, a_rows, TILE_K), encode_tiled_2d(b, TILE_K, 64)]
+    maps = [encode_tiled_2d(inputs["a"], a_rows, TILE_K), encode_tiled_2d(inputs["b"], TILE_K, 64)]
     if out_box is not None:
-        maps.append(encode_tiled_2d(out, out_box[0], out_box[1], swizzle="128B"))
-    beta = float(inputs["beta"])
-    args = (
-        *maps, out, inputs.get("c") if beta != 0.0 else None,
-        problem.int("m"), problem.int("n"), problem.int("k"), float(inputs["alpha"]), beta,
-    )
-    return kernel.launcher(blocks, build.threads, args, cluster=cluster)
+        maps.append(encode_tiled_2d(inputs["out"], out_box[0], out_box[1], swizzle="128B"))
+    return kernel.launcher(blocks, build.threads, (*maps, *output_args(problem, inputs)), cluster=cluster)

@@ -2,7 +2,8 @@
 // tile width N; each thread of the warpgroup holds N/2 fp32 accumulators in d (the m64nNk16
 // accumulator layout: warp w owns rows 16w..16w+15, d[j] is row l/4 + 8*((j/2)%2), column
 // 8*(j/4) + 2*(l%4) + j%2 for lane l). D is always accumulated into (scale-d = 1): callers
-// zero the accumulators first. Generated once for N = 64, 128, 256; kept as plain source.
+// zero the accumulators first. Inline asm takes no operand packs, so each width spells out
+// its register list; the operands themselves come from KB_ACC32.
 #pragma once
 
 #include "cuda_common.cuh"
@@ -176,6 +177,12 @@ __device__ __forceinline__ void named_barrier(int id, int threads) {
     asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
 }
 
+// The accumulator operands "+f"(d[i]) of a wgmma, 8 and 32 at a time (d[i] is register %i).
+#define KB_ACC8(i)                                                                          \
+    "+f"(d[(i) + 0]), "+f"(d[(i) + 1]), "+f"(d[(i) + 2]), "+f"(d[(i) + 3]), "+f"(d[(i) + 4]), \
+        "+f"(d[(i) + 5]), "+f"(d[(i) + 6]), "+f"(d[(i) + 7])
+#define KB_ACC32(i) KB_ACC8(i), KB_ACC8((i) + 8), KB_ACC8((i) + 16), KB_ACC8((i) + 24)
+
 // D[64 x 64] += A[64 x 16] (K-major) * B[16 x 64] (TRANS_B: 0 K-major, 1 N-major), fp32 D.
 template <int TRANS_B>
 __device__ __forceinline__ void wgmma_n64(float (&d)[32], unsigned long long desc_a,
@@ -186,10 +193,7 @@ __device__ __forceinline__ void wgmma_n64(float (&d)[32], unsigned long long des
         "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
         "%32, %33, 1, 1, 1, 0, %34;\n"
         "}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        : KB_ACC32(0)
         : "l"(desc_a), "l"(desc_b), "n"(TRANS_B));
 }
 
@@ -203,14 +207,7 @@ __device__ __forceinline__ void wgmma_n128(float (&d)[64], unsigned long long de
         "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
         "%64, %65, 1, 1, 1, 0, %66;\n"
         "}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+        : KB_ACC32(0), KB_ACC32(32)
         : "l"(desc_a), "l"(desc_b), "n"(TRANS_B));
 }
 
@@ -224,22 +221,7 @@ __device__ __forceinline__ void wgmma_n256(float (&d)[128], unsigned long long d
         "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, %64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, %96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127}, "
         "%128, %129, 1, 1, 1, 0, %130;\n"
         "}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
-          "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
-          "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
-          "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
-          "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
-          "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
-          "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
-          "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
-          "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+        : KB_ACC32(0), KB_ACC32(32), KB_ACC32(64), KB_ACC32(96)
         : "l"(desc_a), "l"(desc_b), "n"(TRANS_B));
 }
 
@@ -281,6 +263,22 @@ __device__ __forceinline__ void load_ab(elem_t* a_tile, elem_t* b_tile, const Tm
     for (int j = 0; j < WIDTH / 64; ++j) {
         tma_load(b_tile + j * 64 * KB_TILE_K, map_b, n0 + 64 * j, kt * KB_TILE_K, bar);
     }
+}
+
+// One 64-deep k-tile of a warpgroup's TILES x (64 x BN) accumulator tiles, straight from the
+// shared A tile (TILES x 64 rows) and B tile: 4 k16 steps of TILES wgmmas, committed and
+// waited for, so that the tiles may be refilled afterwards.
+template <int TILES, int ACC>
+__device__ __forceinline__ void wgmma_k_tile(float (&d)[TILES][ACC], const elem_t* a_tile,
+                                             const elem_t* b_tile) {
+    wgmma_fence();
+#pragma unroll
+    for (int k = 0; k < KB_TILE_K / 16; ++k)
+#pragma unroll
+        for (int i = 0; i < TILES; ++i)
+            wgmma_bn(d[i], desc_a_tile(a_tile, i, k), desc_b_tile(b_tile, k));
+    wgmma_commit();
+    wgmma_wait<0>();
 }
 
 // Round the dynamic shared memory base up to 1024 bytes: the 128-byte swizzle repeats every

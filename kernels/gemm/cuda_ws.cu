@@ -51,21 +51,12 @@ gemm_cuda_ws(const __grid_constant__ TmaDesc map_a, const __grid_constant__ TmaD
     regs_claim<232>();
     const int c = wg - 1;
     float d[MI][BN / 2];
-#pragma unroll
-    for (int i = 0; i < MI; ++i)
-#pragma unroll
-        for (int j = 0; j < BN / 2; ++j) d[i][j] = 0.0f;
+    zero_fill(d);
     for (int kt = 0; kt < ktiles; ++kt) {
         const int s = kt % STAGES;
         mbar_wait(&full[s], (kt / STAGES) & 1);
         const elem_t* a_tile = sA + s * A_TILE + c * WG_ROWS * KB_TILE_K;
-        wgmma_fence();
-#pragma unroll
-        for (int k = 0; k < KB_TILE_K / 16; ++k)
-#pragma unroll
-            for (int i = 0; i < MI; ++i) wgmma_bn(d[i], desc_a_tile(a_tile, i, k), desc_b_tile(sB + s * B_TILE, k));
-        wgmma_commit();
-        wgmma_wait<0>();
+        wgmma_k_tile(d, a_tile, sB + s * B_TILE);
         if (threadIdx.x % 128 == 0) mbar_arrive(&empty[s]);  // this warpgroup is done with stage s
     }
 #pragma unroll

@@ -8,29 +8,20 @@ from kernbench.backends.cuda import KernelBuild
 from kernbench.family import Inputs
 from kernbench.problem import Problem
 from kernbench.space import Categorical, Config, Int, Space, Value
-from kernbench.variant import Launch, variant
+from kernbench.variant import Launch
 
-from .cuda_ladder import DTYPES, ELEM_BYTES, cdiv
+from .cuda_ladder import ELEM_BYTES, SHARED_LIMIT, tile_grid
 from .cuda_wgmma_common import (
     ALIGN_SLACK,
-    SHARED_LIMIT,
-    SOURCES,
     TILE_K,
-    accumulators,
+    WS_THREADS,
+    consumers_fit_registers,
     hopper_build,
-    hopper_requirements,
-    hopper_static_check,
+    hopper_step,
     launch_hopper,
 )
 
 SOURCE = "cuda_ws.cu"
-THREADS = 384
-"""One producer and two consumer warpgroups."""
-
-
-def fits_registers(c: Mapping[str, Value]) -> bool:
-    """each consumer's fp32 accumulators (BM/2 rows x BN) fit in 232 registers: BM/128 * BN/2 <= 128"""
-    return accumulators(c, int(c["BM"]) // 2) <= 128
 
 
 def shared_bytes(c: Mapping[str, Value]) -> int:
@@ -45,30 +36,15 @@ def fits_shared(c: Mapping[str, Value]) -> bool:
 
 SPACE = Space(
     params=(Categorical("BM", (128, 256)), Categorical("BN", (64, 128, 256)), Int("STAGES", 2, 6)),
-    constraints=(fits_registers, fits_shared),
+    constraints=(consumers_fit_registers, fits_shared),
 )
 
 
 def plan(problem: Problem, config: Config, dtype: str) -> KernelBuild:
-    return hopper_build(SOURCE, config, dtype, THREADS, shared_bytes(config))
+    return hopper_build(SOURCE, config, dtype, WS_THREADS, shared_bytes(config))
 
 
-def grid(problem: Problem, config: Config) -> tuple[int, ...]:
-    return cdiv(problem.int("n"), int(config["BN"])), cdiv(problem.int("m"), int(config["BM"]))
-
-
-@variant(
-    family="gemm",
-    name="cuda_ws",
-    language="cuda",
-    space=SPACE,
-    defaults=[{"BM": 128, "BN": 256, "STAGES": 4}],
-    dtypes=DTYPES,
-    requires=hopper_requirements(),
-    static_check=hopper_static_check(plan),
-    sources=(SOURCE, *SOURCES),
-    order=9,
-)
+@hopper_step(order=9, space=SPACE, defaults=[{"BM": 128, "BN": 256, "STAGES": 4}], plan=plan, source=SOURCE)
 def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     """Step 8's warpgroup waited for every tile. Here warps specialise: a producer warpgroup
     (one thread issuing TMA) runs up to STAGES k-tiles ahead through a ring of shared-memory
@@ -77,4 +53,4 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     BM x BN tile. Loads hide behind math, a tile twice as tall halves the B traffic per
     FLOP, and setmaxnreg hands the producer's unused registers to the consumers so a
     128 x 256 tile's accumulators fit. Needs K and N multiples of 8."""
-    return launch_hopper("cuda_ws", plan, grid, problem, config, inputs, a_rows=int(config["BM"]))
+    return launch_hopper("cuda_ws", plan, tile_grid, problem, config, inputs, a_rows=int(config["BM"]))

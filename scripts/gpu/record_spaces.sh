@@ -8,7 +8,7 @@ OUT_DIR="${1:-${OUT:-results}}"
 KB="${KB:-.venv/bin/kernbench}"
 JOBS="${JOBS:-$(nproc)}"
 mkdir -p "$OUT_DIR/spaces"
-"$KB" env --out "$OUT_DIR" || true
+"$KB" env || true
 
 sweep() {  # FAMILY VARIANT SHAPE NAME
   "$KB" sweep "$1" --variant "$2" --shape "$3" --dtype bf16 --device cuda --jobs "$JOBS" \
