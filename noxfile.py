@@ -22,7 +22,7 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", "kernbench")
+    session.run("ruff", "format", "--check", ".")
 
 
 @nox.session
@@ -37,8 +37,16 @@ def report(session: nox.Session) -> None:
     """The project's report, built from every store under results/ into report-site/ (``-- STORE...`` for others)."""
     session.install(*SETUP)
     session.install("-e", ".")
-    session.run("kernbench", "report", *(session.posargs or ["results"]), "-o", "report-site",
-                "--allow-empty", "--title", "kernbench results")
+    session.run(
+        "kernbench",
+        "report",
+        *(session.posargs or ["results"]),
+        "-o",
+        "report-site",
+        "--allow-empty",
+        "--title",
+        "kernbench results",
+    )
 
 
 @nox.session
@@ -57,5 +65,13 @@ def gate(session: nox.Session) -> None:
     if save:
         session.run("kernbench", "baseline", "save", "main")
         return
-    session.run("kernbench", "compare", "baseline:main", "results", "--format", "markdown",
-                "-o", "results/gate-summary.md")
+    session.run(
+        "kernbench",
+        "compare",
+        "baseline:main",
+        "results",
+        "--format",
+        "markdown",
+        "-o",
+        "results/gate-summary.md",
+    )

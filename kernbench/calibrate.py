@@ -42,7 +42,9 @@ class Calibration(Family):
     name = FAMILY
     description = "Ceilings: a large square matmul (compute) and a device copy (memory bandwidth)."
     params = (
-        ProblemParam("op", str, "matmul", ("matmul", "copy"), help="matmul (n x n x n) or copy (n elements)"),
+        ProblemParam(
+            "op", str, "matmul", ("matmul", "copy"), help="matmul (n x n x n) or copy (n elements)"
+        ),
         ProblemParam("n", int, MATMUL_N, minimum=1),
     )
     dtypes = ("bf16", "fp16", "fp32")
@@ -107,12 +109,23 @@ def _copy(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     return lambda: out.copy_(x)
 
 
-MATMUL_BF16 = variant(family=FAMILY, name="matmul_bf16", language="torch", dtypes=["bf16"],
-                      description="cuBLAS bf16 matmul (torch.mm)")(_matmul)
-MATMUL_FP16 = variant(family=FAMILY, name="matmul_fp16", language="torch", dtypes=["fp16"],
-                      description="cuBLAS fp16 matmul (torch.mm)")(_matmul)
-COPY = variant(family=FAMILY, name="copy", language="torch",
-               description="device-to-device copy (Tensor.copy_)")(_copy)
+MATMUL_BF16 = variant(
+    family=FAMILY,
+    name="matmul_bf16",
+    language="torch",
+    dtypes=["bf16"],
+    description="cuBLAS bf16 matmul (torch.mm)",
+)(_matmul)
+MATMUL_FP16 = variant(
+    family=FAMILY,
+    name="matmul_fp16",
+    language="torch",
+    dtypes=["fp16"],
+    description="cuBLAS fp16 matmul (torch.mm)",
+)(_matmul)
+COPY = variant(
+    family=FAMILY, name="copy", language="torch", description="device-to-device copy (Tensor.copy_)"
+)(_copy)
 
 PLUGIN = Plugin(
     families=(CALIBRATION,),
@@ -151,7 +164,11 @@ def measured_ceilings(store: ResultsStore, device_name: str) -> Ceilings | None:
         return None
     sheet = datasheet_for(device_name)
     return Ceilings(
-        device=device_name, compute=compute, memory=memory,
-        l2_bytes=sheet.l2_bytes if sheet else 0, sm_count=sheet.sm_count if sheet else 0,
-        source="measured", notes=notes,
+        device=device_name,
+        compute=compute,
+        memory=memory,
+        l2_bytes=sheet.l2_bytes if sheet else 0,
+        sm_count=sheet.sm_count if sheet else 0,
+        source="measured",
+        notes=notes,
     )

@@ -94,8 +94,12 @@ class Session:
             return Outcome(Status.UNSUPPORTED, f"{variant.name} does not support {dtype}")
         static = self.static_check(variant, problem, dtype, config)
         if not static.ok:
-            return Outcome(Status.REJECTED, static.reason, resources=[r.as_dict() for r in static.resources])
-        outcome = self.runner.measure(Candidate(family.name, variant.name, problem.key, dtype, dict(config)))
+            return Outcome(
+                Status.REJECTED, static.reason, resources=[r.as_dict() for r in static.resources]
+            )
+        outcome = self.runner.measure(
+            Candidate(family.name, variant.name, problem.key, dtype, dict(config))
+        )
         outcome.resources = [r.as_dict() for r in static.resources]
         return outcome
 

@@ -37,20 +37,27 @@ def baseline_names(records: Sequence[Record]) -> list[str]:
 def fastest(records: Sequence[Record], rec: Record, variant: str) -> Record | None:
     """The fastest ok record of ``variant`` on the same problem and dtype as ``rec``."""
     same = [
-        r for r in records
+        r
+        for r in records
         if r.variant == variant and _ok(r) and r.problem == rec.problem and r.dtype == rec.dtype
     ]
     return min(same, key=lambda r: r.median_s or 0.0, default=None)
 
 
-def previous_step(records: Sequence[Record], rec: Record, order_of: Mapping[str, int]) -> Record | None:
+def previous_step(
+    records: Sequence[Record], rec: Record, order_of: Mapping[str, int]
+) -> Record | None:
     """The fastest ok record of the ladder step just below ``rec``'s (same language)."""
     step = order_of.get(rec.variant, 0)
     if step <= 1:
         return None
     below = [
-        r for r in records
-        if _ok(r) and r.language == rec.language and r.problem == rec.problem and r.dtype == rec.dtype
+        r
+        for r in records
+        if _ok(r)
+        and r.language == rec.language
+        and r.problem == rec.problem
+        and r.dtype == rec.dtype
         and 0 < order_of.get(r.variant, 0) < step
     ]
     if not below:
@@ -60,8 +67,11 @@ def previous_step(records: Sequence[Record], rec: Record, order_of: Mapping[str,
 
 
 def records_table(
-    records: Sequence[Record], title: str, precision_of: dict[str, str] | None = None,
-    stores: Sequence[ResultsStore] = (), order_of: Mapping[str, int] | None = None,
+    records: Sequence[Record],
+    title: str,
+    precision_of: dict[str, str] | None = None,
+    stores: Sequence[ResultsStore] = (),
+    order_of: Mapping[str, int] | None = None,
     label: Callable[[Record], str] | None = None,
 ) -> Table:
     """One row per record: time (median and CI), rates, % of roofline (measured ceilings from
@@ -73,9 +83,17 @@ def records_table(
     bases = baseline_names(records)
     table = Table(title=title, title_justify="left")
     columns = [
-        ("variant", "left"), ("problem", "left"), ("dtype", "left"), ("config", "left"), ("status", "left"),
-        ("median", "right"), ("±CI", "right"), ("TFLOP/s", "right"), ("GB/s", "right"),
-        ("% roofline", "right"), ("bound", "left"),
+        ("variant", "left"),
+        ("problem", "left"),
+        ("dtype", "left"),
+        ("config", "left"),
+        ("status", "left"),
+        ("median", "right"),
+        ("±CI", "right"),
+        ("TFLOP/s", "right"),
+        ("GB/s", "right"),
+        ("% roofline", "right"),
+        ("bound", "left"),
         *((f"% {name}", "right") for name in bases),
     ]
     if order_of:
@@ -110,8 +128,18 @@ def records_table(
         if rec.noisy:
             status += " [yellow](noisy)[/]"
         row = [
-            rec.variant + (" (baseline)" if rec.baseline else ""), label(rec) if label else rec.problem, rec.dtype,
-            fmt_config(rec.config), status, fmt_time(median), ci, tflops, gbps, pct_roof, bound, *vs,
+            rec.variant + (" (baseline)" if rec.baseline else ""),
+            label(rec) if label else rec.problem,
+            rec.dtype,
+            fmt_config(rec.config),
+            status,
+            fmt_time(median),
+            ci,
+            tflops,
+            gbps,
+            pct_roof,
+            bound,
+            *vs,
         ]
         if order_of:
             row.append(gain)

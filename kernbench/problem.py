@@ -25,9 +25,7 @@ class ProblemParam:
         try:
             value: ProblemValue = self.type(text)
         except ValueError:
-            raise UsageError(
-                f"{self.name}={text!r} is not a valid {self.type.__name__}"
-            ) from None
+            raise UsageError(f"{self.name}={text!r} is not a valid {self.type.__name__}") from None
         return self.check(value)
 
     def check(self, value: ProblemValue) -> ProblemValue:
@@ -84,15 +82,12 @@ def parse_pairs(params: tuple[ProblemParam, ...], family: str, text: str) -> Pro
     for part in filter(None, (s.strip() for s in text.split(","))):
         if "=" not in part:
             raise UsageError(
-                f"bad {family} problem {text!r}: expected key=value pairs "
-                f"({', '.join(declared)})"
+                f"bad {family} problem {text!r}: expected key=value pairs ({', '.join(declared)})"
             )
         key, _, raw = part.partition("=")
         key = key.strip()
         if key not in declared:
-            raise UsageError(
-                f"unknown {family} parameter {key!r} (known: {', '.join(declared)})"
-            )
+            raise UsageError(f"unknown {family} parameter {key!r} (known: {', '.join(declared)})")
         if key in given:
             raise UsageError(f"{family} parameter {key!r} given twice")
         given[key] = declared[key].parse(raw.strip())

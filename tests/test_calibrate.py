@@ -35,10 +35,13 @@ def test_inputs_are_random_not_zeros():
     assert float(inputs["a"].float().abs().mean()) > 0.5
 
 
-@pytest.mark.parametrize(("variant", "problem", "dtype"), [
-    ("matmul_bf16", "op=matmul,n=48", "bf16"),
-    ("copy", "op=copy,n=4096", "bf16"),
-])
+@pytest.mark.parametrize(
+    ("variant", "problem", "dtype"),
+    [
+        ("matmul_bf16", "op=matmul,n=48", "bf16"),
+        ("copy", "op=copy,n=4096", "bf16"),
+    ],
+)
 def test_calibration_variants_pass_the_gate_on_the_cpu(variant, problem, dtype):
     device = devices.activate("cpu")
     registry = Registry.discover()
@@ -47,10 +50,21 @@ def test_calibration_variants_pass_the_gate_on_the_cpu(variant, problem, dtype):
     assert outcome.status == Status.OK, outcome.message
 
 
-def _record(variant: str, dtype: str, median: float, flops: float = 0.0, nbytes: float = 0.0, device=None):
-    return Record(family="calibrate", variant=variant, problem="synthetic", dtype=dtype, config={},
-                  status=Status.OK, stats={"median": median}, flops=flops, bytes=nbytes,
-                  device=device or SYNTHETIC_GPU)
+def _record(
+    variant: str, dtype: str, median: float, flops: float = 0.0, nbytes: float = 0.0, device=None
+):
+    return Record(
+        family="calibrate",
+        variant=variant,
+        problem="synthetic",
+        dtype=dtype,
+        config={},
+        status=Status.OK,
+        stats={"median": median},
+        flops=flops,
+        bytes=nbytes,
+        device=device or SYNTHETIC_GPU,
+    )
 
 
 def test_measured_ceilings_come_from_the_latest_gpu_records(tmp_path):
@@ -60,7 +74,15 @@ def test_measured_ceilings_come_from_the_latest_gpu_records(tmp_path):
     store.add(_record("matmul_bf16", "bf16", 2.0, flops=1e12))
     store.add(_record("matmul_bf16", "bf16", 1.0, flops=1e12))  # a later calibration wins
     store.add(_record("copy", "bf16", 1e-3, nbytes=3e9))
-    store.add(_record("copy", "bf16", 1e-6, nbytes=3e9, device={"name": name, "timing_kind": "cpu-interpreter"}))
+    store.add(
+        _record(
+            "copy",
+            "bf16",
+            1e-6,
+            nbytes=3e9,
+            device={"name": name, "timing_kind": "cpu-interpreter"},
+        )
+    )
     ceilings = measured_ceilings(store, name)
     assert ceilings is not None and ceilings.source == "measured"
     assert ceilings.compute == {"bf16": 1e12}

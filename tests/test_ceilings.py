@@ -17,19 +17,22 @@ def test_h100_sxm_matches_the_reference_figures():
     assert h100.l2_bytes == 50 * 2**20 and h100.sm_count == 132
 
 
-@pytest.mark.parametrize(("name", "key"), [
-    ("NVIDIA H100 80GB HBM3", "H100-SXM"),
-    ("NVIDIA H100 PCIe", "H100-PCIE"),
-    ("NVIDIA H100 NVL", "H100-NVL"),
-    ("NVIDIA H200", "H200"),
-    ("NVIDIA H200 NVL", "H200-NVL"),
-    ("NVIDIA A100-SXM4-80GB", "A100-SXM"),
-    ("NVIDIA A100-SXM4-40GB", "A100-SXM-40GB"),
-    ("NVIDIA A100-PCIE-40GB", "A100-PCIE"),
-    ("NVIDIA A100 80GB PCIe", "A100-PCIE-80GB"),
-    ("NVIDIA L40S", "L40S"),
-    ("NVIDIA B200", "B200"),
-])
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("NVIDIA H100 80GB HBM3", "H100-SXM"),
+        ("NVIDIA H100 PCIe", "H100-PCIE"),
+        ("NVIDIA H100 NVL", "H100-NVL"),
+        ("NVIDIA H200", "H200"),
+        ("NVIDIA H200 NVL", "H200-NVL"),
+        ("NVIDIA A100-SXM4-80GB", "A100-SXM"),
+        ("NVIDIA A100-SXM4-40GB", "A100-SXM-40GB"),
+        ("NVIDIA A100-PCIE-40GB", "A100-PCIE"),
+        ("NVIDIA A100 80GB PCIe", "A100-PCIE-80GB"),
+        ("NVIDIA L40S", "L40S"),
+        ("NVIDIA B200", "B200"),
+    ],
+)
 def test_device_names_pick_the_most_specific_entry(name, key):
     assert datasheet_for(name) is DATASHEET[key]
 

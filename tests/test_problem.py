@@ -7,7 +7,11 @@ import pytest
 from kernbench.errors import UsageError
 from kernbench.problem import ProblemParam, parse_pairs
 
-PARAMS = (ProblemParam("batch", int, minimum=1), ProblemParam("mode", str, "a", ("a", "b")), ProblemParam("scale", float, 1.0))
+PARAMS = (
+    ProblemParam("batch", int, minimum=1),
+    ProblemParam("mode", str, "a", ("a", "b")),
+    ProblemParam("scale", float, 1.0),
+)
 
 
 def test_pairs_with_defaults() -> None:

@@ -13,7 +13,12 @@ def tiles_fit(config):
 
 
 SPACE = Space(
-    params=(Pow2("BLOCK_M", 16, 128), Pow2("BLOCK_N", 16, 128), Int("stages", 1, 4), Categorical("swizzle", (True, False))),
+    params=(
+        Pow2("BLOCK_M", 16, 128),
+        Pow2("BLOCK_N", 16, 128),
+        Int("stages", 1, 4),
+        Categorical("swizzle", (True, False)),
+    ),
     constraints=(tiles_fit,),
 )
 

@@ -22,9 +22,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("site")
     build = tmp_path_factory.mktemp("build")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(EXAMPLE)],
-        check=True, cwd=build,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(EXAMPLE),
+        ],
+        check=True,
+        cwd=build,
     )
     assert any(p.name.startswith("kernbench_example_plugin") for p in target.glob("*.dist-info"))
     return target
@@ -36,11 +47,35 @@ def test_listed_benched_and_tuned(site: Path, tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     assert "example_chunked" in listed.stdout
 
-    bench = run_cli("bench", "gemm", "--device", "cpu", "--variant", "example_chunked",
-                    "--shape", "64x48x40", "--out", str(tmp_path), env=env)
+    bench = run_cli(
+        "bench",
+        "gemm",
+        "--device",
+        "cpu",
+        "--variant",
+        "example_chunked",
+        "--shape",
+        "64x48x40",
+        "--out",
+        str(tmp_path),
+        env=env,
+    )
     assert bench.returncode == 0, bench.stderr
-    tune = run_cli("tune", "gemm", "--device", "cpu", "--variant", "example_chunked",
-                   "--shape", "64x48x40", "--trials", "3", "--out", str(tmp_path), env=env)
+    tune = run_cli(
+        "tune",
+        "gemm",
+        "--device",
+        "cpu",
+        "--variant",
+        "example_chunked",
+        "--shape",
+        "64x48x40",
+        "--trials",
+        "3",
+        "--out",
+        str(tmp_path),
+        env=env,
+    )
     assert tune.returncode == 0, tune.stderr
     records = open_store(tmp_path, create=False).query(variant="example_chunked")
     assert len(records) >= 4

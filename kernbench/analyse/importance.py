@@ -33,7 +33,8 @@ def param_importances(study: optuna.Study, space: Space, seed: int = 0) -> dict[
     """Normalised importance of each parameter, or None with too few correct trials."""
     search = SearchSpace(space)
     good = [
-        t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        t
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if t.user_attrs.get("feasible") and t.value is not None and math.isfinite(t.value)
     ]
     if len(good) < MIN_TRIALS:
@@ -44,7 +45,9 @@ def param_importances(study: optuna.Study, space: Space, seed: int = 0) -> dict[
     shadow = optuna.create_study(direction="minimize")
     shadow.add_trials(good)
     raw = optuna.importance.get_param_importances(
-        shadow, evaluator=_evaluator(seed), params=[c.name for c in varying],
+        shadow,
+        evaluator=_evaluator(seed),
+        params=[c.name for c in varying],
     )
     names = {c.name: c.param.name for c in search.coordinates}
     return {names[k]: float(v) for k, v in raw.items()}

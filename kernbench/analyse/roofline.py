@@ -48,10 +48,17 @@ class RooflinePoint:
         return self.fraction > 1.0
 
 
-def point(record: Record, ceilings: Ceilings, precision: str, memory: str = "hbm") -> RooflinePoint | None:
+def point(
+    record: Record, ceilings: Ceilings, precision: str, memory: str = "hbm"
+) -> RooflinePoint | None:
     """The roofline point of a timed record, or None when it has no time or no ceiling applies."""
     median = record.median_s
-    if not median or median <= 0 or precision not in ceilings.compute or memory not in ceilings.memory:
+    if (
+        not median
+        or median <= 0
+        or precision not in ceilings.compute
+        or memory not in ceilings.memory
+    ):
         return None
     peak = ceilings.compute[precision]
     bandwidth = ceilings.memory[memory]
@@ -67,8 +74,16 @@ def point(record: Record, ceilings: Ceilings, precision: str, memory: str = "hbm
     fraction = bytes_s / bandwidth if bound == "memory" else flops / attainable
     binding = memory if bound == "memory" else precision
     return RooflinePoint(
-        intensity, flops, bytes_s, attainable, fraction, bound, precision,
-        source_of(ceilings, binding), binding, l2_resident=bytes_s > bandwidth,
+        intensity,
+        flops,
+        bytes_s,
+        attainable,
+        fraction,
+        bound,
+        precision,
+        source_of(ceilings, binding),
+        binding,
+        l2_resident=bytes_s > bandwidth,
     )
 
 
@@ -82,7 +97,12 @@ def merge(measured: Ceilings | None, sheet: Ceilings | None) -> Ceilings | None:
     if measured is None or sheet is None:
         return measured or sheet
     notes = {name: "datasheet" for name in (*sheet.compute, *sheet.memory)}
-    notes.update({name: measured.notes.get(name, measured.source) for name in (*measured.compute, *measured.memory)})
+    notes.update(
+        {
+            name: measured.notes.get(name, measured.source)
+            for name in (*measured.compute, *measured.memory)
+        }
+    )
     return replace(
         sheet,
         compute={**sheet.compute, **measured.compute},
@@ -115,7 +135,9 @@ class Rooflines:
 
     def ceilings(self, device_name: str) -> Ceilings | None:
         if device_name not in self._ceilings:
-            self._ceilings[device_name] = merge(measured_for(self.stores, device_name), datasheet_for(device_name))
+            self._ceilings[device_name] = merge(
+                measured_for(self.stores, device_name), datasheet_for(device_name)
+            )
         return self._ceilings[device_name]
 
     def precision(self, record: Record) -> str:

@@ -90,7 +90,9 @@ def parse_ptxas(log: str) -> dict[str, PtxasInfo]:
             found.setdefault(current, {})
         elif current and (m := _FRAME.search(line)):
             found[current].update(
-                stack_frame=int(m.group(1)), spill_stores=int(m.group(2)), spill_loads=int(m.group(3))
+                stack_frame=int(m.group(1)),
+                spill_stores=int(m.group(2)),
+                spill_loads=int(m.group(3)),
             )
         elif current and (m := _USED.search(line)):
             found[current]["registers"] = int(m.group(1))
@@ -142,7 +144,9 @@ class CudaBinary:
         tool = find_tool("cuobjdump")
         if tool is None:
             raise CudaUnavailable("cuobjdump was not found (CUDA toolkit or the triton wheel)")
-        proc = subprocess.run([tool, "-sass", str(self.path)], capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [tool, "-sass", str(self.path)], capture_output=True, text=True, timeout=300
+        )
         if proc.returncode != 0:
             raise CudaUnavailable(f"cuobjdump failed on {self.path.name}: {proc.stderr.strip()}")
         _write_atomic(listing, proc.stdout.encode())
@@ -177,7 +181,9 @@ def _dependencies(source: Path, include_dirs: Sequence[Path]) -> list[Path]:
             if local.is_file():
                 todo.append(local.resolve())
         for name in _ANGLED.findall(text):
-            seen.extend(d / name for d in include_dirs if (d / name).is_file() and d / name not in seen)
+            seen.extend(
+                d / name for d in include_dirs if (d / name).is_file() and d / name not in seen
+            )
     return seen
 
 
@@ -201,8 +207,10 @@ def compile_cuda(
     """
     compiler = compiler or default_compiler()
     flags = [
-        "-std=c++17", f"-I{source.parent}",
-        *(_macro(k, v) for k, v in sorted((defines or {}).items())), *options,
+        "-std=c++17",
+        f"-I{source.parent}",
+        *(_macro(k, v) for k, v in sorted((defines or {}).items())),
+        *options,
     ]
     digest = hashlib.sha256(f"{CACHE_FORMAT}|{compiler.version}|{arch}|{flags}".encode())
     for dep in _dependencies(source, compiler.include_dirs):

@@ -64,7 +64,9 @@ class Compiler(ABC):
         return ()
 
     @abstractmethod
-    def compile(self, source: str, filename: str, arch: str, options: Sequence[str]) -> CompileOutput:
+    def compile(
+        self, source: str, filename: str, arch: str, options: Sequence[str]
+    ) -> CompileOutput:
         """``options`` are nvcc-style flags both compilers accept (``-D``, ``-I``, ``-std``)."""
 
 
@@ -122,7 +124,9 @@ class Nvrtc(Compiler):
     def include_dirs(self) -> tuple[Path, ...]:
         return (self._headers,)
 
-    def compile(self, source: str, filename: str, arch: str, options: Sequence[str]) -> CompileOutput:
+    def compile(
+        self, source: str, filename: str, arch: str, options: Sequence[str]
+    ) -> CompileOutput:
         nvrtc = self._nvrtc
         parse_arch(arch)
         flags = [f"-arch={arch}", f"-I{self._headers}", "-Xptxas=-v", *options]
@@ -189,7 +193,9 @@ class Nvcc(Compiler):
         if not found:
             raise CudaUnavailable("nvcc was not found (PATH, CUDA_HOME)")
         self.path = found
-        text = subprocess.run([found, "--version"], capture_output=True, text=True, timeout=60).stdout
+        text = subprocess.run(
+            [found, "--version"], capture_output=True, text=True, timeout=60
+        ).stdout
         match = re.search(r"V(\d+\.\d+\.\d+)", text)
         if not match:
             raise CudaUnavailable(f"could not read the version of {found}")
@@ -199,15 +205,25 @@ class Nvcc(Compiler):
     def version(self) -> str:
         return self._version
 
-    def compile(self, source: str, filename: str, arch: str, options: Sequence[str]) -> CompileOutput:
+    def compile(
+        self, source: str, filename: str, arch: str, options: Sequence[str]
+    ) -> CompileOutput:
         virtual, real = parse_arch(arch)
         with tempfile.TemporaryDirectory(prefix="kernbench-nvcc-") as tmp:
             src = Path(tmp) / Path(filename).name
             src.write_text(source)
             out = Path(tmp) / "out.cubin"
             cmd = [
-                self.path, "-cubin", f"-gencode=arch={virtual},code={real}", "-O3",
-                "-Xptxas", "-v", *options, "-o", str(out), str(src),
+                self.path,
+                "-cubin",
+                f"-gencode=arch={virtual},code={real}",
+                "-O3",
+                "-Xptxas",
+                "-v",
+                *options,
+                "-o",
+                str(out),
+                str(src),
             ]
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
             log = (proc.stdout + proc.stderr).strip()

@@ -91,7 +91,9 @@ def _as_ctype(arg: Any) -> Any:
         return ctypes.c_bool(arg)
     if isinstance(arg, int):
         if not -(2**31) <= arg < 2**31:
-            raise OverflowError(f"{arg} does not fit an int32 parameter: pass ctypes.c_int64({arg})")
+            raise OverflowError(
+                f"{arg} does not fit an int32 parameter: pass ctypes.c_int64({arg})"
+            )
         return ctypes.c_int32(arg)
     if isinstance(arg, float):
         return ctypes.c_float(arg)
@@ -122,10 +124,14 @@ class Kernel:
         self.binary = binary
         self.name = name
         self.dynamic_shared = dynamic_shared
-        self.function = check(driver.cuModuleGetFunction(_module(binary), name.encode()), "cuModuleGetFunction")
+        self.function = check(
+            driver.cuModuleGetFunction(_module(binary), name.encode()), "cuModuleGetFunction"
+        )
         if dynamic_shared > 48 * 1024:  # above 48 KB a kernel must opt in
             attr = driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
-            check(driver.cuFuncSetAttribute(self.function, attr, dynamic_shared), "cuFuncSetAttribute")
+            check(
+                driver.cuFuncSetAttribute(self.function, attr, dynamic_shared), "cuFuncSetAttribute"
+            )
 
     def launcher(
         self,
@@ -145,7 +151,9 @@ class Kernel:
             def launch() -> None:
                 stream = driver.CUstream(torch.cuda.current_stream().cuda_stream)
                 check(
-                    driver.cuLaunchKernel(function, *grid3, *block3, smem, stream, packed.address, 0),
+                    driver.cuLaunchKernel(
+                        function, *grid3, *block3, smem, stream, packed.address, 0
+                    ),
                     "cuLaunchKernel",
                 )
 

@@ -71,7 +71,9 @@ def check_box(tensor: Any, box_rows: int, box_cols: int, swizzle: str) -> None:
         raise ValueError(f"the box's inner side ({box_cols * elem} B) must be a multiple of 16 B")
     span = _SWIZZLE_BYTES[swizzle]
     if span and box_cols * elem > span:
-        raise ValueError(f"the box's inner side ({box_cols * elem} B) exceeds the {swizzle} swizzle")
+        raise ValueError(
+            f"the box's inner side ({box_cols * elem} B) exceeds the {swizzle} swizzle"
+        )
 
 
 def encode_tiled_2d(
@@ -94,9 +96,12 @@ def encode_tiled_2d(
         "64B": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_64B,
         "128B": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_128B,
     }
-    promotion = getattr(
-        driver.CUtensorMapL2promotion, f"CU_TENSOR_MAP_L2_PROMOTION_L2_{l2_promotion}", None
-    ) or driver.CUtensorMapL2promotion.CU_TENSOR_MAP_L2_PROMOTION_NONE
+    promotion = (
+        getattr(
+            driver.CUtensorMapL2promotion, f"CU_TENSOR_MAP_L2_PROMOTION_L2_{l2_promotion}", None
+        )
+        or driver.CUtensorMapL2promotion.CU_TENSOR_MAP_L2_PROMOTION_NONE
+    )
     encoded = check(
         driver.cuTensorMapEncodeTiled(
             _data_type(tensor.dtype),

@@ -39,7 +39,9 @@ def find_nvcc() -> Path | None:
 @functools.cache
 def nvcc_version(nvcc: Path) -> str:
     """``release 13.0, V13.0.88``: part of every cache key."""
-    out = subprocess.run([str(nvcc), "--version"], capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        [str(nvcc), "--version"], capture_output=True, text=True, timeout=60
+    ).stdout
     match = re.search(r"release [^\n]+", out)
     return match.group(0) if match else out.strip().splitlines()[-1]
 
@@ -86,10 +88,22 @@ class LibSpec:
         # to a GPU machine) and is shared with torch's when the major versions match.
         lib = toolkit_root(nvcc)
         cmd = [
-            str(nvcc), "-shared", "-cudart", "shared", "-Xcompiler", "-fPIC",
-            "-Xcompiler", "-fvisibility=hidden", f"-Xlinker=-rpath,{lib / 'lib64'}:{lib / 'lib'}",
-            f"-gencode={gencode(self.arch)}", "-std=c++17", "-O3", "-DNDEBUG",
-            "--expt-relaxed-constexpr", "-Xptxas", "-v",
+            str(nvcc),
+            "-shared",
+            "-cudart",
+            "shared",
+            "-Xcompiler",
+            "-fPIC",
+            "-Xcompiler",
+            "-fvisibility=hidden",
+            f"-Xlinker=-rpath,{lib / 'lib64'}:{lib / 'lib'}",
+            f"-gencode={gencode(self.arch)}",
+            "-std=c++17",
+            "-O3",
+            "-DNDEBUG",
+            "--expt-relaxed-constexpr",
+            "-Xptxas",
+            "-v",
         ]
         cmd += [f"-I{d}" for d in (self.source.parent, *self.include_dirs)]
         cmd += [f"-D{k}={v}" for k, v in sorted(self.defines.items())]
@@ -100,9 +114,17 @@ class LibSpec:
         digest = hashlib.sha256()
         for path in (self.source, *self.depends):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-        digest.update(json.dumps([
-            self.arch, sorted(self.defines.items()), list(self.flags), self.salt, nvcc_version(nvcc),
-        ]).encode())
+        digest.update(
+            json.dumps(
+                [
+                    self.arch,
+                    sorted(self.defines.items()),
+                    list(self.flags),
+                    self.salt,
+                    nvcc_version(nvcc),
+                ]
+            ).encode()
+        )
         return digest.hexdigest()[:24]
 
 
@@ -133,21 +155,34 @@ def build(spec: LibSpec, *, quiet: bool = False) -> Built:
             return Built(lib, parse_ptxas(data["log"]), data["build_s"], True)
         label = spec.label or spec.source.name
         if not quiet:
-            print(f"nvcc: building {label} for {spec.arch} (first build of this config, "
-                  "cached afterwards; can take minutes)", file=sys.stderr, flush=True)
+            print(
+                f"nvcc: building {label} for {spec.arch} (first build of this config, "
+                "cached afterwards; can take minutes)",
+                file=sys.stderr,
+                flush=True,
+            )
         tmp = root / f"{key}.{os.getpid()}.tmp.so"
         start = time.monotonic()
         proc = subprocess.run(spec.command(nvcc, tmp), capture_output=True, text=True)
         elapsed = time.monotonic() - start
         if proc.returncode != 0:
             tmp.unlink(missing_ok=True)
-            raise CompilationError(f"nvcc failed for {label}: {first_error(proc.stderr + proc.stdout)}")
+            raise CompilationError(
+                f"nvcc failed for {label}: {first_error(proc.stderr + proc.stdout)}"
+            )
         log = proc.stderr + proc.stdout
         os.replace(tmp, lib)
-        meta.write_text(json.dumps({
-            "log": log, "build_s": round(elapsed, 1),
-            "command": spec.command(nvcc, lib), "nvcc": nvcc_version(nvcc),
-        }, indent=1))
+        meta.write_text(
+            json.dumps(
+                {
+                    "log": log,
+                    "build_s": round(elapsed, 1),
+                    "command": spec.command(nvcc, lib),
+                    "nvcc": nvcc_version(nvcc),
+                },
+                indent=1,
+            )
+        )
         if not quiet:
             print(f"nvcc: built {label} in {elapsed:.0f} s", file=sys.stderr, flush=True)
         return Built(lib, parse_ptxas(log), elapsed, False)
@@ -170,8 +205,9 @@ def sass(path: Path) -> str:
     tool = find_tool("cuobjdump")
     if tool is None:
         raise FileNotFoundError("cuobjdump not found (CUDA toolkit or Triton's bundled copy)")
-    text = subprocess.run([str(tool), "-sass", str(path)], capture_output=True, text=True,
-                          check=True, timeout=300).stdout
+    text = subprocess.run(
+        [str(tool), "-sass", str(path)], capture_output=True, text=True, check=True, timeout=300
+    ).stdout
     out.write_text(text)
     return text
 

@@ -60,7 +60,9 @@ def _raw(kernel: Any) -> Any:
     return getattr(kernel, "fn", kernel)
 
 
-def kernel_args(kernel: Any, shared: Mapping[str, ArgValue], call: KernelCall) -> dict[str, ArgValue]:
+def kernel_args(
+    kernel: Any, shared: Mapping[str, ArgValue], call: KernelCall
+) -> dict[str, ArgValue]:
     """The runtime arguments ``kernel`` takes, picked by name from the shared and call args."""
     merged = {**shared, **call.args}
     params = inspect.signature(_raw(kernel)).parameters
@@ -74,8 +76,15 @@ def kernel_args(kernel: Any, shared: Mapping[str, ArgValue], call: KernelCall) -
 def launcher(calls: Sequence[KernelCall], shared: Mapping[str, ArgValue]) -> Callable[[], None]:
     """A zero-argument callable that launches ``calls`` in order with real arguments."""
     bound = [
-        (c.kernel[c.grid], {**kernel_args(c.kernel, shared, c), **c.constexprs,
-                            "num_warps": c.num_warps, "num_stages": c.num_stages})
+        (
+            c.kernel[c.grid],
+            {
+                **kernel_args(c.kernel, shared, c),
+                **c.constexprs,
+                "num_warps": c.num_warps,
+                "num_stages": c.num_stages,
+            },
+        )
         for c in calls
     ]
 
@@ -134,7 +143,9 @@ def _source_digest(kernel: Any) -> str:
         if path in files:
             continue
         files.add(path)
-        todo += [_raw(v) for v in fn.__globals__.values() if hasattr(v, "fn") and hasattr(v, "arg_names")]
+        todo += [
+            _raw(v) for v in fn.__globals__.values() if hasattr(v, "fn") and hasattr(v, "arg_names")
+        ]
     digest = hashlib.sha256()
     for path in sorted(files):
         digest.update(Path(path).read_bytes())
@@ -190,7 +201,11 @@ def resources(specs: Sequence[KernelSpec]) -> list[Resources]:
 
 
 def plan_resources(
-    plan: Plan, problem: Any, config: Mapping[str, Value], shared: Mapping[str, ArgValue], target: Target
+    plan: Plan,
+    problem: Any,
+    config: Mapping[str, Value],
+    shared: Mapping[str, ArgValue],
+    target: Target,
 ) -> list[Resources]:
     """What a variant's ``static_check`` returns: every call of its plan, compiled for ``target``."""
     calls = plan(problem, config, shared)
@@ -205,7 +220,10 @@ def _compile_elsewhere(specs: Sequence[KernelSpec]) -> list[Resources]:
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     proc = subprocess.run(
         [sys.executable, "-m", "kernbench.backends.triton"],
-        input=json.dumps([asdict(s) for s in specs]), capture_output=True, text=True, env=env,
+        input=json.dumps([asdict(s) for s in specs]),
+        capture_output=True,
+        text=True,
+        env=env,
     )
     if proc.returncode != 0:
         lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
@@ -239,7 +257,9 @@ def compile_spec(spec: KernelSpec) -> Resources:
 
     module, _, name = spec.kernel.partition(":")
     fn = getattr(importlib.import_module(module), name)
-    compiled = triton.compile(_ast_source(fn, spec), target=_gpu_target(spec.arch), options=spec.options)
+    compiled = triton.compile(
+        _ast_source(fn, spec), target=_gpu_target(spec.arch), options=spec.options
+    )
     usage = _resource_usage(compiled.asm["cubin"], compiled.metadata.name)
     meta = compiled.metadata
     res = Resources(
@@ -282,8 +302,12 @@ def _resource_usage(cubin: bytes, kernel: str) -> dict[str, int]:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "kernel.cubin"
         path.write_bytes(cubin)
-        text = subprocess.run([_cuobjdump(), "--dump-resource-usage", str(path)],
-                              capture_output=True, text=True, check=True).stdout
+        text = subprocess.run(
+            [_cuobjdump(), "--dump-resource-usage", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if line.strip().startswith("Function") and kernel in line and i + 1 < len(lines):

@@ -23,7 +23,9 @@ from .common import (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_problem_options(parser)
     add_measure_options(parser)
-    parser.add_argument("--no-baselines", action="store_true", help="leave the family's baselines out")
+    parser.add_argument(
+        "--no-baselines", action="store_true", help="leave the family's baselines out"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,20 +40,35 @@ def run(args: argparse.Namespace) -> int:
     jobs = [(p, v, c) for p in problems for v in variants for c in v.default_configs()]
     session = open_session(args, device, registry)
     records = []
-    with session.runner, Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(),
-        TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, transient=True,
-    ) as progress:
+    with (
+        session.runner,
+        Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+    ):
         task = progress.add_task("bench", total=len(jobs))
         for problem, variant, config in jobs:
             progress.update(task, description=f"{variant.name} {problem.key}")
             records.append(session.evaluate(family, variant, problem, dtype, config))
             progress.advance(task)
-    console.print(records_table(records, f"{family.name} on {device.name}",
-                                {family.name: family.compute_precision(dtype)}, [session.store],
-                                {v.name: v.order for v in variants},
-                                lambda rec: family.label(family.parse(rec.problem))))
-    console.print(f"[dim]{len(records)} records stored in {session.store.url} (run {session.run_id})[/]")
+    console.print(
+        records_table(
+            records,
+            f"{family.name} on {device.name}",
+            {family.name: family.compute_precision(dtype)},
+            [session.store],
+            {v.name: v.order for v in variants},
+            lambda rec: family.label(family.parse(rec.problem)),
+        )
+    )
+    console.print(
+        f"[dim]{len(records)} records stored in {session.store.url} (run {session.run_id})[/]"
+    )
     wrong = [r for r in records if r.status == Status.WRONG]
     if wrong:
         console.print(f"[red]{len(wrong)} wrong result(s): see the status column[/]")

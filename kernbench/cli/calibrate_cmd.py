@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     with session.runner:
         for name, problem, dtype in JOBS:
             console.print(f"[dim]measuring {name} ({problem}, {dtype})...[/]")
-            rec = session.evaluate(CALIBRATION, registry.variant(name), CALIBRATION.parse(problem), dtype, {})
+            rec = session.evaluate(
+                CALIBRATION, registry.variant(name), CALIBRATION.parse(problem), dtype, {}
+            )
             if rec.status != Status.OK:
                 failed.append(f"{name}: {rec.status} ({rec.message})")
     measured = measured_ceilings(session.store, device.name)
@@ -48,12 +50,21 @@ def run(args: argparse.Namespace) -> int:
     for col in ("ceiling", "measured", "datasheet", "% of datasheet", "source"):
         table.add_column(col)
     if measured is not None:
-        rows = [(k, v, sheet.compute.get(k) if sheet else None, "TFLOP/s") for k, v in measured.compute.items()]
-        rows += [(k, v, sheet.memory.get(k) if sheet else None, "TB/s") for k, v in measured.memory.items()]
+        rows = [
+            (k, v, sheet.compute.get(k) if sheet else None, "TFLOP/s")
+            for k, v in measured.compute.items()
+        ]
+        rows += [
+            (k, v, sheet.memory.get(k) if sheet else None, "TB/s")
+            for k, v in measured.memory.items()
+        ]
         for key, value, peak, unit in rows:
             table.add_row(
-                key, f"{value / 1e12:.3g} {unit}", f"{peak / 1e12:.3g} {unit}" if peak else "-",
-                f"{value / peak:.1%}" if peak else "-", measured.notes.get(key, ""),
+                key,
+                f"{value / 1e12:.3g} {unit}",
+                f"{peak / 1e12:.3g} {unit}" if peak else "-",
+                f"{value / peak:.1%}" if peak else "-",
+                measured.notes.get(key, ""),
             )
     console.print(table)
     console.print(f"[dim]stored in {session.store.url} (run {session.run_id})[/]")

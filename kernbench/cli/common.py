@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -16,6 +18,9 @@ from ..measure.settings import QUICK, MeasureSettings
 from ..problem import Problem
 from ..registry import Registry
 
+if TYPE_CHECKING:
+    from ..pipeline import Session
+
 # Piped output keeps wide tables whole instead of folding them to 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
@@ -23,20 +28,28 @@ err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 def add_device(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--device", default="auto",
+        "--device",
+        default="auto",
         help="cuda, cpu (Triton interpreter; timings are not GPU performance) or auto (default)",
     )
 
 
 def add_out(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="results", type=Path, help="results directory (default: results/)")
+    parser.add_argument(
+        "--out", default="results", type=Path, help="results directory (default: results/)"
+    )
 
 
 def add_problem_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("family", help="kernel family, e.g. gemm or paged_attention")
-    parser.add_argument("--variant", "-v", action="append", default=[], help="variant (repeatable; default: all)")
     parser.add_argument(
-        "--shape", "-s", action="append", default=[],
+        "--variant", "-v", action="append", default=[], help="variant (repeatable; default: all)"
+    )
+    parser.add_argument(
+        "--shape",
+        "-s",
+        action="append",
+        default=[],
         help="problem as key=value pairs (gemm also MxNxK), or preset:NAME (repeatable)",
     )
     parser.add_argument("--dtype", default=None, help="fp16, bf16 or fp32 (default: the family's)")
@@ -45,14 +58,36 @@ def add_problem_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_measure_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cache", choices=("auto", "cold", "hot"), default="auto",
-                        help="cold flushes L2 before every sample (default for memory-bound families)")
-    parser.add_argument("--target-noise", type=float, default=None,
-                        help="stop sampling once the median's CI half-width is under this fraction")
-    parser.add_argument("--max-time", type=float, default=None, help="seconds of sampling per candidate at most")
-    parser.add_argument("--candidate-timeout", type=float, default=None,
-                        help="seconds before a candidate is killed and recorded as a timeout")
-    parser.add_argument("--no-isolate", action="store_true", help="measure in this process (no worker)")
+    parser.add_argument(
+        "--cache",
+        choices=("auto", "cold", "hot"),
+        default="auto",
+        help="cold flushes L2 before every sample (default for memory-bound families)",
+    )
+    parser.add_argument(
+        "--target-noise",
+        type=float,
+        default=None,
+        help="stop sampling once the median's CI half-width is under this fraction",
+    )
+    parser.add_argument(
+        "--max-time", type=float, default=None, help="seconds of sampling per candidate at most"
+    )
+    parser.add_argument(
+        "--candidate-timeout",
+        type=float,
+        default=None,
+        help="seconds before a candidate is killed and recorded as a timeout",
+    )
+    parser.add_argument(
+        "--warmup-max",
+        type=float,
+        default=None,
+        help="seconds of warm-up per candidate at most (the CPU device needs little)",
+    )
+    parser.add_argument(
+        "--no-isolate", action="store_true", help="measure in this process (no worker)"
+    )
 
 
 def settings_from(args: argparse.Namespace, device: Device) -> MeasureSettings:
@@ -64,10 +99,12 @@ def settings_from(args: argparse.Namespace, device: Device) -> MeasureSettings:
         changes["max_time_s"] = args.max_time
     if args.candidate_timeout is not None:
         changes["timeout_s"] = args.candidate_timeout
+    if args.warmup_max is not None:
+        if args.warmup_max <= 0:
+            raise UsageError("--warmup-max must be positive")
+        changes["warmup_max_s"] = args.warmup_max
     if args.no_isolate:
         changes["isolate"] = False
-    from dataclasses import replace
-
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -87,7 +124,9 @@ def activate_device(kind: str, *, fallback_note: bool = False) -> Device:
 def problems_for(family: Family, shapes: list[str], device: Device) -> list[Problem]:
     """Problems from --shape arguments, or the family's default preset for the device."""
     if not shapes:
-        preset = family.default_preset if device.is_gpu else (family.cpu_preset or family.default_preset)
+        preset = (
+            family.default_preset if device.is_gpu else (family.cpu_preset or family.default_preset)
+        )
         if not preset:
             raise UsageError(f"{family.name} has no default preset: give --shape")
         return family.preset(preset)
@@ -119,7 +158,9 @@ def is_tty() -> bool:
     return sys.stdout.isatty()
 
 
-def open_session(args: argparse.Namespace, device: Device, registry: Registry, storage: str | None = None):  # type: ignore[no-untyped-def]
+def open_session(
+    args: argparse.Namespace, device: Device, registry: Registry, storage: str | None = None
+) -> Session:
     """Store, runner and provenance for one measuring command."""
     from ..measure.runner import InProcessRunner, Runner
     from ..measure.worker import ProcessRunner

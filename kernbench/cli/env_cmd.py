@@ -24,7 +24,9 @@ def run(args: argparse.Namespace) -> int:
             info.add_row(key, str(value))
     console.print(info)
     if not device.is_gpu:
-        console.print("[yellow]No GPU: timings on this device check the pipeline and are not GPU performance.[/]")
+        console.print(
+            "[yellow]No GPU: timings on this device check the pipeline and are not GPU performance.[/]"
+        )
     sheet = datasheet_for(device.name) if device.is_gpu else None
     if sheet is not None:
         ceil = Table(title=f"ceilings ({sheet.source}: {sheet.device})", title_justify="left")
@@ -45,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
         plugins.add_column(col)
     for v in registry.variants():
         why = v.unavailable(device)
-        plugins.add_row(v.family, v.name, v.language, f"[yellow]unavailable: {why}[/]" if why else "ok")
+        plugins.add_row(
+            v.family, v.name, v.language, f"[yellow]unavailable: {why}[/]" if why else "ok"
+        )
     for name, why in registry.failures.items():
         plugins.add_row("-", name, "-", f"[red]failed to load: {why}[/]")
     console.print(plugins)

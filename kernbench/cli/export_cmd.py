@@ -29,8 +29,12 @@ def run(args: argparse.Namespace) -> int:
     if args.gpu_only:
         rows = [r for r in rows if r["timing_kind"] == "gpu"]
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"kind": "kernbench-best-configs/1", "exported": provenance.now(), "store": store.url,
-               "configs": rows}
+    payload = {
+        "kind": "kernbench-best-configs/1",
+        "exported": provenance.now(),
+        "store": store.url,
+        "configs": rows,
+    }
     args.output.write_text(json.dumps(payload, indent=1) + "\n")
     console.print(f"wrote {len(rows)} best configs to {args.output}")
     return 0

@@ -11,7 +11,12 @@ from .common import activate_device, console, load_registry
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("family", nargs="?", help="only this family")
-    parser.add_argument("--verbose", "-V", action="store_true", help="show each variant's parameters and explanation")
+    parser.add_argument(
+        "--verbose",
+        "-V",
+        action="store_true",
+        help="show each variant's parameters and explanation",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,7 +29,9 @@ def run(args: argparse.Namespace) -> int:
             p.name + (f"={p.default}" if p.default is not None else "") for p in fam.params
         )
         console.print(f"  problem: {params}")
-        console.print(f"  dtypes: {', '.join(fam.dtypes)}; presets: {', '.join(fam.presets) or '-'}")
+        console.print(
+            f"  dtypes: {', '.join(fam.dtypes)}; presets: {', '.join(fam.presets) or '-'}"
+        )
         table = Table(title_justify="left")
         for col in ("step", "variant", "language", "role", "space", "parameters", "availability"):
             table.add_column(col)
@@ -32,8 +39,12 @@ def run(args: argparse.Namespace) -> int:
             why = v.unavailable(device)
             params_text = "; ".join(f"{p.name}: {p.describe()}" for p in v.space.params) or "-"
             table.add_row(
-                str(v.order or "-"), v.name, v.language, "baseline" if v.baseline else "variant",
-                f"{v.space.size()} valid / {v.space.product_size()}", params_text,
+                str(v.order or "-"),
+                v.name,
+                v.language,
+                "baseline" if v.baseline else "variant",
+                f"{v.space.size()} valid / {v.space.product_size()}",
+                params_text,
                 f"[yellow]{why}[/]" if why else "ok",
             )
         console.print(table)

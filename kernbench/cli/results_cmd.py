@@ -18,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", default=None)
     parser.add_argument("--status", default=None, help="only records with this status (e.g. ok)")
     parser.add_argument("--format", default="table", choices=("table", *FORMATS))
-    parser.add_argument("-o", "--output", type=Path, default=None, help="write to this file (default: stdout)")
+    parser.add_argument(
+        "-o", "--output", type=Path, default=None, help="write to this file (default: stdout)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,13 +29,19 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "table":
         if args.output:
             raise UsageError("-o needs --format csv, json or parquet")
-        console.print(records_table(records, f"{len(records)} records in {store.url}", stores=[store]))
+        console.print(
+            records_table(records, f"{len(records)} records in {store.url}", stores=[store])
+        )
         return 0
     frame = to_frame(records)
     if args.output is None:
         if args.format == "parquet":
             raise UsageError("parquet is binary: give -o FILE")
-        print(frame.to_csv(index=False) if args.format == "csv" else frame.to_json(orient="records", indent=1))
+        print(
+            frame.to_csv(index=False)
+            if args.format == "csv"
+            else frame.to_json(orient="records", indent=1)
+        )
         return 0
     write(frame, args.output, args.format)
     console.print(f"wrote {len(frame)} records to {args.output}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,11 +24,15 @@ from .common import (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_problem_options(parser)
     add_measure_options(parser)
-    parser.add_argument("-o", "--output", type=Path, required=True, help="space file to write (JSON)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="processes compiling the static checks in parallel (default 1)")
-    parser.add_argument("--warmup-max", type=float, default=None,
-                        help="seconds of warm-up per config at most (the CPU device needs little)")
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, help="space file to write (JSON)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="processes compiling the static checks in parallel (default 1)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,19 +54,27 @@ def run(args: argparse.Namespace) -> int:
     if args.output.exists() and args.output.is_dir():
         raise UsageError(f"{args.output} is a directory")
     session = open_session(args, device, registry)
-    if args.warmup_max is not None:
-        if args.warmup_max <= 0:
-            raise UsageError("--warmup-max must be positive")
-        # Before the first measurement, so the (lazily started) worker gets it too.
-        session.settings = replace(session.settings, warmup_max_s=args.warmup_max)
-        session.runner.settings = session.settings
-    with session.runner, Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(),
-        TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, transient=True,
-    ) as progress:
+    with (
+        session.runner,
+        Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+    ):
         task = progress.add_task(f"sweep {variant.name} {problem.key}", total=variant.space.size())
-        space = sweep(session, family, variant, problem, dtype,
-                      on_config=lambda i, _n, _s: progress.update(task, completed=i), jobs=args.jobs)
+        space = sweep(
+            session,
+            family,
+            variant,
+            problem,
+            dtype,
+            on_config=lambda i, _n, _s: progress.update(task, completed=i),
+            jobs=args.jobs,
+        )
     space.save(args.output)
     ok = len(space.ok_times())
     console.print(

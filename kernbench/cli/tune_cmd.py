@@ -41,26 +41,59 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_problem_options(parser)
     add_measure_options(parser)
     parser.set_defaults(device="auto")
-    parser.add_argument("--trials", type=int, default=None,
-                        help="the study grows by this many unique evaluations (all workers together); a rerun "
-                             "first completes what an interrupted run left "
-                             "(default: 30 on a GPU, 8 on the CPU device)")
-    parser.add_argument("--timeout", type=float, default=None, help="wall-time budget of this run, seconds")
-    parser.add_argument("--patience", type=int, default=None,
-                        help="stop after N unique evaluations that beat the best by no more than its noise")
-    parser.add_argument("--storage", default=None,
-                        help="RDB URL for studies and records, e.g. postgresql://... for many workers "
-                             "(default: the SQLite file in --out)")
-    parser.add_argument("--study", default=None, help="study name (default: derived from variant/problem/device)")
-    parser.add_argument("--sampler", default="auto", choices=CHOICES,
-                        help="tpe, gp, random, bruteforce; auto: tpe, or bruteforce when the space fits the budget")
-    parser.add_argument("--seed", type=int, default=0, help="sampler seed (recorded with the study; one per worker)")
-    parser.add_argument("--heartbeat", type=int, default=HEARTBEAT_S,
-                        help=f"seconds between worker heartbeats on PostgreSQL/MySQL (default {HEARTBEAT_S})")
-    parser.add_argument("--grace", type=int, default=GRACE_S,
-                        help=f"seconds without a heartbeat before a trial is failed and retried (default {GRACE_S})")
-    parser.add_argument("--replay-delay", type=float, default=0.0,
-                        help="with --device replay:FILE, pause this long per evaluation (rehearses real runs)")
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="the study grows by this many unique evaluations (all workers together); a rerun "
+        "first completes what an interrupted run left "
+        "(default: 30 on a GPU, 8 on the CPU device)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=None, help="wall-time budget of this run, seconds"
+    )
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="stop after N unique evaluations that beat the best by no more than its noise",
+    )
+    parser.add_argument(
+        "--storage",
+        default=None,
+        help="RDB URL for studies and records, e.g. postgresql://... for many workers "
+        "(default: the SQLite file in --out)",
+    )
+    parser.add_argument(
+        "--study", default=None, help="study name (default: derived from variant/problem/device)"
+    )
+    parser.add_argument(
+        "--sampler",
+        default="auto",
+        choices=CHOICES,
+        help="tpe, gp, random, bruteforce; auto: tpe, or bruteforce when the space fits the budget",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="sampler seed (recorded with the study; one per worker)"
+    )
+    parser.add_argument(
+        "--heartbeat",
+        type=int,
+        default=HEARTBEAT_S,
+        help=f"seconds between worker heartbeats on PostgreSQL/MySQL (default {HEARTBEAT_S})",
+    )
+    parser.add_argument(
+        "--grace",
+        type=int,
+        default=GRACE_S,
+        help=f"seconds without a heartbeat before a trial is failed and retried (default {GRACE_S})",
+    )
+    parser.add_argument(
+        "--replay-delay",
+        type=float,
+        default=0.0,
+        help="with --device replay:FILE, pause this long per evaluation (rehearses real runs)",
+    )
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -74,7 +107,9 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--replay-delay must not be negative")
 
 
-def _replay_plan(args: argparse.Namespace, path: Path) -> tuple[Registry, Session, Family, list[Variant], list[Problem], str]:
+def _replay_plan(
+    args: argparse.Namespace, path: Path
+) -> tuple[Registry, Session, Family, list[Variant], list[Problem], str]:
     space = SpaceFile.load(path)
     registry = load_registry()
     family = registry.family(args.family)
@@ -98,7 +133,9 @@ def _replay_plan(args: argparse.Namespace, path: Path) -> tuple[Registry, Sessio
 CPU_DEMO_TRIALS = 4
 
 
-def _live_plan(args: argparse.Namespace) -> tuple[Registry, Session, Family, list[Variant], list[Problem], str]:
+def _live_plan(
+    args: argparse.Namespace,
+) -> tuple[Registry, Session, Family, list[Variant], list[Problem], str]:
     demo = args.device == "auto" and not args.shape
     device = activate_device(args.device, fallback_note=not demo)
     registry = load_registry()
@@ -134,36 +171,70 @@ def run(args: argparse.Namespace) -> int:
     )
     device = session.device
     trials = args.trials or (30 if device.is_gpu or path is not None else 8)
-    tunable = [v for v in chosen if v.space.params and (path is not None or not v.unavailable(device))]
+    tunable = [
+        v for v in chosen if v.space.params and (path is not None or not v.unavailable(device))
+    ]
     skipped = [v for v in chosen if v.space.params and v not in tunable]
-    baselines = [] if path is not None else [b for b in registry.baselines(family.name) if not b.space.params]
+    baselines = (
+        []
+        if path is not None
+        else [b for b in registry.baselines(family.name) if not b.space.params]
+    )
     if not tunable:
-        raise UsageError(f"nothing to tune: no chosen {family.name} variant has a config space here")
+        raise UsageError(
+            f"nothing to tune: no chosen {family.name} variant has a config space here"
+        )
     if args.study and (len(tunable) != 1 or len(problems) != 1):
         raise UsageError("--study names one study: give exactly one --variant and one --shape")
     storage = args.storage or default_url(args.out)
     shown: list[Record] = []
-    with session.runner, Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(),
-        TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, transient=True,
-    ) as progress:
+    with (
+        session.runner,
+        Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress,
+    ):
         for problem in problems:
             for base in baselines:
                 shown.append(session.evaluate(family, base, problem, dtype, {}))
             for variant in skipped:
-                shown.append(session.evaluate(family, variant, problem, dtype, variant.default_configs()[0]))
+                shown.append(
+                    session.evaluate(family, variant, problem, dtype, variant.default_configs()[0])
+                )
             for variant in tunable:
                 valid = variant.space.size()
                 sampler = resolve(args.sampler, valid, trials)
                 name = args.study or study_name(variant, problem, dtype, device.name)
-                task = progress.add_task(f"tune {variant.name} {problem.key}", total=min(trials, valid))
+                task = progress.add_task(
+                    f"tune {variant.name} {problem.key}", total=min(trials, valid)
+                )
                 tuner = Tuner(
-                    session, family, variant, problem, dtype, storage, name, sampler, args.seed,
-                    heartbeat_s=args.heartbeat, grace_s=args.grace,
+                    session,
+                    family,
+                    variant,
+                    problem,
+                    dtype,
+                    storage,
+                    name,
+                    sampler,
+                    args.seed,
+                    heartbeat_s=args.heartbeat,
+                    grace_s=args.grace,
                     on_progress=_progress(progress, task),
                 )
-                result = tuner.run(Budget(trials=trials, timeout_s=args.timeout, patience=args.patience,
-                                          valid_size=valid))
+                result = tuner.run(
+                    Budget(
+                        trials=trials,
+                        timeout_s=args.timeout,
+                        patience=args.patience,
+                        valid_size=valid,
+                    )
+                )
                 progress.remove_task(task)
                 console.print(
                     f"[bold]{variant.name}[/] {problem.key}: {result.unique_evaluations} new evaluations "
@@ -171,19 +242,33 @@ def run(args: argparse.Namespace) -> int:
                     f"{result.stop_reason}; sampler {sampler} seed {args.seed}; study {name!r}"
                 )
                 if result.orphans:
-                    console.print(f"  resumed: trials {result.orphans} of a killed run failed and re-queued")
+                    console.print(
+                        f"  resumed: trials {result.orphans} of a killed run failed and re-queued"
+                    )
                 scores = study_importances(storage, name, variant.space)
                 if scores:
-                    console.print(importance_table(scores, f"parameter importance (fANOVA), {variant.name}"))
+                    console.print(
+                        importance_table(scores, f"parameter importance (fANOVA), {variant.name}")
+                    )
                 elif scores is None:
-                    console.print(f"  [dim]parameter importance needs {MIN_TRIALS}+ correct evaluations[/]")
+                    console.print(
+                        f"  [dim]parameter importance needs {MIN_TRIALS}+ correct evaluations[/]"
+                    )
                 if result.best is not None:
                     shown.append(result.best)
                 else:
-                    console.print(f"[red]{variant.name} {problem.key}: no config passed the correctness gate[/]")
-    console.print(records_table(
-        shown, f"best configs, {family.name} on {device.name}", {family.name: family.compute_precision(dtype)},
-        [session.store], {v.name: v.order for v in chosen}, lambda rec: family.label(family.parse(rec.problem)),
-    ))
+                    console.print(
+                        f"[red]{variant.name} {problem.key}: no config passed the correctness gate[/]"
+                    )
+    console.print(
+        records_table(
+            shown,
+            f"best configs, {family.name} on {device.name}",
+            {family.name: family.compute_precision(dtype)},
+            [session.store],
+            {v.name: v.order for v in chosen},
+            lambda rec: family.label(family.parse(rec.problem)),
+        )
+    )
     console.print(f"[dim]studies and records in {storage}[/]")
     return 0

@@ -44,7 +44,9 @@ class Reading:
     reasons: int = 0
 
 
-def keep_flags(windows: Sequence[Window], readings: Sequence[Reading], threshold_mhz: float) -> list[bool]:
+def keep_flags(
+    windows: Sequence[Window], readings: Sequence[Reading], threshold_mhz: float
+) -> list[bool]:
     """One flag per sample window: False when the SM clock was under ``threshold_mhz``.
 
     Readings inside a window decide it; a window shorter than the poll interval is judged
@@ -220,10 +222,14 @@ def _nvml_handle(torch_index: int) -> Any:
     uuid = str(getattr(props, "uuid", "") or "")
     if uuid:
         try:
-            return pynvml.nvmlDeviceGetHandleByUUID(uuid if uuid.startswith("GPU-") else f"GPU-{uuid}")
+            return pynvml.nvmlDeviceGetHandleByUUID(
+                uuid if uuid.startswith("GPU-") else f"GPU-{uuid}"
+            )
         except pynvml.NVMLError:
             pass
-    domain, bus_id, dev_id = (getattr(props, f"pci_{k}_id", None) for k in ("domain", "bus", "device"))
+    domain, bus_id, dev_id = (
+        getattr(props, f"pci_{k}_id", None) for k in ("domain", "bus", "device")
+    )
     if bus_id is not None and dev_id is not None:
         bus = f"{domain or 0:08X}:{bus_id:02X}:{dev_id:02X}.0"
         try:

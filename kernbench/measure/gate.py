@@ -36,7 +36,9 @@ def poison(inputs: Inputs, names: tuple[str, ...]) -> None:
             out.fill_(torch.iinfo(out.dtype).max)
 
 
-def compare(family: Family, problem: Problem, dtype: str, inputs: Inputs, ref: dict[str, Any]) -> GateResult:
+def compare(
+    family: Family, problem: Problem, dtype: str, inputs: Inputs, ref: dict[str, Any]
+) -> GateResult:
     """Compare every output with the reference under the dtype's tolerance."""
     import torch
 
@@ -46,20 +48,28 @@ def compare(family: Family, problem: Problem, dtype: str, inputs: Inputs, ref: d
         out = inputs[name].detach().to(torch.float64)
         expected = ref[name].detach().to(device=out.device, dtype=torch.float64)
         if out.shape != expected.shape:
-            return GateResult(False, math.inf, 0, f"{name}: shape {tuple(out.shape)} != {tuple(expected.shape)}")
+            return GateResult(
+                False, math.inf, 0, f"{name}: shape {tuple(out.shape)} != {tuple(expected.shape)}"
+            )
         missing = torch.isnan(out) & ~torch.isnan(expected)
         unwritten = int(missing.sum())
         if unwritten > 0:
             first = int(torch.argmax(missing.flatten().to(torch.uint8)))
             return GateResult(
-                False, math.inf, unwritten,
+                False,
+                math.inf,
+                unwritten,
                 f"{name}: {unwritten} of {out.numel()} elements never written (first at flat index {first})",
             )
         if not bool(torch.isfinite(out).all()):
             return GateResult(False, math.inf, 0, f"{name}: non-finite values in the output")
         diff = out - expected
         scale = float(torch.linalg.vector_norm(expected))
-        rel = float(torch.linalg.vector_norm(diff)) / scale if scale > 0 else float(torch.linalg.vector_norm(diff))
+        rel = (
+            float(torch.linalg.vector_norm(diff)) / scale
+            if scale > 0
+            else float(torch.linalg.vector_norm(diff))
+        )
         worst = max(worst, rel)
         if rel > tol.rel_norm:
             return GateResult(False, rel, 0, f"{name}: relative error {rel:.3g} > {tol.rel_norm:g}")
@@ -69,14 +79,23 @@ def compare(family: Family, problem: Problem, dtype: str, inputs: Inputs, ref: d
         if bad:
             where = int(torch.argmax((diff.abs() - bound).flatten()))
             return GateResult(
-                False, rel, 0,
+                False,
+                rel,
+                0,
                 f"{name}: {bad} elements outside tolerance (first at flat index {where})",
             )
     return GateResult(True, worst, 0, "")
 
 
-def run_gate(family: Family, problem: Problem, dtype: str, inputs: Inputs, launch: Launch,
-             reference: dict[str, Any], synchronize: Any) -> GateResult:
+def run_gate(
+    family: Family,
+    problem: Problem,
+    dtype: str,
+    inputs: Inputs,
+    launch: Launch,
+    reference: dict[str, Any],
+    synchronize: Any,
+) -> GateResult:
     """Poison, launch once, wait, compare. The caller times nothing unless this says ok."""
     poison(inputs, family.outputs)
     synchronize()

@@ -20,7 +20,18 @@ class Status:
     UNSUPPORTED = "unsupported"
     SKIPPED = "skipped"
 
-    ALL = (OK, WRONG, COMPILE_ERROR, LAUNCH_ERROR, CRASH, TIMEOUT, OOM, REJECTED, UNSUPPORTED, SKIPPED)
+    ALL = (
+        OK,
+        WRONG,
+        COMPILE_ERROR,
+        LAUNCH_ERROR,
+        CRASH,
+        TIMEOUT,
+        OOM,
+        REJECTED,
+        UNSUPPORTED,
+        SKIPPED,
+    )
     NOT_LAUNCHED = (REJECTED, UNSUPPORTED, SKIPPED)
     """Statuses decided before any launch: they cost nothing and count against no budget."""
 

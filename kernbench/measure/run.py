@@ -41,7 +41,11 @@ class Candidate:
 def _failure_status(exc: BaseException, default: str) -> str:
     name = type(exc).__name__
     text = str(exc).lower()
-    if name in ("OutOfMemoryError", "MemoryError") or "out of memory" in text or "can't allocate memory" in text:
+    if (
+        name in ("OutOfMemoryError", "MemoryError")
+        or "out of memory" in text
+        or "can't allocate memory" in text
+    ):
         return Status.OOM
     if any(sign in text for sign in _CRASH_SIGNS):
         return Status.CRASH
@@ -51,8 +55,12 @@ def _failure_status(exc: BaseException, default: str) -> str:
 
 
 _CRASH_SIGNS = (
-    "illegal memory access", "misaligned address", "unspecified launch failure",
-    "device-side assert", "illegal instruction", "an illegal address",
+    "illegal memory access",
+    "misaligned address",
+    "unspecified launch failure",
+    "device-side assert",
+    "illegal instruction",
+    "an illegal address",
 )
 """CUDA errors after which the context is unusable: the candidate crashed."""
 
@@ -103,11 +111,15 @@ def measure(
     try:
         run, method = time_launch(device, settings, launch, sets)
     except Exception as exc:
-        return Outcome(_failure_status(exc, Status.LAUNCH_ERROR), f"timing: {_message(exc)}", error=gate.error)
+        return Outcome(
+            _failure_status(exc, Status.LAUNCH_ERROR), f"timing: {_message(exc)}", error=gate.error
+        )
     good = run.good
     noisy = run.decision.noisy
     if run.throttled:
-        method["note"] = f"{len(run.throttled)} samples taken under the clock threshold were left out"
+        method["note"] = (
+            f"{len(run.throttled)} samples taken under the clock threshold were left out"
+        )
     if not good:
         method["note"] = "every sample was taken under the clock threshold: statistics use them all"
         noisy = True
@@ -133,7 +145,9 @@ def time_launch(
     The one timing path of kernbench: ``measure`` and the pytest plugin both call it. ``sets``
     lets cold short kernels rotate among input sets; without it they flush L2 per sample.
     """
-    timed = CudaTimer(device, settings).prepare(launch, sets) if device.is_gpu else cpu_timed(launch)
+    timed = (
+        CudaTimer(device, settings).prepare(launch, sets) if device.is_gpu else cpu_timed(launch)
+    )
     monitor = open_monitor(device.is_gpu, settings.throttle_fraction)
     monitor.start()
     try:
@@ -154,7 +168,9 @@ def time_launch(
 
 
 def _tensor_bytes(inputs: dict[str, Any]) -> int:
-    return sum(int(v.numel() * v.element_size()) for v in inputs.values() if hasattr(v, "element_size"))
+    return sum(
+        int(v.numel() * v.element_size()) for v in inputs.values() if hasattr(v, "element_size")
+    )
 
 
 def _synchronizer(device: Device) -> Callable[[], None]:

@@ -47,7 +47,9 @@ class SampleRun:
         return [i for i, k in enumerate(self.kept) if not k]
 
 
-def warm_up(sample: SampleFn, settings: MeasureSettings, clock: Clock = time.perf_counter) -> tuple[int, float, bool]:
+def warm_up(
+    sample: SampleFn, settings: MeasureSettings, clock: Clock = time.perf_counter
+) -> tuple[int, float, bool]:
     """Run until the last samples agree within ``warmup_settle`` (after a minimum time).
 
     This covers JIT compilation, module load and clocks ramping up from idle. Returns the
@@ -109,6 +111,8 @@ def run_samples(
         if run.decision.stop:
             return run
         if over:  # every sample throttled up to the sample cap: nothing more to learn
-            run.decision = StopDecision(True, True, f"only {len(good)} usable of {len(run.samples)} samples")
+            run.decision = StopDecision(
+                True, True, f"only {len(good)} usable of {len(run.samples)} samples"
+            )
             return run
         next_check = max(len(good) + 1, int(len(good) * CHECK_GROWTH))

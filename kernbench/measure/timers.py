@@ -96,7 +96,9 @@ def graph_batch(seconds_per_launch: float, settings: MeasureSettings) -> int:
     """Launches per graph replay: enough for ``graph_batch_s`` of work, 2..1000."""
     if seconds_per_launch >= settings.graph_below_s:
         return 1
-    return max(2, min(MAX_GRAPH_BATCH, math.ceil(settings.graph_batch_s / max(seconds_per_launch, 1e-7))))
+    return max(
+        2, min(MAX_GRAPH_BATCH, math.ceil(settings.graph_batch_s / max(seconds_per_launch, 1e-7)))
+    )
 
 
 def sets_needed(l2_bytes: int, touched_bytes: float) -> int:
@@ -163,8 +165,12 @@ class CudaTimer:
         cold = self.settings.cache == "cold"
         batch = graph_batch(probe, self.settings)
         method: dict[str, Any] = {
-            "timer": "cuda-events", "stream": "dedicated", "cache": self.settings.cache,
-            "predelay_cycles": PREDELAY_CYCLES, "probe_s": probe, "graph_batch": 1,
+            "timer": "cuda-events",
+            "stream": "dedicated",
+            "cache": self.settings.cache,
+            "predelay_cycles": PREDELAY_CYCLES,
+            "probe_s": probe,
+            "graph_batch": 1,
         }
         windows: list[Window] = []
         launches = [launch]
@@ -174,8 +180,11 @@ class CudaTimer:
                 method["graph_skipped"] = why
                 batch = 1
             else:
-                method.update(cold_method="rotate-input-sets", input_sets=len(launches),
-                              set_bytes=sets.alloc_bytes if sets else 0)
+                method.update(
+                    cold_method="rotate-input-sets",
+                    input_sets=len(launches),
+                    set_bytes=sets.alloc_bytes if sets else 0,
+                )
         if batch > 1:
             batch = len(launches) * math.ceil(batch / len(launches))
             try:
@@ -188,12 +197,16 @@ class CudaTimer:
                 self._keep.append(graph)
                 method.update(timer="cuda-graph-events", graph_batch=batch)
                 n = batch
-                timed = TimedSampler(_windowed(lambda: self.timed(graph.replay) / n, windows), method, windows)
+                timed = TimedSampler(
+                    _windowed(lambda: self.timed(graph.replay) / n, windows), method, windows
+                )
                 timed.close = self.close
                 return timed
         if cold:
             method.update(cold_method="l2-flush", flush_bytes=self.flush_bytes)
-        timed = TimedSampler(_windowed(lambda: self.timed(launch, flush=cold), windows), method, windows)
+        timed = TimedSampler(
+            _windowed(lambda: self.timed(launch, flush=cold), windows), method, windows
+        )
         timed.close = self.close
         return timed
 
@@ -202,7 +215,9 @@ class CudaTimer:
         import torch
 
         if sets is None:
-            return [launch], "cold rotation needs input sets (none given); flushing per launch instead"
+            return [
+                launch
+            ], "cold rotation needs input sets (none given); flushing per launch instead"
         needed = sets_needed(self.l2_bytes, sets.touched_bytes)
         free, _total = torch.cuda.mem_get_info()
         extra = (needed - 1) * sets.alloc_bytes

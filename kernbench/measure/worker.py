@@ -46,8 +46,12 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _worker_main(
-    conn: Connection, device_kind: str, references: list[str], settings: dict[str, Any],
-    log_path: str, parent_pid: int,
+    conn: Connection,
+    device_kind: str,
+    references: list[str],
+    settings: dict[str, Any],
+    log_path: str,
+    parent_pid: int,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     _die_with_parent(parent_pid)
@@ -74,7 +78,9 @@ def _worker_main(
         if message is None:
             return
         try:
-            reply: dict[str, Any] = measure(registry, device, Candidate(**message), measure_settings).as_dict()
+            reply: dict[str, Any] = measure(
+                registry, device, Candidate(**message), measure_settings
+            ).as_dict()
         except UsageError as exc:
             reply = {"_usage_error": str(exc)}
         except Exception as exc:  # a harness fault, not a kernel fault: the parent raises it
@@ -98,7 +104,9 @@ def log_tail(path: Path) -> str:
     try:
         with path.open("rb") as fh:
             fh.seek(max(path.stat().st_size - _TAIL_BYTES, 0))
-            lines = [ln.strip() for ln in fh.read().decode(errors="replace").splitlines() if ln.strip()]
+            lines = [
+                ln.strip() for ln in fh.read().decode(errors="replace").splitlines() if ln.strip()
+            ]
     except OSError:
         return ""
     for line in lines:
@@ -112,7 +120,9 @@ class ProcessRunner(Runner):
 
     startup_timeout_s = 300.0
 
-    def __init__(self, device: Device, settings: MeasureSettings, references: list[str] | None = None) -> None:
+    def __init__(
+        self, device: Device, settings: MeasureSettings, references: list[str] | None = None
+    ) -> None:
         self.device = device
         self.settings = settings
         self.references = list(references or [])
@@ -133,7 +143,14 @@ class ProcessRunner(Runner):
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(
             target=_worker_main,
-            args=(child, self.device.kind, self.references, self.settings.as_dict(), str(self._log), os.getpid()),
+            args=(
+                child,
+                self.device.kind,
+                self.references,
+                self.settings.as_dict(),
+                str(self._log),
+                os.getpid(),
+            ),
             daemon=True,
         )
         proc.start()
@@ -156,7 +173,9 @@ class ProcessRunner(Runner):
         tail = log_tail(self._log)
         self._stop()
         self.restarts += 1
-        return Outcome(status, f"{why}: {tail}" if tail else why, method={"isolation": "worker process"})
+        return Outcome(
+            status, f"{why}: {tail}" if tail else why, method={"isolation": "worker process"}
+        )
 
     def measure(self, cand: Candidate) -> Outcome:
         if self._proc is None or not self._proc.is_alive():
@@ -171,7 +190,9 @@ class ProcessRunner(Runner):
         try:
             self._conn.send(cand.as_dict())
             if not self._conn.poll(self.settings.timeout_s):
-                return self._fault(Status.TIMEOUT, f"no result within {self.settings.timeout_s:g}s; worker killed")
+                return self._fault(
+                    Status.TIMEOUT, f"no result within {self.settings.timeout_s:g}s; worker killed"
+                )
             reply = self._conn.recv()
         except (EOFError, OSError):
             self._proc.join(timeout=10)

@@ -82,8 +82,11 @@ class ReportData:
 
     @classmethod
     def load(
-        cls, locations: Sequence[str | Path], baseline: str | Path | None = None,
-        registry: Registry | None = None, allow_empty: bool = False,
+        cls,
+        locations: Sequence[str | Path],
+        baseline: str | Path | None = None,
+        registry: Registry | None = None,
+        allow_empty: bool = False,
     ) -> ReportData:
         """Open every store read-only; a missing store is a usage error unless ``allow_empty``."""
         registry = registry or Registry.discover()
@@ -95,9 +98,17 @@ class ReportData:
                 if allow_empty and Path(location).is_dir():
                     continue
                 raise
-            label = str(location) if str(location) not in {s.label for s in sources} else f"{location} ({i + 1})"
+            label = (
+                str(location)
+                if str(location) not in {s.label for s in sources}
+                else f"{location} ({i + 1})"
+            )
             sources.append(Source(label, store, store.query()))
-        base = Baseline.load(str(baseline), Path(locations[0]) if locations else Path("results")) if baseline else None
+        base = (
+            Baseline.load(str(baseline), Path(locations[0]) if locations else Path("results"))
+            if baseline
+            else None
+        )
         roofs = Rooflines([s.store for s in sources], registry)
         entries = [Entry(r, s.label, roofs.point(r)) for s in sources for r in s.records]
         return cls(sources, registry, roofs, entries, base)
@@ -131,7 +142,9 @@ class ReportData:
         if family is None:
             return record.problem
         defaults = {p.name: p.default for p in family.params}
-        kept = [f"{k}={v}" for k, v in values.items() if defaults.get(k) is None or defaults[k] != v]
+        kept = [
+            f"{k}={v}" for k, v in values.items() if defaults.get(k) is None or defaults[k] != v
+        ]
         return ",".join(kept) or record.problem
 
     @property

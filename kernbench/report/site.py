@@ -52,8 +52,10 @@ def banner(data: ReportData) -> str:
     cpu = data.cpu_records
     if not cpu:
         return ""
-    return (f"{cpu} of {len(data.entries)} records are {CPU_TIMING_NOTE}. They check the pipeline; "
-            "their times and rates say nothing about any GPU.")
+    return (
+        f"{cpu} of {len(data.entries)} records are {CPU_TIMING_NOTE}. They check the pipeline; "
+        "their times and rates say nothing about any GPU."
+    )
 
 
 def build_site(data: ReportData, out: Path, title: str = "kernbench report") -> Built:
@@ -74,21 +76,34 @@ def build_site(data: ReportData, out: Path, title: str = "kernbench report") -> 
         else:
             contents.append((page_cls, content))
     if built.omitted:
-        contents[0][1].sections.append(Section(
-            "Not in this report", notes=[f"{name}: {why}" for name, why in built.omitted.items()],
-        ))
+        contents[0][1].sections.append(
+            Section(
+                "Not in this report",
+                notes=[f"{name}: {why}" for name, why in built.omitted.items()],
+            )
+        )
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
     )
     template = env.get_template("base.html")
-    nav = [{"slug": cls.slug, "title": cls.title, "href": f"{cls.slug}.html"} for cls, _ in contents]
+    nav = [
+        {"slug": cls.slug, "title": cls.title, "href": f"{cls.slug}.html"} for cls, _ in contents
+    ]
     common = {
-        "title": title, "nav": nav, "banner": banner(data), "version": provenance.versions().get("kernbench", "?"),
-        "built": provenance.now(), "stores": [s.label for s in data.sources],
+        "title": title,
+        "nav": nav,
+        "banner": banner(data),
+        "version": provenance.versions().get("kernbench", "?"),
+        "built": provenance.now(),
+        "stores": [s.label for s in data.sources],
     }
     for page_cls, content in contents:
         path = out / f"{page_cls.slug}.html"
-        html = template.render(slug=page_cls.slug, page_title=page_cls.title, sections=content.sections, **common)
+        html = template.render(
+            slug=page_cls.slug, page_title=page_cls.title, sections=content.sections, **common
+        )
         path.write_text(html, encoding="utf-8")
         built.pages.append(path)
     return built

@@ -21,7 +21,17 @@ from ..provenance import now
 from .records import Record
 
 DB_NAME = "kernbench.sqlite3"
-_JSON_FIELDS = ("config", "samples", "throttled", "stats", "method", "settings", "resources", "device", "provenance")
+_JSON_FIELDS = (
+    "config",
+    "samples",
+    "throttled",
+    "stats",
+    "method",
+    "settings",
+    "resources",
+    "device",
+    "provenance",
+)
 
 metadata = sa.MetaData()
 records_table = sa.Table(
@@ -69,11 +79,18 @@ def normalize_url(url: str) -> str:
     try:
         parsed = sa.engine.make_url(url)
     except sa_exc.ArgumentError:
-        raise UsageError(f"unreadable storage URL {url!r} (expected sqlite:///FILE or postgresql://...)") from None
+        raise UsageError(
+            f"unreadable storage URL {url!r} (expected sqlite:///FILE or postgresql://...)"
+        ) from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql", "mysql"):
-        raise UsageError(f"unsupported storage URL {url!r} (use sqlite:///FILE or postgresql://...)")
+        raise UsageError(
+            f"unsupported storage URL {url!r} (use sqlite:///FILE or postgresql://...)"
+        )
     if url.startswith("postgresql://"):
-        for module, dialect in (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2")):
+        for module, dialect in (
+            ("psycopg", "postgresql+psycopg"),
+            ("psycopg2", "postgresql+psycopg2"),
+        ):
             if importlib.util.find_spec(module) is not None:
                 return dialect + url.removeprefix("postgresql")
     return url
@@ -97,17 +114,25 @@ class ResultsStore:
             self.engine = sa.create_engine(url, future=True)
             with self.engine.begin() as conn:
                 if parsed.get_backend_name() == "sqlite":
-                    conn.exec_driver_sql("PRAGMA schema_version").fetchall()  # fails on non-databases
+                    conn.exec_driver_sql(
+                        "PRAGMA schema_version"
+                    ).fetchall()  # fails on non-databases
                 if create:
                     metadata.create_all(conn)
                 elif not sa.inspect(conn).has_table(records_table.name):
                     raise UsageError(f"{url} holds no kernbench records")
         except sa_exc.DatabaseError as exc:
-            raise UsageError(f"cannot open results store {url}: {str(exc.orig).splitlines()[0]}") from None
+            raise UsageError(
+                f"cannot open results store {url}: {str(exc.orig).splitlines()[0]}"
+            ) from None
         except sa_exc.NoSuchModuleError:
-            raise UsageError(f"no database driver for {url!r} (pip install kernbench[postgres])") from None
+            raise UsageError(
+                f"no database driver for {url!r} (pip install kernbench[postgres])"
+            ) from None
         except sa_exc.OperationalError as exc:
-            raise UsageError(f"cannot open results store {url}: {str(exc.orig).splitlines()[0]}") from None
+            raise UsageError(
+                f"cannot open results store {url}: {str(exc.orig).splitlines()[0]}"
+            ) from None
 
     def add(self, record: Record) -> Record:
         """Insert and commit one record; returns it with its id."""
@@ -163,7 +188,9 @@ class ResultsStore:
 
     def __len__(self) -> int:
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(records_table)).scalar_one())
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(records_table)).scalar_one()
+            )
 
     @staticmethod
     def _to_record(row: Any) -> Record:

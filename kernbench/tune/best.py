@@ -22,7 +22,9 @@ from .warmstart import distance, parse_key
 Key = tuple[str, str, str, str]
 
 
-def best_records(store: ResultsStore, family: str | None = None, variant: str | None = None) -> dict[Key, Record]:
+def best_records(
+    store: ResultsStore, family: str | None = None, variant: str | None = None
+) -> dict[Key, Record]:
     """The fastest correct record of each (variant, device, problem, dtype)."""
     best: dict[Key, Record] = {}
     for r in store.query(family=family, variant=variant, status=Status.OK):
@@ -37,9 +39,17 @@ def best_records(store: ResultsStore, family: str | None = None, variant: str | 
 def export_rows(records: Mapping[Key, Record]) -> list[dict[str, Any]]:
     return [
         {
-            "family": r.family, "variant": r.variant, "device": r.device_name, "problem": r.problem,
-            "dtype": r.dtype, "config": r.config, "median_s": r.median_s, "timing_kind": r.timing_kind,
-            "source_hash": r.source_hash, "record_id": r.id, "measured": r.created,
+            "family": r.family,
+            "variant": r.variant,
+            "device": r.device_name,
+            "problem": r.problem,
+            "dtype": r.dtype,
+            "config": r.config,
+            "median_s": r.median_s,
+            "timing_kind": r.timing_kind,
+            "source_hash": r.source_hash,
+            "record_id": r.id,
+            "measured": r.created,
         }
         for _, r in sorted(records.items())
     ]

@@ -72,10 +72,16 @@ class Claims:
         """Claim ``key`` for ``trial``; or say who holds it (and take it over if they died)."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(claims_table.insert().values(
-                    study=self.study, config_key=key, trial=trial, owner=self.owner,
-                    state=RUNNING, updated=now(),
-                ))
+                conn.execute(
+                    claims_table.insert().values(
+                        study=self.study,
+                        config_key=key,
+                        trial=trial,
+                        owner=self.owner,
+                        state=RUNNING,
+                        updated=now(),
+                    )
+                )
             return Claim(True, RUNNING, trial)
         except sa_exc.IntegrityError:
             pass
@@ -88,7 +94,12 @@ class Claims:
             c = claims_table.c
             taken = conn.execute(
                 claims_table.update()
-                .where(c.id == m["id"], c.owner == m["owner"], c.trial == m["trial"], c.state == RUNNING)
+                .where(
+                    c.id == m["id"],
+                    c.owner == m["owner"],
+                    c.trial == m["trial"],
+                    c.state == RUNNING,
+                )
                 .values(owner=self.owner, trial=trial, updated=now())
             ).rowcount
         if taken == 1:
@@ -108,9 +119,14 @@ class Claims:
         """Give up an unfinished claim (an interrupted evaluation), so it can be retried."""
         c = claims_table.c
         with self.engine.begin() as conn:
-            conn.execute(claims_table.delete().where(
-                c.study == self.study, c.config_key == key, c.owner == self.owner, c.state == RUNNING,
-            ))
+            conn.execute(
+                claims_table.delete().where(
+                    c.study == self.study,
+                    c.config_key == key,
+                    c.owner == self.owner,
+                    c.state == RUNNING,
+                )
+            )
 
     def lookup(self, key: str) -> Claim | None:
         with self.engine.connect() as conn:
@@ -122,13 +138,21 @@ class Claims:
 
     def count(self, state: str | None = None) -> int:
         """Unique evaluations of the study: done, or under way (or only those in ``state``)."""
-        stmt = sa.select(sa.func.count()).select_from(claims_table).where(claims_table.c.study == self.study)
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(claims_table)
+            .where(claims_table.c.study == self.study)
+        )
         if state is not None:
             stmt = stmt.where(claims_table.c.state == state)
         with self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
     def rows(self) -> list[dict[str, object]]:
-        stmt = sa.select(claims_table).where(claims_table.c.study == self.study).order_by(claims_table.c.id)
+        stmt = (
+            sa.select(claims_table)
+            .where(claims_table.c.study == self.study)
+            .order_by(claims_table.c.id)
+        )
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]

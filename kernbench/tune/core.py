@@ -162,7 +162,10 @@ class Loop:
             return self._penalty()
         ev = self.evaluator.cached(config)
         if ev is None:
-            if self.budget.trials is not None and self.evaluator.unique_count() >= self.budget.trials:
+            if (
+                self.budget.trials is not None
+                and self.evaluator.unique_count() >= self.budget.trials
+            ):
                 trial.set_user_attr("status", "budget_spent")
                 self.evaluator.idle()
                 raise BudgetSpent(f"{self.budget.trials} unique evaluations reached")
@@ -217,8 +220,12 @@ class Loop:
         self._start = time.monotonic()
         if self.should_stop() is None:
             study.optimize(
-                self.objective, timeout=self.budget.timeout_s, callbacks=[self.callback],
-                catch=(BudgetSpent,), gc_after_trial=False, show_progress_bar=False,
+                self.objective,
+                timeout=self.budget.timeout_s,
+                callbacks=[self.callback],
+                catch=(BudgetSpent,),
+                gc_after_trial=False,
+                show_progress_bar=False,
             )
         return self.stop_reason or self.should_stop() or "the sampler stopped (space exhausted)"
 
@@ -236,4 +243,3 @@ def stalled(fresh: list[Evaluation], patience: int) -> bool:
         elif ev.median_s < best.median_s:  # type: ignore[operator]
             best = ev  # better, but within the noise: the clock keeps running
     return since >= patience
-

@@ -53,7 +53,11 @@ class SpaceEvaluator(Evaluator):
             ev = Evaluation("skipped", fresh=True, message="not in the recorded space")
         else:
             st = entry.stats
-            half = (float(st["ci_high"]) - float(st["ci_low"])) / 2 if "ci_high" in st and "ci_low" in st else 0.0
+            half = (
+                (float(st["ci_high"]) - float(st["ci_low"])) / 2
+                if "ci_high" in st and "ci_low" in st
+                else 0.0
+            )
             ev = Evaluation(entry.status, entry.median_s, half, fresh=True)
         self.seen[config_key(config)] = Evaluation(ev.status, ev.median_s, ev.ci_halfwidth_s, False)
         return ev
@@ -75,7 +79,11 @@ def expected_random_best(sorted_values: Sequence[float], m: int) -> float:
     if not 1 <= m <= n:
         raise ValueError(f"cannot draw {m} of {n}")
     total = math.comb(n, m)
-    return sum(v * (math.comb(n - i, m - 1) / total) for i, v in enumerate(sorted_values, start=1) if n - i >= m - 1)
+    return sum(
+        v * (math.comb(n - i, m - 1) / total)
+        for i, v in enumerate(sorted_values, start=1)
+        if n - i >= m - 1
+    )
 
 
 def score(best: float, optimum: float, random_best: float) -> float:
@@ -101,8 +109,15 @@ class RunTrace:
         return self.best_after[min(m, len(self.best_after)) - 1] if self.best_after else math.inf
 
 
-def run_once(space: SpaceFile, variant: Variant, sampler: str, seed: int, max_evals: int,
-             target: float | None = None, budget: int = 0) -> RunTrace:
+def run_once(
+    space: SpaceFile,
+    variant: Variant,
+    sampler: str,
+    seed: int,
+    max_evals: int,
+    target: float | None = None,
+    budget: int = 0,
+) -> RunTrace:
     """Tune over the replayed space until ``max_evals`` (or the target reached after ``budget``)."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     search = SearchSpace(variant.space)
@@ -119,8 +134,13 @@ def run_once(space: SpaceFile, variant: Variant, sampler: str, seed: int, max_ev
             return "target reached"
         return None
 
-    loop = Loop(search, evaluator, Budget(trials=max_evals, valid_size=variant.space.size(), stop_when=reached),
-                on_fresh=on_fresh, seed=seed)
+    loop = Loop(
+        search,
+        evaluator,
+        Budget(trials=max_evals, valid_size=variant.space.size(), stop_when=reached),
+        on_fresh=on_fresh,
+        seed=seed,
+    )
     study = optuna.create_study(direction="minimize", sampler=make_sampler(sampler, seed))
     loop.run(study)
     return RunTrace(seed, trace)
@@ -149,8 +169,14 @@ class SamplerResult:
         return out
 
 
-def evaluate_sampler(space: SpaceFile, variant: Variant, sampler: str, seeds: int,
-                     budget_fraction: float, max_fraction: float) -> SamplerResult:
+def evaluate_sampler(
+    space: SpaceFile,
+    variant: Variant,
+    sampler: str,
+    seeds: int,
+    budget_fraction: float,
+    max_fraction: float,
+) -> SamplerResult:
     values = valid_values(space)
     n = len(values)
     opt = values[0]
@@ -163,9 +189,16 @@ def evaluate_sampler(space: SpaceFile, variant: Variant, sampler: str, seeds: in
     scores = [score(t.best_at(budget), opt, rnd) for t in traces]
     med = statistics.median(reach)
     return SamplerResult(
-        space=f"{space.variant} {space.problem} {space.dtype} on {space.device_name}", sampler=sampler,
-        seeds=seeds, valid_configs=n, budget=budget, median_evals_to_within=med,
-        median_fraction_to_within=med / n, reached=sum(1 for r in reach if math.isfinite(r)),
-        mean_score=statistics.fmean(scores), median_score=statistics.median(scores),
-        scores=scores, evals_to_within=reach,
+        space=f"{space.variant} {space.problem} {space.dtype} on {space.device_name}",
+        sampler=sampler,
+        seeds=seeds,
+        valid_configs=n,
+        budget=budget,
+        median_evals_to_within=med,
+        median_fraction_to_within=med / n,
+        reached=sum(1 for r in reach if math.isfinite(r)),
+        mean_score=statistics.fmean(scores),
+        median_score=statistics.median(scores),
+        scores=scores,
+        evals_to_within=reach,
     )

@@ -41,8 +41,12 @@ class MeasurementCache:
     def __init__(self, session: Session, variant: Variant, problem: Problem, dtype: str) -> None:
         self.session = session
         self.where = dict(
-            family=variant.family, variant=variant.name, problem=problem.key, dtype=dtype,
-            device_name=session.device.name, source_hash=variant.source_hash(),
+            family=variant.family,
+            variant=variant.name,
+            problem=problem.key,
+            dtype=dtype,
+            device_name=session.device.name,
+            source_hash=variant.source_hash(),
         )
         self.records: dict[str, Record] = {}
         self.refresh()
@@ -71,8 +75,14 @@ class MeasuringEvaluator(Evaluator):
     """Static check, cache, claim, then measure through the session (one record each)."""
 
     def __init__(
-        self, session: Session, family: Family, variant: Variant, problem: Problem, dtype: str,
-        study: optuna.Study, claims: Claims,
+        self,
+        session: Session,
+        family: Family,
+        variant: Variant,
+        problem: Problem,
+        dtype: str,
+        study: optuna.Study,
+        claims: Claims,
     ) -> None:
         self.session, self.family, self.variant = session, family, variant
         self.problem, self.dtype, self.study, self.claims = problem, dtype, study, claims
@@ -116,15 +126,22 @@ class MeasuringEvaluator(Evaluator):
         if claim.taken_over_from is not None:
             trial.set_user_attr("retry_of_trial", claim.taken_over_from)
             # The dead owner may have stored its record just before it died.
-            done = self.session.store.query(study=self.study.study_name, trial=claim.taken_over_from)
+            done = self.session.store.query(
+                study=self.study.study_name, trial=claim.taken_over_from
+            )
             done = [r for r in done if config_key(r.config) == key]
             if done:
                 self.claims.finish(key, done[0].id)
                 return evaluation_of(done[0], fresh=False)
         try:
             record = self.session.evaluate(
-                self.family, self.variant, self.problem, self.dtype, config,
-                study=self.study.study_name, trial=trial.number,
+                self.family,
+                self.variant,
+                self.problem,
+                self.dtype,
+                config,
+                study=self.study.study_name,
+                trial=trial.number,
             )
         except BaseException:
             self.claims.release(key)

@@ -42,8 +42,11 @@ def replay_path(device_arg: str) -> Path | None:
 
 def replay_device(space: SpaceFile) -> Device:
     cc = tuple(space.device.get("compute_capability") or (0, 0))
-    return Device(kind="replay", name=f"replay of {space.device_name}",
-                  compute_capability=(int(cc[0]), int(cc[1])))
+    return Device(
+        kind="replay",
+        name=f"replay of {space.device_name}",
+        compute_capability=(int(cc[0]), int(cc[1])),
+    )
 
 
 class ReplayRunner(Runner):
@@ -67,21 +70,37 @@ class ReplaySession(Session):
 
     space: SpaceFile
 
-    def static_check(self, variant: Variant, problem: Problem, dtype: str, config: Config) -> StaticResult:
+    def static_check(
+        self, variant: Variant, problem: Problem, dtype: str, config: Config
+    ) -> StaticResult:
         reason = variant.space.violated(config) or self.space.rejection(config)
         return StaticResult(reason is None, reason or "")
 
-    def _outcome(self, family: Family, variant: Variant, problem: Problem, dtype: str, config: Config) -> Outcome:
+    def _outcome(
+        self, family: Family, variant: Variant, problem: Problem, dtype: str, config: Config
+    ) -> Outcome:
         static = self.static_check(variant, problem, dtype, config)
         if not static.ok:
             return Outcome(Status.REJECTED, static.reason)
-        return self.runner.measure(Candidate(family.name, variant.name, problem.key, dtype, dict(config)))
+        return self.runner.measure(
+            Candidate(family.name, variant.name, problem.key, dtype, dict(config))
+        )
 
 
-def open_replay(space: SpaceFile, registry: Registry, store: ResultsStore, delay_s: float = 0.0) -> ReplaySession:
-    settings = MeasureSettings(**{k: v for k, v in space.settings.items() if k in MeasureSettings.__dataclass_fields__})
-    session = ReplaySession(registry, replay_device(space), store, ReplayRunner(space, delay_s),
-                            replace(settings, isolate=False), Target())
+def open_replay(
+    space: SpaceFile, registry: Registry, store: ResultsStore, delay_s: float = 0.0
+) -> ReplaySession:
+    settings = MeasureSettings(
+        **{k: v for k, v in space.settings.items() if k in MeasureSettings.__dataclass_fields__}
+    )
+    session = ReplaySession(
+        registry,
+        replay_device(space),
+        store,
+        ReplayRunner(space, delay_s),
+        replace(settings, isolate=False),
+        Target(),
+    )
     session.space = space
     session.provenance = {**session.provenance, "replayed": space.provenance}
     return session

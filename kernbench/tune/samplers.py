@@ -25,7 +25,9 @@ TPE_EI_CANDIDATES = 48
 
 def _tpe(seed: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.TPESampler(
-        seed=seed, multivariate=True, constant_liar=True,
+        seed=seed,
+        multivariate=True,
+        constant_liar=True,
         n_startup_trials=TPE_STARTUP_TRIALS,
         n_ei_candidates=TPE_EI_CANDIDATES,
     )

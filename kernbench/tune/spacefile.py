@@ -39,12 +39,27 @@ class SpaceEntry:
 
     @classmethod
     def from_outcome(cls, config: Config, outcome: Outcome) -> SpaceEntry:
-        return cls(dict(config), outcome.status, outcome.message, outcome.error, list(outcome.samples),
-                   dict(outcome.stats), outcome.noisy, dict(outcome.method))
+        return cls(
+            dict(config),
+            outcome.status,
+            outcome.message,
+            outcome.error,
+            list(outcome.samples),
+            dict(outcome.stats),
+            outcome.noisy,
+            dict(outcome.method),
+        )
 
     def outcome(self) -> Outcome:
-        return Outcome(self.status, self.message, self.error, samples=list(self.samples),
-                       stats=dict(self.stats), noisy=self.noisy, method=dict(self.method))
+        return Outcome(
+            self.status,
+            self.message,
+            self.error,
+            samples=list(self.samples),
+            stats=dict(self.stats),
+            noisy=self.noisy,
+            method=dict(self.method),
+        )
 
 
 @dataclass

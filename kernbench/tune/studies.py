@@ -36,7 +36,9 @@ def _retry_callback() -> Any:
     return cls(max_retry=MAX_RETRY)
 
 
-def open_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_S) -> optuna.storages.RDBStorage:
+def open_storage(
+    url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_S
+) -> optuna.storages.RDBStorage:
     """Optuna RDB storage at ``url``; heartbeats and retries where the engine is a server."""
     try:
         sa.engine.make_url(url)
@@ -46,11 +48,14 @@ def open_storage(url: str, heartbeat_s: int = HEARTBEAT_S, grace_s: int = GRACE_
         return optuna.storages.RDBStorage(url)
     params = inspect.signature(optuna.storages.RDBStorage.__init__).parameters
     callback_arg = (
-        "heartbeat_stale_trial_callback" if "heartbeat_stale_trial_callback" in params
+        "heartbeat_stale_trial_callback"
+        if "heartbeat_stale_trial_callback" in params
         else "failed_trial_callback"
     )
     kwargs: dict[str, Any] = {
-        "heartbeat_interval": heartbeat_s, "grace_period": grace_s, callback_arg: _retry_callback(),
+        "heartbeat_interval": heartbeat_s,
+        "grace_period": grace_s,
+        callback_arg: _retry_callback(),
         "engine_kwargs": {"pool_pre_ping": True},
     }
     try:

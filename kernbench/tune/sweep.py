@@ -27,8 +27,15 @@ from .spacefile import SpaceEntry, SpaceFile
 
 
 def _outcome(rec: Record) -> Outcome:
-    return Outcome(rec.status, rec.message, rec.error, samples=list(rec.samples), stats=dict(rec.stats),
-                   noisy=rec.noisy, method=dict(rec.method))
+    return Outcome(
+        rec.status,
+        rec.message,
+        rec.error,
+        samples=list(rec.samples),
+        stats=dict(rec.stats),
+        noisy=rec.noisy,
+        method=dict(rec.method),
+    )
 
 
 _worker_registry: Registry | None = None
@@ -47,24 +54,38 @@ def _check_one(job: tuple[str, str, str, Config, str, Target]) -> StaticResult:
     family, variant, problem, config, dtype, target = job
     assert _worker_registry is not None
     fam = _worker_registry.family(family)
-    return staticcheck.check(_worker_registry.variant(variant), fam.parse(problem), config, dtype, target)
+    return staticcheck.check(
+        _worker_registry.variant(variant), fam.parse(problem), config, dtype, target
+    )
 
 
-def static_checks(session: Session, variant: Variant, problem: Problem, dtype: str,
-                  configs: list[Config], jobs: int) -> list[StaticResult]:
+def static_checks(
+    session: Session,
+    variant: Variant,
+    problem: Problem,
+    dtype: str,
+    configs: list[Config],
+    jobs: int,
+) -> list[StaticResult]:
     """The static check of every config, compiled in ``jobs`` processes when above one."""
     if jobs <= 1:
         return [session.static_check(variant, problem, dtype, c) for c in configs]
     work = [(variant.family, variant.name, problem.key, c, dtype, session.target) for c in configs]
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(session.registry.references,)) as pool:
+    with ProcessPoolExecutor(
+        jobs, mp_context=ctx, initializer=_init_worker, initargs=(session.registry.references,)
+    ) as pool:
         return list(pool.map(_check_one, work, chunksize=4))
 
 
 def sweep(
-    session: Session, family: Family, variant: Variant, problem: Problem, dtype: str,
-    on_config: Callable[[int, int, str], None] | None = None, jobs: int = 1,
+    session: Session,
+    family: Family,
+    variant: Variant,
+    problem: Problem,
+    dtype: str,
+    on_config: Callable[[int, int, str], None] | None = None,
+    jobs: int = 1,
 ) -> SpaceFile:
     """Every config of the variant's space: statically rejected, or measured (or reused)."""
     cache = MeasurementCache(session, variant, problem, dtype)
@@ -79,14 +100,22 @@ def sweep(
         else:
             rec = cache.get(config_key(config))
             if rec is None:
-                rec = session.evaluate(family, variant, problem, dtype, config, study=f"sweep:{session.run_id}")
+                rec = session.evaluate(
+                    family, variant, problem, dtype, config, study=f"sweep:{session.run_id}"
+                )
             entries.append(SpaceEntry.from_outcome(config, _outcome(rec)))
             status = rec.status
         if on_config is not None:
             on_config(i + 1, len(configs), status)
     return SpaceFile(
-        family=family.name, variant=variant.name, problem=problem.key, dtype=dtype,
-        device=session.device.as_dict(), source_hash=variant.source_hash(),
-        settings=session.settings.resolved(family.memory_bound).as_dict(), provenance=session.provenance,
-        entries=entries, rejected=rejected,
+        family=family.name,
+        variant=variant.name,
+        problem=problem.key,
+        dtype=dtype,
+        device=session.device.as_dict(),
+        source_hash=variant.source_hash(),
+        settings=session.settings.resolved(family.memory_bound).as_dict(),
+        provenance=session.provenance,
+        entries=entries,
+        rejected=rejected,
     )

@@ -85,21 +85,33 @@ class Tuner:
         optuna.logging.set_verbosity(optuna.logging.ERROR)
         storage = open_storage(self.storage_url, self.heartbeat_s, self.grace_s)
         study = optuna.create_study(
-            study_name=self.study, storage=storage, sampler=make_sampler(self.sampler, self.seed),
-            direction="minimize", load_if_exists=True,
+            study_name=self.study,
+            storage=storage,
+            sampler=make_sampler(self.sampler, self.seed),
+            direction="minimize",
+            load_if_exists=True,
         )
         attrs = study.user_attrs
         for attr, value in (
-            ("family", self.family.name), ("variant", self.variant.name), ("problem", self.problem.key),
-            ("dtype", self.dtype), ("device", self.session.device.name),
-            ("source_hash", self.variant.source_hash()), ("objective", "ln(median seconds)"),
+            ("family", self.family.name),
+            ("variant", self.variant.name),
+            ("problem", self.problem.key),
+            ("dtype", self.dtype),
+            ("device", self.session.device.name),
+            ("source_hash", self.variant.source_hash()),
+            ("objective", "ln(median seconds)"),
         ):
             if attrs.get(attr) != value:
                 study.set_user_attr(attr, value)
-        study.set_user_attr(f"run:{self.run_id}", {
-            "sampler": self.sampler, "seed": self.seed, "owner_started": provenance.now(),
-            "host": provenance.collect().get("host", ""),
-        })
+        study.set_user_attr(
+            f"run:{self.run_id}",
+            {
+                "sampler": self.sampler,
+                "seed": self.seed,
+                "owner_started": provenance.now(),
+                "host": provenance.collect().get("host", ""),
+            },
+        )
         return study, storage
 
     def warm_start(self, study: optuna.Study, search: SearchSpace) -> int:
@@ -107,11 +119,19 @@ class Tuner:
         trials = [t for t in study.get_trials(deepcopy=False) if search.covers(t.params)]
         tried = {config_key(search.to_config(t.params)) for t in trials}
         waiting = {
-            config_key(search.to_config(t.params)) for t in trials if t.state == optuna.trial.TrialState.WAITING
+            config_key(search.to_config(t.params))
+            for t in trials
+            if t.state == optuna.trial.TrialState.WAITING
         }
         configs = warm_configs(
-            self.session.store, self.family.name, self.variant.name, self.variant.space,
-            self.variant.default_configs(), self.problem.key, self.dtype, self.session.device.name,
+            self.session.store,
+            self.family.name,
+            self.variant.name,
+            self.variant.space,
+            self.variant.default_configs(),
+            self.problem.key,
+            self.dtype,
+            self.session.device.name,
         )
         n = 0
         for config in configs:
@@ -126,7 +146,13 @@ class Tuner:
         orphans = recover_orphans(study, storage) if is_sqlite(self.storage_url) else []
         claims = Claims(self.session.store.engine, self.study)
         evaluator = MeasuringEvaluator(
-            self.session, self.family, self.variant, self.problem, self.dtype, study, claims,
+            self.session,
+            self.family,
+            self.variant,
+            self.problem,
+            self.dtype,
+            study,
+            claims,
         )
         if budget.valid_size is None:
             budget.valid_size = self.variant.space.size()
@@ -139,8 +165,14 @@ class Tuner:
             evaluator.on_record = lambda rec: progress(claims.count(), rec)
         reason = loop.run(study)
         return TuneResult(
-            study=self.study, best=evaluator.cache.best(), unique_evaluations=len(loop.fresh),
-            study_evaluations=claims.count(), rejected=len(loop.rejected), stop_reason=reason,
-            sampler=self.sampler, seed=self.seed, orphans=orphans, warm_started=warm,
+            study=self.study,
+            best=evaluator.cache.best(),
+            unique_evaluations=len(loop.fresh),
+            study_evaluations=claims.count(),
+            rejected=len(loop.rejected),
+            stop_reason=reason,
+            sampler=self.sampler,
+            seed=self.seed,
+            orphans=orphans,
+            warm_started=warm,
         )
-

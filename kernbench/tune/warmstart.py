@@ -61,7 +61,10 @@ def best_per_group(records: Iterable[Record]) -> dict[tuple[str, str, str], Reco
 
 
 def ranked(
-    groups: Mapping[tuple[str, str, str], Record], problem: str, dtype: str, device_name: str | None,
+    groups: Mapping[tuple[str, str, str], Record],
+    problem: str,
+    dtype: str,
+    device_name: str | None,
 ) -> list[tuple[float, bool, Record]]:
     """Records of comparable problems with their distance, nearest first, this device first."""
     want = parse_key(problem)
@@ -77,8 +80,15 @@ def ranked(
 
 
 def warm_configs(
-    store: ResultsStore, family: str, variant: str, space: Space, defaults: Iterable[Config],
-    problem: str, dtype: str, device_name: str, limit: int = NEIGHBOURS,
+    store: ResultsStore,
+    family: str,
+    variant: str,
+    space: Space,
+    defaults: Iterable[Config],
+    problem: str,
+    dtype: str,
+    device_name: str,
+    limit: int = NEIGHBOURS,
 ) -> list[Config]:
     """Defaults, then the best stored configs of the nearest problems (all GPUs)."""
     out: list[Config] = []

@@ -49,7 +49,9 @@ def suffix_lengths(problem: Problem) -> list[int]:
     if kind == "random":
         return [rng.randint(1, context) for _ in range(batch)]
     if kind == "longtail":
-        lens = [min(context, max(1, math.ceil(rng.expovariate(8.0 / context)))) for _ in range(batch)]
+        lens = [
+            min(context, max(1, math.ceil(rng.expovariate(8.0 / context)))) for _ in range(batch)
+        ]
     else:  # one_long
         lens = [max(1, context // 32)] * batch
     lens[rng.randrange(batch)] = context

@@ -59,13 +59,21 @@ def num_splits(problem: Problem, config: Mapping[str, Value], sms: int) -> int:
     return heuristic_splits(ctas, max(context_lengths(problem)), sms)
 
 
-def kernels(problem: Problem, config: Mapping[str, Value], dtype: str) -> tuple[KernelBuild, KernelBuild]:
+def kernels(
+    problem: Problem, config: Mapping[str, Value], dtype: str
+) -> tuple[KernelBuild, KernelBuild]:
     """The split pass (with its warp-merge buffer in dynamic shared memory) and the merge."""
     d, heads, warps = problem.int("head_dim"), heads_per_cta(problem, config), int(config["WARPS"])
     defines: dict[str, Value] = {
-        "HEAD_DIM": d, "GROUP": group_of(problem), "HEADS": heads,
-        "PAGE": problem.int("block_size"), "HND": int(problem["layout"] == "hnd"), "WARPS": warps,
-        "TOKENS": int(config["TOKENS"]), "VEC": int(config["VEC"]), "KB_BF16": int(dtype == "bf16"),
+        "HEAD_DIM": d,
+        "GROUP": group_of(problem),
+        "HEADS": heads,
+        "PAGE": problem.int("block_size"),
+        "HND": int(problem["layout"] == "hnd"),
+        "WARPS": warps,
+        "TOKENS": int(config["TOKENS"]),
+        "VEC": int(config["VEC"]),
+        "KB_BF16": int(dtype == "bf16"),
     }
     merge_buffer = 4 * warps * heads * (d + 2)
     return (
@@ -92,7 +100,9 @@ def check_inputs(inputs: Inputs) -> str:
         if not t.is_contiguous():
             raise Unsupported(f"cuda_split_kv reads contiguous tensors only ({name} is strided)")
         if name in VECTOR_TENSORS and t.data_ptr() % 16:
-            raise Unsupported(f"cuda_split_kv moves 16-byte vectors: {name} must be 16-byte aligned")
+            raise Unsupported(
+                f"cuda_split_kv moves 16-byte vectors: {name} must be 16-byte aligned"
+            )
     return dtype
 
 
@@ -139,10 +149,24 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     acc = torch.empty(rows * splits * problem.int("head_dim"), **scratch) if splits > 1 else None
     ml = torch.empty(rows * splits * 2, **scratch) if splits > 1 else None
     qk_scale = float(inputs["scale"]) * LOG2E
-    args = (q, inputs["k_cache"], inputs["v_cache"], inputs["block_tables"], inputs["context_lens"],
-            acc, ml, inputs["out"], qk_scale, kv_heads, int(inputs["block_tables"].shape[1]), splits)
+    args = (
+        q,
+        inputs["k_cache"],
+        inputs["v_cache"],
+        inputs["block_tables"],
+        inputs["context_lens"],
+        acc,
+        ml,
+        inputs["out"],
+        qk_scale,
+        kv_heads,
+        int(inputs["block_tables"].shape[1]),
+        splits,
+    )
     grid = (splits, kv_heads * head_tiles(problem, config), batch)
-    first = Kernel(binary, partial.kernel, partial.dynamic_shared).launcher(grid, partial.threads, args)
+    first = Kernel(binary, partial.kernel, partial.dynamic_shared).launcher(
+        grid, partial.threads, args
+    )
     if splits == 1:
         return first
     merge_rows = MERGE_THREADS // (problem.int("head_dim") // 4)
@@ -155,4 +179,3 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
         second()
 
     return launch
-

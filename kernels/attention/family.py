@@ -32,20 +32,47 @@ class PagedAttention(Family):
     )
     params = (
         ProblemParam("batch", int, minimum=1, help="sequences, one query token each"),
-        ProblemParam("context", int, 0, minimum=0,
-                     help="tokens per sequence after the shared prefix (the longest, for mixed lengths)"),
-        ProblemParam("lengths", str, "uniform",
-                     help="uniform | random | longtail | one_long, or explicit suffix lengths 17/1/40"),
+        ProblemParam(
+            "context",
+            int,
+            0,
+            minimum=0,
+            help="tokens per sequence after the shared prefix (the longest, for mixed lengths)",
+        ),
+        ProblemParam(
+            "lengths",
+            str,
+            "uniform",
+            help="uniform | random | longtail | one_long, or explicit suffix lengths 17/1/40",
+        ),
         ProblemParam("q_heads", int, 32, minimum=1, help="query heads"),
-        ProblemParam("kv_heads", int, 8, minimum=1, help="key/value heads; must divide q_heads (GQA)"),
+        ProblemParam(
+            "kv_heads", int, 8, minimum=1, help="key/value heads; must divide q_heads (GQA)"
+        ),
         ProblemParam("head_dim", int, 128, (64, 128, 256)),
-        ProblemParam("block_size", int, 16, (1, 8, 16, 32, 64), help="tokens per cache block (page)"),
-        ProblemParam("layout", str, "nhd", ("nhd", "hnd"),
-                     help="nhd: [blocks, block_size, kv_heads, dim]; hnd: [blocks, kv_heads, block_size, dim]"),
-        ProblemParam("scale", float, 0.0, minimum=0.0, help="softmax scale; 0 means 1/sqrt(head_dim)"),
-        ProblemParam("shared_prefix", int, 0, minimum=0,
-                     help="tokens at the start of every sequence stored once in shared blocks"),
-        ProblemParam("lengths_seed", int, 0, minimum=0, help="seed of the random length distributions"),
+        ProblemParam(
+            "block_size", int, 16, (1, 8, 16, 32, 64), help="tokens per cache block (page)"
+        ),
+        ProblemParam(
+            "layout",
+            str,
+            "nhd",
+            ("nhd", "hnd"),
+            help="nhd: [blocks, block_size, kv_heads, dim]; hnd: [blocks, kv_heads, block_size, dim]",
+        ),
+        ProblemParam(
+            "scale", float, 0.0, minimum=0.0, help="softmax scale; 0 means 1/sqrt(head_dim)"
+        ),
+        ProblemParam(
+            "shared_prefix",
+            int,
+            0,
+            minimum=0,
+            help="tokens at the start of every sequence stored once in shared blocks",
+        ),
+        ProblemParam(
+            "lengths_seed", int, 0, minimum=0, help="seed of the random length distributions"
+        ),
     )
     dtypes = ("fp16", "bf16")
     default_dtype = "bf16"
@@ -65,12 +92,18 @@ class PagedAttention(Family):
             raise UsageError("paged_attention needs context=N (tokens per sequence), N >= 1")
         if given is not None:
             if len(given) != problem.int("batch"):
-                raise UsageError(f"lengths lists {len(given)} sequences but batch={problem['batch']}")
+                raise UsageError(
+                    f"lengths lists {len(given)} sequences but batch={problem['batch']}"
+                )
             if context not in (0, max(given)):
-                raise UsageError(f"context={context} disagrees with the longest of lengths={problem['lengths']}")
+                raise UsageError(
+                    f"context={context} disagrees with the longest of lengths={problem['lengths']}"
+                )
         prefix, bs = problem.int("shared_prefix"), problem.int("block_size")
         if prefix % bs:
-            raise UsageError(f"shared_prefix={prefix} must be a multiple of block_size={bs} (shared blocks are whole)")
+            raise UsageError(
+                f"shared_prefix={prefix} must be a multiple of block_size={bs} (shared blocks are whole)"
+            )
 
     def scale(self, problem: Problem) -> float:
         given = float(problem["scale"])
@@ -91,7 +124,9 @@ class PagedAttention(Family):
             "k_cache": normal(*shape),
             "v_cache": normal(*shape),
             "block_tables": torch.tensor(alloc.tables, dtype=torch.int32, device=device),
-            "context_lens": torch.tensor(context_lengths(problem), dtype=torch.int32, device=device),
+            "context_lens": torch.tensor(
+                context_lengths(problem), dtype=torch.int32, device=device
+            ),
             "scale": self.scale(problem),
             "out": torch.empty(batch, q_heads, d, device=device, dtype=dt),
         }
@@ -117,7 +152,9 @@ class PagedAttention(Family):
 
     def flops(self, problem: Problem) -> float:
         """4 * q_heads * head_dim per context token (QK^T and PV), prefix tokens per sequence."""
-        return 4.0 * problem.int("q_heads") * problem.int("head_dim") * sum(context_lengths(problem))
+        return (
+            4.0 * problem.int("q_heads") * problem.int("head_dim") * sum(context_lengths(problem))
+        )
 
     def min_bytes(self, problem: Problem, dtype: str) -> float:
         """K and V of every stored token once (a shared prefix once), q, out, used table entries, lengths."""

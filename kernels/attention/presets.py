@@ -34,7 +34,11 @@ def uniform_grid(model: str) -> tuple[str, ...]:
     for (q, kv, d), batch, context in itertools.product(HEADS[model], BATCHES, CONTEXTS):
         if _fits(batch, context, kv, d):
             out.append(f"batch={batch},context={context},{_heads(q, kv, d)}")
-    out += [f"batch=1,context={c},{_heads(q, kv, d)}" for (q, kv, d) in HEADS[model] for c in LONG_CONTEXTS]
+    out += [
+        f"batch=1,context={c},{_heads(q, kv, d)}"
+        for (q, kv, d) in HEADS[model]
+        for c in LONG_CONTEXTS
+    ]
     return tuple(out)
 
 
@@ -42,7 +46,9 @@ def mixed_grid() -> tuple[str, ...]:
     """Ragged batches: random, long-tail and one-long-among-short lengths (Llama-3-8B heads)."""
     return tuple(
         f"batch={batch},context={context},lengths={kind},{_heads(32, 8, 128)}"
-        for kind, batch, context in itertools.product(("random", "longtail", "one_long"), (16, 64, 256), (4096, 32768))
+        for kind, batch, context in itertools.product(
+            ("random", "longtail", "one_long"), (16, 64, 256), (4096, 32768)
+        )
         if _fits(batch, context, 8, 128)
     )
 
@@ -51,7 +57,9 @@ def shared_prefix_grid() -> tuple[str, ...]:
     """Prefix {1k,4k,16k,32k} x suffix {64,256,1k,4k} x batch {16,64,128,256}."""
     return tuple(
         f"batch={batch},context={suffix},shared_prefix={prefix},{_heads(32, 8, 128)}"
-        for prefix, suffix, batch in itertools.product((1024, 4096, 16384, 32768), (64, 256, 1024, 4096), (16, 64, 128, 256))
+        for prefix, suffix, batch in itertools.product(
+            (1024, 4096, 16384, 32768), (64, 256, 1024, 4096), (16, 64, 128, 256)
+        )
     )
 
 

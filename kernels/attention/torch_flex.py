@@ -74,9 +74,13 @@ def paged_block_mask(tables: torch.Tensor, lens: torch.Tensor, bs: int, pool: in
     last_page = torch.zeros_like(full_pages)
     last_page[:, :1] = tables.gather(1, (lens64 // bs).clamp(max=width - 1)[:, None])
     return BlockMask.from_kv_blocks(
-        partial.view(batch, 1, 1), last_page.view(batch, 1, 1, pool),
-        full.view(batch, 1, 1), full_pages.view(batch, 1, 1, pool),
-        BLOCK_SIZE=(128, bs), mask_mod=in_context, seq_lengths=(1, pool * bs),
+        partial.view(batch, 1, 1),
+        last_page.view(batch, 1, 1, pool),
+        full.view(batch, 1, 1),
+        full_pages.view(batch, 1, 1, pool),
+        BLOCK_SIZE=(128, bs),
+        mask_mod=in_context,
+        seq_lengths=(1, pool * bs),
     )
 
 
@@ -96,7 +100,9 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     from torch.nn.attention.flex_attention import flex_attention
 
     if problem["layout"] != "nhd":
-        raise Unsupported("torch_flex reads K/V as [heads, tokens, dim]: the hnd pool cannot be viewed so without a copy")
+        raise Unsupported(
+            "torch_flex reads K/V as [heads, tokens, dim]: the hnd pool cannot be viewed so without a copy"
+        )
     q, k_cache, v_cache, out = inputs["q"], inputs["k_cache"], inputs["v_cache"], inputs["out"]
     bs, kv_heads, d = problem.int("block_size"), problem.int("kv_heads"), problem.int("head_dim")
     pool = k_cache.shape[0]

@@ -33,7 +33,9 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     query = q.unsqueeze(2)
 
     def gathered(cache: torch.Tensor) -> torch.Tensor:
-        pages = cache[tables]  # [batch, width, bs, kv_heads, dim] (nhd) or [batch, width, kv_heads, bs, dim]
+        pages = cache[
+            tables
+        ]  # [batch, width, bs, kv_heads, dim] (nhd) or [batch, width, kv_heads, bs, dim]
         if hnd:
             pages = pages.transpose(2, 3)
         seq = pages.reshape(batch, width * bs, kv_heads, -1).transpose(1, 2)

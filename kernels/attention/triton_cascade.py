@@ -31,10 +31,34 @@ from .triton_common import (
 
 @triton.jit
 def prefix_kernel(  # type: ignore[no-untyped-def]
-    q_ptr, k_ptr, v_ptr, table_ptr, acc_ptr, ml_ptr, qk_scale, batch, prefix_len, num_splits,
-    stride_qb, stride_qh, stride_kb, stride_kt, stride_kh, stride_vb, stride_vt, stride_vh,
-    stride_ab, stride_ah, stride_as, stride_mb, stride_mh, stride_ms,
-    GROUP: tl.constexpr, BLOCK_M: tl.constexpr, PAGE: tl.constexpr, BLOCK_N: tl.constexpr,
+    q_ptr,
+    k_ptr,
+    v_ptr,
+    table_ptr,
+    acc_ptr,
+    ml_ptr,
+    qk_scale,
+    batch,
+    prefix_len,
+    num_splits,
+    stride_qb,
+    stride_qh,
+    stride_kb,
+    stride_kt,
+    stride_kh,
+    stride_vb,
+    stride_vt,
+    stride_vh,
+    stride_ab,
+    stride_ah,
+    stride_as,
+    stride_mb,
+    stride_mh,
+    stride_ms,
+    GROUP: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    PAGE: tl.constexpr,
+    BLOCK_N: tl.constexpr,
     HEAD_DIM: tl.constexpr,
 ):
     """One (kv head, tile of BLOCK_M query rows from any sequences, prefix chunk).
@@ -49,8 +73,11 @@ def prefix_kernel(  # type: ignore[no-untyped-def]
     b = r // GROUP
     qh = kv_head * GROUP + r % GROUP
     offs_d = tl.arange(0, HEAD_DIM)
-    q = tl.load(q_ptr + b[:, None] * stride_qb + qh[:, None] * stride_qh + offs_d[None, :],
-                mask=row_ok[:, None], other=0.0)
+    q = tl.load(
+        q_ptr + b[:, None] * stride_qb + qh[:, None] * stride_qh + offs_d[None, :],
+        mask=row_ok[:, None],
+        other=0.0,
+    )
     chunk = tl.cdiv(tl.cdiv(prefix_len, num_splits), BLOCK_N) * BLOCK_N
     start = split * chunk
     end = tl.minimum(start + chunk, prefix_len)
@@ -59,8 +86,27 @@ def prefix_kernel(  # type: ignore[no-untyped-def]
     acc = tl.zeros((BLOCK_M, HEAD_DIM), tl.float32)
     # Every table starts with the same prefix blocks: table 0 addresses them for all rows.
     m_i, l_i, acc = attend_tokens(
-        q, m_i, l_i, acc, k_ptr, v_ptr, table_ptr, kv_head, start, end, qk_scale,
-        stride_kb, stride_kt, stride_kh, stride_vb, stride_vt, stride_vh, PAGE, BLOCK_N, HEAD_DIM, True,
+        q,
+        m_i,
+        l_i,
+        acc,
+        k_ptr,
+        v_ptr,
+        table_ptr,
+        kv_head,
+        start,
+        end,
+        qk_scale,
+        stride_kb,
+        stride_kt,
+        stride_kh,
+        stride_vb,
+        stride_vt,
+        stride_vh,
+        PAGE,
+        BLOCK_N,
+        HEAD_DIM,
+        True,
     )
     a_row = b * stride_ab + qh * stride_ah + split * stride_as
     tl.store(acc_ptr + a_row[:, None] + offs_d[None, :], acc, mask=row_ok[:, None])
@@ -102,19 +148,29 @@ def slots(problem: Problem, config: Mapping[str, Value], sms: int) -> int:
     return prefix_splits(problem, config, sms) + suffix_splits(problem, config, sms)
 
 
-def plan(problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]) -> list[KernelCall]:
+def plan(
+    problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]
+) -> list[KernelCall]:
     """Prefix pass over the batch's rows, suffix split pass, one merge of all slots."""
     sms = int(args["sms"])
     n_prefix, n_suffix = prefix_splits(problem, config, sms), suffix_splits(problem, config, sms)
     block_m = int(config["BLOCK_M"])
     rows = problem.int("batch") * group_of(problem)
     prefix = KernelCall(
-        prefix_kernel, (problem.int("kv_heads"), triton.cdiv(rows, block_m), n_prefix),
+        prefix_kernel,
+        (problem.int("kv_heads"), triton.cdiv(rows, block_m), n_prefix),
         {"GROUP": group_of(problem), "BLOCK_M": block_m, **tile_constexprs(problem, config)},
-        num_warps=int(config["num_warps"]), num_stages=int(config["num_stages"]),
-        args={"batch": problem.int("batch"), "prefix_len": problem.int("shared_prefix"), "num_splits": n_prefix},
+        num_warps=int(config["num_warps"]),
+        num_stages=int(config["num_stages"]),
+        args={
+            "batch": problem.int("batch"),
+            "prefix_len": problem.int("shared_prefix"),
+            "num_splits": n_prefix,
+        },
     )
-    suffix = partials_call(problem, config, n_suffix, token_offset=problem.int("shared_prefix"), slot_offset=n_prefix)
+    suffix = partials_call(
+        problem, config, n_suffix, token_offset=problem.int("shared_prefix"), slot_offset=n_prefix
+    )
     return [prefix, suffix, reduce_call(problem, n_prefix + n_suffix)]
 
 
@@ -123,8 +179,17 @@ def plan(problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgVa
     name="triton_cascade",
     language="triton",
     space=SPACE,
-    defaults=[{"BLOCK_N": 64, "BLOCK_H": 0, "num_warps": 4, "num_stages": 2,
-               "BLOCK_M": 64, "PREFIX_SPLITS": 0, "NUM_SPLITS": 0}],
+    defaults=[
+        {
+            "BLOCK_N": 64,
+            "BLOCK_H": 0,
+            "num_warps": 4,
+            "num_stages": 2,
+            "BLOCK_M": 64,
+            "PREFIX_SPLITS": 0,
+            "NUM_SPLITS": 0,
+        }
+    ],
     static_check=static_check_of(plan, slots),
     sources=["triton_common.py"],
     order=3,

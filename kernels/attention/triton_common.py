@@ -46,9 +46,27 @@ def warps_have_tokens(c: Mapping[str, Value]) -> bool:
 
 @triton.jit
 def attend_tokens(  # type: ignore[no-untyped-def]
-    q, m_i, l_i, acc, k_ptr, v_ptr, table_ptr, kv_head, start, end, qk_scale,
-    stride_kb, stride_kt, stride_kh, stride_vb, stride_vt, stride_vh,
-    PAGE: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr, USE_DOT: tl.constexpr,
+    q,
+    m_i,
+    l_i,
+    acc,
+    k_ptr,
+    v_ptr,
+    table_ptr,
+    kv_head,
+    start,
+    end,
+    qk_scale,
+    stride_kb,
+    stride_kt,
+    stride_kh,
+    stride_vb,
+    stride_vt,
+    stride_vh,
+    PAGE: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    HEAD_DIM: tl.constexpr,
+    USE_DOT: tl.constexpr,
 ):
     """Online softmax of the rows of ``q`` over tokens [start, end) of one block table.
 
@@ -79,18 +97,49 @@ def attend_tokens(  # type: ignore[no-untyped-def]
         if USE_DOT:
             acc = acc * alpha[:, None] + tl.dot(p.to(v.dtype), v)
         else:
-            acc = acc * alpha[:, None] + tl.sum(p[:, :, None] * v.to(tl.float32)[None, :, :], axis=1)
+            acc = acc * alpha[:, None] + tl.sum(
+                p[:, :, None] * v.to(tl.float32)[None, :, :], axis=1
+            )
         m_i = m_new
     return m_i, l_i, acc
 
 
 @triton.jit
 def partial_kernel(  # type: ignore[no-untyped-def]
-    q_ptr, k_ptr, v_ptr, table_ptr, lens_ptr, acc_ptr, ml_ptr, qk_scale, token_offset, slot_offset, num_splits,
-    stride_qb, stride_qh, stride_tb, stride_kb, stride_kt, stride_kh, stride_vb, stride_vt, stride_vh,
-    stride_ab, stride_ah, stride_as, stride_mb, stride_mh, stride_ms,
-    GROUP: tl.constexpr, HEADS: tl.constexpr, TILES: tl.constexpr, ROWS: tl.constexpr,
-    PAGE: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr, USE_DOT: tl.constexpr,
+    q_ptr,
+    k_ptr,
+    v_ptr,
+    table_ptr,
+    lens_ptr,
+    acc_ptr,
+    ml_ptr,
+    qk_scale,
+    token_offset,
+    slot_offset,
+    num_splits,
+    stride_qb,
+    stride_qh,
+    stride_tb,
+    stride_kb,
+    stride_kt,
+    stride_kh,
+    stride_vb,
+    stride_vt,
+    stride_vh,
+    stride_ab,
+    stride_ah,
+    stride_as,
+    stride_mb,
+    stride_mh,
+    stride_ms,
+    GROUP: tl.constexpr,
+    HEADS: tl.constexpr,
+    TILES: tl.constexpr,
+    ROWS: tl.constexpr,
+    PAGE: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    HEAD_DIM: tl.constexpr,
+    USE_DOT: tl.constexpr,
 ):
     """One (sequence, head tile, split): tokens of one chunk from ``token_offset`` on.
 
@@ -106,7 +155,11 @@ def partial_kernel(  # type: ignore[no-untyped-def]
     row_ok = (rows < HEADS) & (g < GROUP)
     qh = kv_head * GROUP + g
     offs_d = tl.arange(0, HEAD_DIM)
-    q = tl.load(q_ptr + b * stride_qb + qh[:, None] * stride_qh + offs_d[None, :], mask=row_ok[:, None], other=0.0)
+    q = tl.load(
+        q_ptr + b * stride_qb + qh[:, None] * stride_qh + offs_d[None, :],
+        mask=row_ok[:, None],
+        other=0.0,
+    )
     seq_len = tl.load(lens_ptr + b)
     chunk = tl.cdiv(tl.cdiv(seq_len - token_offset, num_splits), BLOCK_N) * BLOCK_N
     start = token_offset + split * chunk
@@ -115,8 +168,27 @@ def partial_kernel(  # type: ignore[no-untyped-def]
     l_i = tl.zeros((ROWS,), tl.float32)
     acc = tl.zeros((ROWS, HEAD_DIM), tl.float32)
     m_i, l_i, acc = attend_tokens(
-        q, m_i, l_i, acc, k_ptr, v_ptr, table_ptr + b * stride_tb, kv_head, start, end, qk_scale,
-        stride_kb, stride_kt, stride_kh, stride_vb, stride_vt, stride_vh, PAGE, BLOCK_N, HEAD_DIM, USE_DOT,
+        q,
+        m_i,
+        l_i,
+        acc,
+        k_ptr,
+        v_ptr,
+        table_ptr + b * stride_tb,
+        kv_head,
+        start,
+        end,
+        qk_scale,
+        stride_kb,
+        stride_kt,
+        stride_kh,
+        stride_vb,
+        stride_vt,
+        stride_vh,
+        PAGE,
+        BLOCK_N,
+        HEAD_DIM,
+        USE_DOT,
     )
     slot = slot_offset + split
     a_row = b * stride_ab + qh * stride_ah + slot * stride_as
@@ -128,9 +200,20 @@ def partial_kernel(  # type: ignore[no-untyped-def]
 
 @triton.jit
 def lse_reduce_kernel(  # type: ignore[no-untyped-def]
-    acc_ptr, ml_ptr, out_ptr, num_slots,
-    stride_ab, stride_ah, stride_as, stride_mb, stride_mh, stride_ms, stride_ob, stride_oh,
-    SLOTS: tl.constexpr, HEAD_DIM: tl.constexpr,
+    acc_ptr,
+    ml_ptr,
+    out_ptr,
+    num_slots,
+    stride_ab,
+    stride_ah,
+    stride_as,
+    stride_mb,
+    stride_mh,
+    stride_ms,
+    stride_ob,
+    stride_oh,
+    SLOTS: tl.constexpr,
+    HEAD_DIM: tl.constexpr,
 ):
     """Merge the partial results of one (sequence, query head) by log-sum-exp."""
     b = tl.program_id(0)
@@ -142,8 +225,11 @@ def lse_reduce_kernel(  # type: ignore[no-untyped-def]
     m = tl.load(m_row, mask=ok, other=float("-inf"))
     l_s = tl.load(m_row + 1, mask=ok, other=0.0)
     w = tl.exp2(m - tl.max(m, axis=0))
-    acc = tl.load(acc_ptr + b * stride_ab + h * stride_ah + s[:, None] * stride_as + offs_d[None, :],
-                  mask=ok[:, None], other=0.0)
+    acc = tl.load(
+        acc_ptr + b * stride_ab + h * stride_ah + s[:, None] * stride_as + offs_d[None, :],
+        mask=ok[:, None],
+        other=0.0,
+    )
     out = tl.sum(w[:, None] * acc, axis=0) / tl.sum(w * l_s, axis=0)
     tl.store(out_ptr + b * stride_ob + h * stride_oh + offs_d, out.to(out_ptr.dtype.element_ty))
 
@@ -164,7 +250,13 @@ class HeadTiling:
         return self.rows > 1
 
     def constexprs(self, group: int) -> dict[str, Value]:
-        return {"GROUP": group, "HEADS": self.heads, "TILES": self.tiles, "ROWS": self.rows, "USE_DOT": self.use_dot}
+        return {
+            "GROUP": group,
+            "HEADS": self.heads,
+            "TILES": self.tiles,
+            "ROWS": self.rows,
+            "USE_DOT": self.use_dot,
+        }
 
 
 def head_tiling(group: int, block_h: int) -> HeadTiling:
@@ -209,31 +301,61 @@ SlotsFn = Callable[[Problem, Mapping[str, Value], int], int]
 def cache_strides(problem: Problem) -> dict[str, int]:
     """(block, token, head) strides of the contiguous K and V caches in the problem's layout."""
     bs, kvh, d = problem.int("block_size"), problem.int("kv_heads"), problem.int("head_dim")
-    block, token, head = (bs * kvh * d, kvh * d, d) if problem["layout"] == "nhd" else (kvh * bs * d, d, bs * d)
-    return {f"stride_{c}{w}": v for c in "kv" for w, v in zip("bth", (block, token, head), strict=True)}
+    block, token, head = (
+        (bs * kvh * d, kvh * d, d) if problem["layout"] == "nhd" else (kvh * bs * d, d, bs * d)
+    )
+    return {
+        f"stride_{c}{w}": v for c in "kv" for w, v in zip("bth", (block, token, head), strict=True)
+    }
 
 
-def shared_args(problem: Problem, dtype: str, inputs: Inputs | None = None, slots: int = 0,
-                sms: int = H100_SMS) -> dict[str, ArgValue]:
+def shared_args(
+    problem: Problem, dtype: str, inputs: Inputs | None = None, slots: int = 0, sms: int = H100_SMS
+) -> dict[str, ArgValue]:
     """Arguments by kernel parameter name: tensors from ``inputs`` (plus scratch for ``slots``
     partial results), else the pointer types the static check compiles with."""
     batch, q_heads, d = problem.int("batch"), problem.int("q_heads"), problem.int("head_dim")
     width = max(math.ceil(n / problem.int("block_size")) for n in context_lengths(problem))
     args: dict[str, ArgValue] = {
-        "qk_scale": PAGED_ATTENTION.scale(problem) * LOG2E, "sms": sms,
-        "stride_qb": q_heads * d, "stride_qh": d, "stride_ob": q_heads * d, "stride_oh": d, "stride_tb": width,
+        "qk_scale": PAGED_ATTENTION.scale(problem) * LOG2E,
+        "sms": sms,
+        "stride_qb": q_heads * d,
+        "stride_qh": d,
+        "stride_ob": q_heads * d,
+        "stride_oh": d,
+        "stride_tb": width,
         **cache_strides(problem),
     }
     if slots:
-        args.update(stride_ab=q_heads * slots * d, stride_ah=slots * d, stride_as=d,
-                    stride_mb=q_heads * slots * 2, stride_mh=slots * 2, stride_ms=2)
+        args.update(
+            stride_ab=q_heads * slots * d,
+            stride_ah=slots * d,
+            stride_as=d,
+            stride_mb=q_heads * slots * 2,
+            stride_mh=slots * 2,
+            stride_ms=2,
+        )
     if inputs is None:
         ptr = "*" + dtype
-        args.update(q_ptr=ptr, k_ptr=ptr, v_ptr=ptr, out_ptr=ptr, table_ptr="*i32", lens_ptr="*i32",
-                    acc_ptr="*fp32", ml_ptr="*fp32")
+        args.update(
+            q_ptr=ptr,
+            k_ptr=ptr,
+            v_ptr=ptr,
+            out_ptr=ptr,
+            table_ptr="*i32",
+            lens_ptr="*i32",
+            acc_ptr="*fp32",
+            ml_ptr="*fp32",
+        )
         return args
-    tensors = {"q_ptr": inputs["q"], "k_ptr": inputs["k_cache"], "v_ptr": inputs["v_cache"],
-               "out_ptr": inputs["out"], "table_ptr": inputs["block_tables"], "lens_ptr": inputs["context_lens"]}
+    tensors = {
+        "q_ptr": inputs["q"],
+        "k_ptr": inputs["k_cache"],
+        "v_ptr": inputs["v_cache"],
+        "out_ptr": inputs["out"],
+        "table_ptr": inputs["block_tables"],
+        "lens_ptr": inputs["context_lens"],
+    }
     for name, tensor in tensors.items():
         if not tensor.is_contiguous():
             raise Unsupported(f"{name[:-4]} must be contiguous: strides come from the problem")
@@ -245,15 +367,22 @@ def shared_args(problem: Problem, dtype: str, inputs: Inputs | None = None, slot
     return args
 
 
-def partials_call(problem: Problem, config: Mapping[str, Value], splits: int,
-                  token_offset: int = 0, slot_offset: int = 0) -> KernelCall:
+def partials_call(
+    problem: Problem,
+    config: Mapping[str, Value],
+    splits: int,
+    token_offset: int = 0,
+    slot_offset: int = 0,
+) -> KernelCall:
     """Split-KV pass over every sequence's tokens from ``token_offset`` into ``splits`` slots."""
     tiling = head_tiling(group_of(problem), int(config["BLOCK_H"]))
     grid = (problem.int("batch"), problem.int("kv_heads") * tiling.tiles, splits)
     return KernelCall(
-        partial_kernel, grid,
+        partial_kernel,
+        grid,
         {**tiling.constexprs(group_of(problem)), **tile_constexprs(problem, config)},
-        num_warps=int(config["num_warps"]), num_stages=int(config["num_stages"]),
+        num_warps=int(config["num_warps"]),
+        num_stages=int(config["num_stages"]),
         args={"token_offset": token_offset, "slot_offset": slot_offset, "num_splits": splits},
     )
 
@@ -261,17 +390,26 @@ def partials_call(problem: Problem, config: Mapping[str, Value], splits: int,
 def reduce_call(problem: Problem, slots: int) -> KernelCall:
     """Merge ``slots`` partial results per (sequence, query head) into ``out``."""
     return KernelCall(
-        lse_reduce_kernel, (problem.int("batch"), problem.int("q_heads")),
+        lse_reduce_kernel,
+        (problem.int("batch"), problem.int("q_heads")),
         {"SLOTS": triton.next_power_of_2(slots), "HEAD_DIM": problem.int("head_dim")},
-        num_warps=4, num_stages=1, args={"num_slots": slots},
+        num_warps=4,
+        num_stages=1,
+        args={"num_slots": slots},
     )
 
 
 def tile_constexprs(problem: Problem, config: Mapping[str, Value]) -> dict[str, Value]:
-    return {"PAGE": problem.int("block_size"), "BLOCK_N": int(config["BLOCK_N"]), "HEAD_DIM": problem.int("head_dim")}
+    return {
+        "PAGE": problem.int("block_size"),
+        "BLOCK_N": int(config["BLOCK_N"]),
+        "HEAD_DIM": problem.int("head_dim"),
+    }
 
 
-def build_with(plan: Plan, slots: SlotsFn, problem: Problem, config: Config, inputs: Inputs) -> Launch:
+def build_with(
+    plan: Plan, slots: SlotsFn, problem: Problem, config: Config, inputs: Inputs
+) -> Launch:
     """The launch of a plan on the family's tensors, with the scratch its splits need."""
     sms = sm_count(inputs["q"].device)
     shared = shared_args(problem, "", inputs, slots(problem, config, sms), sms)

@@ -27,11 +27,32 @@ from .triton_common import (
 
 @triton.jit
 def single_pass_kernel(  # type: ignore[no-untyped-def]
-    q_ptr, k_ptr, v_ptr, table_ptr, lens_ptr, out_ptr, qk_scale,
-    stride_qb, stride_qh, stride_tb, stride_kb, stride_kt, stride_kh, stride_vb, stride_vt, stride_vh,
-    stride_ob, stride_oh,
-    GROUP: tl.constexpr, HEADS: tl.constexpr, TILES: tl.constexpr, ROWS: tl.constexpr,
-    PAGE: tl.constexpr, BLOCK_N: tl.constexpr, HEAD_DIM: tl.constexpr, USE_DOT: tl.constexpr,
+    q_ptr,
+    k_ptr,
+    v_ptr,
+    table_ptr,
+    lens_ptr,
+    out_ptr,
+    qk_scale,
+    stride_qb,
+    stride_qh,
+    stride_tb,
+    stride_kb,
+    stride_kt,
+    stride_kh,
+    stride_vb,
+    stride_vt,
+    stride_vh,
+    stride_ob,
+    stride_oh,
+    GROUP: tl.constexpr,
+    HEADS: tl.constexpr,
+    TILES: tl.constexpr,
+    ROWS: tl.constexpr,
+    PAGE: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    HEAD_DIM: tl.constexpr,
+    USE_DOT: tl.constexpr,
 ):
     b = tl.program_id(0)
     kv_head = tl.program_id(1) // TILES
@@ -41,31 +62,63 @@ def single_pass_kernel(  # type: ignore[no-untyped-def]
     row_ok = (rows < HEADS) & (g < GROUP)
     qh = kv_head * GROUP + g
     offs_d = tl.arange(0, HEAD_DIM)
-    q = tl.load(q_ptr + b * stride_qb + qh[:, None] * stride_qh + offs_d[None, :], mask=row_ok[:, None], other=0.0)
+    q = tl.load(
+        q_ptr + b * stride_qb + qh[:, None] * stride_qh + offs_d[None, :],
+        mask=row_ok[:, None],
+        other=0.0,
+    )
     m_i = tl.full((ROWS,), float("-inf"), tl.float32)
     l_i = tl.zeros((ROWS,), tl.float32)
     acc = tl.zeros((ROWS, HEAD_DIM), tl.float32)
     m_i, l_i, acc = attend_tokens(
-        q, m_i, l_i, acc, k_ptr, v_ptr, table_ptr + b * stride_tb, kv_head, 0, tl.load(lens_ptr + b), qk_scale,
-        stride_kb, stride_kt, stride_kh, stride_vb, stride_vt, stride_vh, PAGE, BLOCK_N, HEAD_DIM, USE_DOT,
+        q,
+        m_i,
+        l_i,
+        acc,
+        k_ptr,
+        v_ptr,
+        table_ptr + b * stride_tb,
+        kv_head,
+        0,
+        tl.load(lens_ptr + b),
+        qk_scale,
+        stride_kb,
+        stride_kt,
+        stride_kh,
+        stride_vb,
+        stride_vt,
+        stride_vh,
+        PAGE,
+        BLOCK_N,
+        HEAD_DIM,
+        USE_DOT,
     )
     out = acc / l_i[:, None]
-    tl.store(out_ptr + b * stride_ob + qh[:, None] * stride_oh + offs_d[None, :],
-             out.to(out_ptr.dtype.element_ty), mask=row_ok[:, None])
+    tl.store(
+        out_ptr + b * stride_ob + qh[:, None] * stride_oh + offs_d[None, :],
+        out.to(out_ptr.dtype.element_ty),
+        mask=row_ok[:, None],
+    )
 
 
 SPACE = Space(params=COMMON_PARAMS, constraints=(warps_have_tokens,))
 
 
-def plan(problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]) -> list[KernelCall]:
+def plan(
+    problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]
+) -> list[KernelCall]:
     """One kernel: a program per (sequence, kv head, tile of its group's query heads)."""
     tiling = head_tiling(group_of(problem), int(config["BLOCK_H"]))
     grid = (problem.int("batch"), problem.int("kv_heads") * tiling.tiles)
-    return [KernelCall(
-        single_pass_kernel, grid,
-        {**tiling.constexprs(group_of(problem)), **tile_constexprs(problem, config)},
-        num_warps=int(config["num_warps"]), num_stages=int(config["num_stages"]),
-    )]
+    return [
+        KernelCall(
+            single_pass_kernel,
+            grid,
+            {**tiling.constexprs(group_of(problem)), **tile_constexprs(problem, config)},
+            num_warps=int(config["num_warps"]),
+            num_stages=int(config["num_stages"]),
+        )
+    ]
 
 
 def no_slots(problem: Problem, config: Mapping[str, Value], sms: int) -> int:

@@ -24,7 +24,9 @@ from .triton_common import (
 SPACE = Space(params=(*COMMON_PARAMS, SPLITS), constraints=(warps_have_tokens,))
 
 
-def plan(problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]) -> list[KernelCall]:
+def plan(
+    problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]
+) -> list[KernelCall]:
     """The split pass, then the log-sum-exp merge of its slots."""
     splits = suffix_splits(problem, config, int(args["sms"]))
     return [partials_call(problem, config, splits), reduce_call(problem, splits)]

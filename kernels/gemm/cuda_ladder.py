@@ -67,12 +67,12 @@ def cdiv(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def kernel_build(source: str, config: Config, dtype: str, threads: int, dynamic_shared: int = 0) -> KernelBuild:
+def kernel_build(
+    source: str, config: Config, dtype: str, threads: int, dynamic_shared: int = 0
+) -> KernelBuild:
     """The build of ``source``'s kernel (named ``gemm_<module>``) with the config as macros."""
     defines: dict[str, Value] = {**config, "KB_BF16": int(dtype == "bf16")}
-    return KernelBuild(
-        HERE / source, "gemm_" + Path(source).stem, threads, defines, dynamic_shared
-    )
+    return KernelBuild(HERE / source, "gemm_" + Path(source).stem, threads, defines, dynamic_shared)
 
 
 def warps(config: Mapping[str, Value]) -> int:
@@ -130,7 +130,11 @@ def tile_grid(problem: Problem, config: Config) -> tuple[int, ...]:
 
 
 def _row_major(t: Any, rows: int, cols: int) -> bool:
-    return tuple(t.shape) == (rows, cols) and (rows == 1 or t.stride(0) == cols) and (cols == 1 or t.stride(1) == 1)
+    return (
+        tuple(t.shape) == (rows, cols)
+        and (rows == 1 or t.stride(0) == cols)
+        and (cols == 1 or t.stride(1) == 1)
+    )
 
 
 def check_inputs(problem: Problem, inputs: Inputs, name: str, vector: bool) -> None:
@@ -141,15 +145,26 @@ def check_inputs(problem: Problem, inputs: Inputs, name: str, vector: bool) -> N
         tensors["C"] = (inputs["c"], m, n)
     for label, (t, rows, cols) in tensors.items():
         if not _row_major(t, rows, cols):
-            raise Unsupported(f"{name} reads and writes contiguous row-major matrices only ({label} is not)")
+            raise Unsupported(
+                f"{name} reads and writes contiguous row-major matrices only ({label} is not)"
+            )
         if vector and t.data_ptr() % 16:
             raise Unsupported(f"{name} moves 16-byte chunks: {label} must be 16-byte aligned")
     if vector and (k % 8 or n % 8):
-        raise Unsupported(f"{name} moves 16-byte chunks: K and N must be multiples of 8 (K={k}, N={n})")
+        raise Unsupported(
+            f"{name} moves 16-byte chunks: K and N must be multiples of 8 (K={k}, N={n})"
+        )
 
 
 def prepare(
-    name: str, plan: Plan, grid: Grid, problem: Problem, config: Config, inputs: Inputs, *, vector: bool
+    name: str,
+    plan: Plan,
+    grid: Grid,
+    problem: Problem,
+    config: Config,
+    inputs: Inputs,
+    *,
+    vector: bool,
 ) -> tuple[tuple[int, ...], KernelBuild]:
     """Check the inputs, their dtype and the grid; the grid and the kernel build to launch."""
     import torch
@@ -168,17 +183,31 @@ def output_args(problem: Problem, inputs: Inputs) -> tuple[Any, ...]:
     """The kernel arguments after the operands: ``Out, C (None when beta is 0), M, N, K, alpha, beta``."""
     beta = float(inputs["beta"])
     return (
-        inputs["out"], inputs.get("c") if beta != 0.0 else None,
-        problem.int("m"), problem.int("n"), problem.int("k"), float(inputs["alpha"]), beta,
+        inputs["out"],
+        inputs.get("c") if beta != 0.0 else None,
+        problem.int("m"),
+        problem.int("n"),
+        problem.int("k"),
+        float(inputs["alpha"]),
+        beta,
     )
 
 
 def launch_gemm(
-    name: str, plan: Plan, grid: Grid, problem: Problem, config: Config, inputs: Inputs, *, vector: bool
+    name: str,
+    plan: Plan,
+    grid: Grid,
+    problem: Problem,
+    config: Config,
+    inputs: Inputs,
+    *,
+    vector: bool,
 ) -> Launch:
     """Check the inputs, compile for this GPU (cached) and return the launch closure."""
     from kernbench.backends.cuda_launch import Kernel, device_arch
 
     blocks, build = prepare(name, plan, grid, problem, config, inputs, vector=vector)
     kernel = Kernel(build.compile(device_arch()), build.kernel, build.dynamic_shared)
-    return kernel.launcher(blocks, build.threads, (inputs["a"], inputs["b"], *output_args(problem, inputs)))
+    return kernel.launcher(
+        blocks, build.threads, (inputs["a"], inputs["b"], *output_args(problem, inputs))
+    )

@@ -25,7 +25,8 @@ from .cuda_ladder import (
 SOURCE = "cuda_ldmatrix.cu"
 
 SPACE = Space(
-    params=(*MMA_BLOCK, *WARP_GRID, STAGES), constraints=(*mma_constraints(16), pipeline_fits_shared)
+    params=(*MMA_BLOCK, *WARP_GRID, STAGES),
+    constraints=(*mma_constraints(16), pipeline_fits_shared),
 )
 
 

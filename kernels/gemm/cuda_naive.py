@@ -20,7 +20,9 @@ def block_threads(c: Mapping[str, Value]) -> bool:
     return 64 <= int(c["BLOCK_X"]) * int(c["BLOCK_Y"]) <= 1024
 
 
-SPACE = Space(params=(Pow2("BLOCK_X", 8, 128), Pow2("BLOCK_Y", 1, 32)), constraints=(block_threads,))
+SPACE = Space(
+    params=(Pow2("BLOCK_X", 8, 128), Pow2("BLOCK_Y", 1, 32)), constraints=(block_threads,)
+)
 
 
 def plan(problem: Problem, config: Config, dtype: str) -> KernelBuild:
@@ -28,11 +30,17 @@ def plan(problem: Problem, config: Config, dtype: str) -> KernelBuild:
 
 
 def grid(problem: Problem, config: Config) -> tuple[int, ...]:
-    return cdiv(problem.int("n"), int(config["BLOCK_X"])), cdiv(problem.int("m"), int(config["BLOCK_Y"]))
+    return cdiv(problem.int("n"), int(config["BLOCK_X"])), cdiv(
+        problem.int("m"), int(config["BLOCK_Y"])
+    )
 
 
 @ladder_step(
-    order=1, space=SPACE, defaults=[{"BLOCK_X": 32, "BLOCK_Y": 8}], plan=plan, sources=(SOURCE, COMMON_HEADER)
+    order=1,
+    space=SPACE,
+    defaults=[{"BLOCK_X": 32, "BLOCK_Y": 8}],
+    plan=plan,
+    sources=(SOURCE, COMMON_HEADER),
 )
 def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     """One thread computes one output element with a K-long dot product read straight from

@@ -37,8 +37,11 @@ def fits_shared(c: Mapping[str, Value]) -> bool:
 
 SPACE = Space(
     params=(
-        Categorical("BM", (128, 256)), Categorical("BN", (128, 256)), Int("STAGES", 2, 5),
-        Categorical("CLUSTER_M", (1, 2)), Categorical("GROUP_M", (1, 4, 8, 16)),
+        Categorical("BM", (128, 256)),
+        Categorical("BN", (128, 256)),
+        Int("STAGES", 2, 5),
+        Categorical("CLUSTER_M", (1, 2)),
+        Categorical("GROUP_M", (1, 4, 8, 16)),
     ),
     constraints=(consumers_fit_registers, fits_shared),
 )
@@ -53,7 +56,9 @@ def persistent_grid(sm_count: int) -> Grid:
 
     def grid(problem: Problem, config: Config) -> tuple[int, ...]:
         cm = int(config["CLUSTER_M"])
-        tiles = cdiv(problem.int("m"), cm * int(config["BM"])) * cdiv(problem.int("n"), int(config["BN"]))
+        tiles = cdiv(problem.int("m"), cm * int(config["BM"])) * cdiv(
+            problem.int("n"), int(config["BN"])
+        )
         return (min(tiles, sm_count // cm) * cm,)
 
     return grid
@@ -80,6 +85,13 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     sm_count = torch.cuda.get_device_properties(inputs["out"].device).multi_processor_count
     cm = int(config["CLUSTER_M"])
     return launch_hopper(
-        "cuda_persistent", plan, persistent_grid(sm_count), problem, config, inputs,
-        a_rows=int(config["BM"]), out_box=(int(config["BM"]) // 2, 64), cluster=(cm, 1, 1),
+        "cuda_persistent",
+        plan,
+        persistent_grid(sm_count),
+        problem,
+        config,
+        inputs,
+        a_rows=int(config["BM"]),
+        out_box=(int(config["BM"]) // 2, 64),
+        cluster=(cm, 1, 1),
     )

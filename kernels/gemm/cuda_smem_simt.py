@@ -32,8 +32,11 @@ def static_shared(c: Mapping[str, Value]) -> bool:
 
 SPACE = Space(
     params=(
-        Pow2("BM", 32, 128), Pow2("BN", 32, 128), Pow2("BK", 8, 32),
-        Categorical("TM", (2, 4, 8)), Categorical("TN", (2, 4, 8)),
+        Pow2("BM", 32, 128),
+        Pow2("BN", 32, 128),
+        Pow2("BK", 8, 32),
+        Categorical("TM", (2, 4, 8)),
+        Categorical("TN", (2, 4, 8)),
     ),
     constraints=(block_threads, static_shared),
 )

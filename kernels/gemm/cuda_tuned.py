@@ -33,8 +33,12 @@ def fits_shared(c: Mapping[str, Value]) -> bool:
 
 SPACE = Space(
     params=(
-        Categorical("BM", (64, 128, 256)), Categorical("BN", (64, 128, 256)),
-        Categorical("BK", (32, 64)), *WARP_GRID, STAGES, Categorical("GROUP_M", (1, 4, 8, 16)),
+        Categorical("BM", (64, 128, 256)),
+        Categorical("BN", (64, 128, 256)),
+        Categorical("BK", (32, 64)),
+        *WARP_GRID,
+        STAGES,
+        Categorical("GROUP_M", (1, 4, 8, 16)),
     ),
     constraints=(*mma_constraints(16), fits_shared),
 )

@@ -46,4 +46,6 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     of 128 threads, asynchronously, with no ldmatrix and no register fragments of A or B.
     One warpgroup, one buffer: loads and math still take turns, so the tensor cores idle
     while each tile arrives (step 9 fixes that). Needs K and N multiples of 8."""
-    return launch_hopper("cuda_wgmma", plan, tile_grid, problem, config, inputs, a_rows=int(config["BM"]))
+    return launch_hopper(
+        "cuda_wgmma", plan, tile_grid, problem, config, inputs, a_rows=int(config["BM"])
+    )

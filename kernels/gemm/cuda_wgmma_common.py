@@ -58,8 +58,13 @@ def hopper_step(
     """The ``@variant`` of a Hopper step: compute capability 9.0, compiled for sm_90a whatever
     the target says (these kernels exist only there)."""
     return ladder_step(
-        order=order, space=space, defaults=defaults, plan=plan, sources=(source, *SOURCES),
-        requires=requirements((9, 0)), arch=ARCH,
+        order=order,
+        space=space,
+        defaults=defaults,
+        plan=plan,
+        sources=(source, *SOURCES),
+        requires=requirements((9, 0)),
+        arch=ARCH,
     )
 
 
@@ -87,11 +92,15 @@ def launch_hopper(
 
     blocks, build = prepare(name, plan, grid, problem, config, inputs, vector=True)
     if torch.cuda.get_device_capability(inputs["out"].device) != (9, 0):
-        raise Unsupported(f"{name} uses sm_90a instructions (wgmma, TMA): compute capability 9.0 only")
+        raise Unsupported(
+            f"{name} uses sm_90a instructions (wgmma, TMA): compute capability 9.0 only"
+        )
     if build.dynamic_shared > SHARED_LIMIT:
         raise Unsupported(f"{name}: {build.dynamic_shared} B of shared memory > {SHARED_LIMIT} B")
     kernel = Kernel(build.compile(ARCH), build.kernel, build.dynamic_shared)
     maps = [encode_tiled_2d(inputs["a"], a_rows, TILE_K), encode_tiled_2d(inputs["b"], TILE_K, 64)]
     if out_box is not None:
         maps.append(encode_tiled_2d(inputs["out"], out_box[0], out_box[1], swizzle="128B"))
-    return kernel.launcher(blocks, build.threads, (*maps, *output_args(problem, inputs)), cluster=cluster)
+    return kernel.launcher(
+        blocks, build.threads, (*maps, *output_args(problem, inputs)), cluster=cluster
+    )

@@ -44,7 +44,9 @@ def plan(problem: Problem, config: Config, dtype: str) -> KernelBuild:
     return hopper_build(SOURCE, config, dtype, WS_THREADS, shared_bytes(config))
 
 
-@hopper_step(order=9, space=SPACE, defaults=[{"BM": 128, "BN": 256, "STAGES": 4}], plan=plan, source=SOURCE)
+@hopper_step(
+    order=9, space=SPACE, defaults=[{"BM": 128, "BN": 256, "STAGES": 4}], plan=plan, source=SOURCE
+)
 def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     """Step 8's warpgroup waited for every tile. Here warps specialise: a producer warpgroup
     (one thread issuing TMA) runs up to STAGES k-tiles ahead through a ring of shared-memory
@@ -53,4 +55,6 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     BM x BN tile. Loads hide behind math, a tile twice as tall halves the B traffic per
     FLOP, and setmaxnreg hands the producer's unused registers to the consumers so a
     128 x 256 tile's accumulators fit. Needs K and N multiples of 8."""
-    return launch_hopper("cuda_ws", plan, tile_grid, problem, config, inputs, a_rows=int(config["BM"]))
+    return launch_hopper(
+        "cuda_ws", plan, tile_grid, problem, config, inputs, a_rows=int(config["BM"])
+    )

@@ -49,8 +49,11 @@ def version() -> str:
     if header and header.is_file():
         text = header.read_text()
         parts = [
-            line.split()[-1] for line in text.splitlines()
-            if line.startswith(("#define CUTLASS_MAJOR", "#define CUTLASS_MINOR", "#define CUTLASS_PATCH"))
+            line.split()[-1]
+            for line in text.splitlines()
+            if line.startswith(
+                ("#define CUTLASS_MAJOR", "#define CUTLASS_MINOR", "#define CUTLASS_PATCH")
+            )
         ]
         if parts:
             return ".".join(parts)
@@ -88,24 +91,42 @@ def dtype_of(inputs: Inputs) -> str:
     return names.get(inputs["a"].dtype, str(inputs["a"].dtype))
 
 
-def build_library(source: Path, arch: str, defines: Mapping[str, str], label: str) -> nvcc_lib.Built:
+def build_library(
+    source: Path, arch: str, defines: Mapping[str, str], label: str
+) -> nvcc_lib.Built:
     dirs = include_dirs()
     if dirs is None:
         raise Unsupported(probe() or "CUTLASS headers not found")
     spec = nvcc_lib.LibSpec(
-        source=source, arch=arch, defines=dict(defines), include_dirs=dirs,
-        depends=(API_HEADER,), salt=f"cutlass {version()}", label=label,
+        source=source,
+        arch=arch,
+        defines=dict(defines),
+        include_dirs=dirs,
+        depends=(API_HEADER,),
+        salt=f"cutlass {version()}",
+        label=label,
     )
     return nvcc_lib.build(spec)
 
 
 class KbArgs(ctypes.Structure):
     _fields_ = [
-        ("a", ctypes.c_void_p), ("b", ctypes.c_void_p), ("c", ctypes.c_void_p), ("d", ctypes.c_void_p),
-        ("m", ctypes.c_int), ("n", ctypes.c_int), ("k", ctypes.c_int),
-        ("lda", ctypes.c_int64), ("ldb", ctypes.c_int64), ("ldc", ctypes.c_int64), ("ldd", ctypes.c_int64),
-        ("alpha", ctypes.c_float), ("beta", ctypes.c_float),
-        ("swizzle", ctypes.c_int), ("raster", ctypes.c_int), ("device", ctypes.c_int),
+        ("a", ctypes.c_void_p),
+        ("b", ctypes.c_void_p),
+        ("c", ctypes.c_void_p),
+        ("d", ctypes.c_void_p),
+        ("m", ctypes.c_int),
+        ("n", ctypes.c_int),
+        ("k", ctypes.c_int),
+        ("lda", ctypes.c_int64),
+        ("ldb", ctypes.c_int64),
+        ("ldc", ctypes.c_int64),
+        ("ldd", ctypes.c_int64),
+        ("alpha", ctypes.c_float),
+        ("beta", ctypes.c_float),
+        ("swizzle", ctypes.c_int),
+        ("raster", ctypes.c_int),
+        ("device", ctypes.c_int),
     ]
 
 
@@ -118,7 +139,12 @@ def _library(path: Path) -> ctypes.CDLL:
     lib.kb_error_string.restype = ctypes.c_char_p
     lib.kb_error_string.argtypes = [ctypes.c_int]
     lib.kb_create.restype = ctypes.c_void_p
-    lib.kb_create.argtypes = [ctypes.POINTER(KbArgs), ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int)]
+    lib.kb_create.argtypes = [
+        ctypes.POINTER(KbArgs),
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.POINTER(ctypes.c_int),
+    ]
     lib.kb_check.argtypes = [ctypes.POINTER(KbArgs), ctypes.POINTER(ctypes.c_size_t)]
     lib.kb_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
     lib.kb_destroy.argtypes = [ctypes.c_void_p]
@@ -137,8 +163,12 @@ def resources(built: nvcc_lib.Built, label: str) -> list[Resources]:
     meta = info(built)
     return [
         Resources(
-            kernel=label, registers=k.registers, shared_bytes=meta.shared_bytes + k.static_shared,
-            threads=meta.threads, spill_bytes=k.spill_stores + k.spill_loads, local_bytes=k.stack_frame,
+            kernel=label,
+            registers=k.registers,
+            shared_bytes=meta.shared_bytes + k.static_shared,
+            threads=meta.threads,
+            spill_bytes=k.spill_stores + k.spill_loads,
+            local_bytes=k.stack_frame,
         )
         for k in built.kernels.values()
         if k.registers  # device functions have properties but no register count of their own
@@ -155,8 +185,9 @@ def _leading(t: Any, layout: str, name: str) -> int:
     raise Unsupported(f"{name} is not stored {layout}-major (strides {tuple(t.stride())})")
 
 
-def gemm_launch(built: nvcc_lib.Built, problem: Problem, inputs: Inputs, *, swizzle: int = 1,
-                raster: int = 0) -> Launch:
+def gemm_launch(
+    built: nvcc_lib.Built, problem: Problem, inputs: Inputs, *, swizzle: int = 1, raster: int = 0
+) -> Launch:
     """Check, initialise (host-side TMA descriptors, workspace) once; the launch only runs."""
     import torch
 
@@ -165,11 +196,22 @@ def gemm_launch(built: nvcc_lib.Built, problem: Problem, inputs: Inputs, *, swiz
     beta = float(inputs["beta"])
     c = inputs["c"] if beta != 0.0 else out  # not read when beta is 0
     args = KbArgs(
-        a.data_ptr(), b.data_ptr(), c.data_ptr(), out.data_ptr(),
-        problem.int("m"), problem.int("n"), problem.int("k"),
-        _leading(a, str(problem["layout_a"]), "A"), _leading(b, str(problem["layout_b"]), "B"),
-        _leading(c, "row", "C"), _leading(out, "row", "D"),
-        float(inputs["alpha"]), beta, swizzle, raster, out.device.index or 0,
+        a.data_ptr(),
+        b.data_ptr(),
+        c.data_ptr(),
+        out.data_ptr(),
+        problem.int("m"),
+        problem.int("n"),
+        problem.int("k"),
+        _leading(a, str(problem["layout_a"]), "A"),
+        _leading(b, str(problem["layout_b"]), "B"),
+        _leading(c, "row", "C"),
+        _leading(out, "row", "D"),
+        float(inputs["alpha"]),
+        beta,
+        swizzle,
+        raster,
+        out.device.index or 0,
     )
     workspace_bytes = ctypes.c_size_t(0)
     status = lib.kb_check(ctypes.byref(args), ctypes.byref(workspace_bytes))
@@ -177,14 +219,22 @@ def gemm_launch(built: nvcc_lib.Built, problem: Problem, inputs: Inputs, *, swiz
         why = lib.kb_error_string(status).decode()
         if status >= 1000:
             raise RuntimeError(f"CUDA runtime of the CUTLASS library: {why}")
-        raise Unsupported(f"CUTLASS cannot run this problem ({why}): TMA and 128-bit loads "
-                          "need leading dimensions that are multiples of 8 elements")
-    workspace = torch.empty(max(int(workspace_bytes.value), 1), dtype=torch.uint8, device=out.device)
+        raise Unsupported(
+            f"CUTLASS cannot run this problem ({why}): TMA and 128-bit loads "
+            "need leading dimensions that are multiples of 8 elements"
+        )
+    workspace = torch.empty(
+        max(int(workspace_bytes.value), 1), dtype=torch.uint8, device=out.device
+    )
     stream = torch.cuda.current_stream(out.device)
     created = ctypes.c_int(0)
-    handle = lib.kb_create(ctypes.byref(args), workspace.data_ptr(), stream.cuda_stream, ctypes.byref(created))
+    handle = lib.kb_create(
+        ctypes.byref(args), workspace.data_ptr(), stream.cuda_stream, ctypes.byref(created)
+    )
     if not handle:
-        raise RuntimeError(f"CUTLASS initialize failed: {lib.kb_error_string(created.value).decode()}")
+        raise RuntimeError(
+            f"CUTLASS initialize failed: {lib.kb_error_string(created.value).decode()}"
+        )
     return _Run(lib, handle, out.device, keep=(a, b, c, out, workspace))
 
 

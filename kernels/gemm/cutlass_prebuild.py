@@ -34,11 +34,17 @@ def configs(variant: str) -> list[Config]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variant", choices=("cutlass_sm90", "cutlass_sm80"), default="cutlass_sm90")
+    parser.add_argument(
+        "--variant", choices=("cutlass_sm90", "cutlass_sm80"), default="cutlass_sm90"
+    )
     parser.add_argument("--dtype", action="append", choices=("bf16", "fp16"), default=[])
-    parser.add_argument("--jobs", type=int, default=4, help="nvcc processes at once (about 2 GB each)")
+    parser.add_argument(
+        "--jobs", type=int, default=4, help="nvcc processes at once (about 2 GB each)"
+    )
     parser.add_argument("--limit", type=int, default=0, help="build at most this many libraries")
-    parser.add_argument("--arch", default="sm_90", help="target of cutlass_sm80 (sm_90a is fixed for sm90)")
+    parser.add_argument(
+        "--arch", default="sm_90", help="target of cutlass_sm80 (sm_90a is fixed for sm90)"
+    )
     args = parser.parse_args(argv)
     why = common.probe()
     if why:
@@ -67,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
                 failed += 1
                 status = f"FAILED: {exc}".splitlines()[0]
             print(f"[{n}/{len(jobs)}] {dtype} {config}: {status}", flush=True)
-    print(f"{len(jobs) - failed} of {len(jobs)} libraries ready in {time.monotonic() - start:.0f} s")
+    print(
+        f"{len(jobs) - failed} of {len(jobs)} libraries ready in {time.monotonic() - start:.0f} s"
+    )
     return 1 if failed else 0
 
 

@@ -49,7 +49,15 @@ SPACE = Space(
 )
 
 DEFAULTS = [
-    {"tile_m": 128, "tile_n": 256, "tile_k": 32, "warp_m": 64, "warp_n": 64, "stages": 3, "swizzle": 4},
+    {
+        "tile_m": 128,
+        "tile_n": 256,
+        "tile_k": 32,
+        "warp_m": 64,
+        "warp_n": 64,
+        "stages": 3,
+        "swizzle": 4,
+    },
 ]
 
 
@@ -66,16 +74,21 @@ def target_arch(target: Target | None = None) -> str:
 def library(problem: Problem, config: Mapping[str, Value], dtype: str, arch: str) -> nvcc_lib.Built:
     defines = {
         **common.operand_defines(problem, dtype),
-        "KB_TILE_M": str(config["tile_m"]), "KB_TILE_N": str(config["tile_n"]),
-        "KB_TILE_K": str(config["tile_k"]), "KB_WARP_M": str(config["warp_m"]),
-        "KB_WARP_N": str(config["warp_n"]), "KB_STAGES": str(config["stages"]),
+        "KB_TILE_M": str(config["tile_m"]),
+        "KB_TILE_N": str(config["tile_n"]),
+        "KB_TILE_K": str(config["tile_k"]),
+        "KB_WARP_M": str(config["warp_m"]),
+        "KB_WARP_N": str(config["warp_n"]),
+        "KB_STAGES": str(config["stages"]),
         "KB_SWIZZLE": str(config["swizzle"]),
     }
     label = "cutlass_sm80 " + " ".join(f"{k}={v}" for k, v in config.items()) + f" {dtype}"
     return common.build_library(SOURCE, arch, defines, label)
 
 
-def static_check(problem: Problem, config: Config, dtype: str, target: Target) -> Sequence[Resources]:
+def static_check(
+    problem: Problem, config: Config, dtype: str, target: Target
+) -> Sequence[Resources]:
     """Build for the target (cached) and report registers, shared memory and spills."""
     return common.resources(library(problem, config, dtype, target_arch(target)), "cutlass_sm80")
 
@@ -87,7 +100,9 @@ def static_check(problem: Problem, config: Config, dtype: str, target: Target) -
     space=SPACE,
     defaults=DEFAULTS,
     baseline=True,
-    requires=Requirements(devices=frozenset({"cuda"}), min_compute_capability=(8, 0), probe=common.probe),
+    requires=Requirements(
+        devices=frozenset({"cuda"}), min_compute_capability=(8, 0), probe=common.probe
+    ),
     dtypes=("fp16", "bf16"),
     static_check=static_check,
     sources=("cutlass_sm80.cu", "cutlass_api.cuh"),

@@ -54,8 +54,15 @@ SPACE = Space(
 )
 
 DEFAULTS = [
-    {"schedule": "cooperative", "tile_m": 128, "tile_n": 256, "cluster": "2x1",
-     "scheduler": "persistent", "swizzle": 1, "raster": "heuristic"},
+    {
+        "schedule": "cooperative",
+        "tile_m": 128,
+        "tile_n": 256,
+        "cluster": "2x1",
+        "scheduler": "persistent",
+        "swizzle": 1,
+        "raster": "heuristic",
+    },
 ]
 
 
@@ -63,8 +70,11 @@ def compile_defines(config: Mapping[str, Value]) -> dict[str, str]:
     """The macros of ``cutlass_sm90.cu`` for the compile-time part of a config."""
     cm, cn = str(config["cluster"]).split("x")
     return {
-        "KB_TILE_M": str(config["tile_m"]), "KB_TILE_N": str(config["tile_n"]), "KB_TILE_K": "64",
-        "KB_CLUSTER_M": cm, "KB_CLUSTER_N": cn,
+        "KB_TILE_M": str(config["tile_m"]),
+        "KB_TILE_N": str(config["tile_n"]),
+        "KB_TILE_K": "64",
+        "KB_CLUSTER_M": cm,
+        "KB_CLUSTER_N": cn,
         "KB_SCHEDULE": "0" if config["schedule"] == "cooperative" else "1",
         "KB_STREAMK": "1" if config["scheduler"] == "streamk" else "0",
     }
@@ -76,7 +86,9 @@ def library(problem: Problem, config: Mapping[str, Value], dtype: str) -> nvcc_l
     return common.build_library(SOURCE, ARCH, defines, label)
 
 
-def static_check(problem: Problem, config: Config, dtype: str, target: Target) -> Sequence[Resources]:
+def static_check(
+    problem: Problem, config: Config, dtype: str, target: Target
+) -> Sequence[Resources]:
     """Build the library (cached; the worker's build is then a cache hit) and report resources."""
     return common.resources(library(problem, config, dtype), "cutlass_sm90")
 
@@ -88,7 +100,9 @@ def static_check(problem: Problem, config: Config, dtype: str, target: Target) -
     space=SPACE,
     defaults=DEFAULTS,
     baseline=True,
-    requires=Requirements(devices=frozenset({"cuda"}), min_compute_capability=(9, 0), probe=common.probe),
+    requires=Requirements(
+        devices=frozenset({"cuda"}), min_compute_capability=(9, 0), probe=common.probe
+    ),
     dtypes=("fp16", "bf16"),
     static_check=static_check,
     sources=("cutlass_sm90.cu", "cutlass_api.cuh"),
@@ -106,6 +120,6 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     if capability != (9, 0):
         raise Unsupported(f"sm_90a kernels run on compute capability 9.0 only, not {capability}")
     built = library(problem, config, common.dtype_of(inputs))
-    return common.gemm_launch(built, problem, inputs, swizzle=int(config["swizzle"]),
-                              raster=RASTER[str(config["raster"])])
-
+    return common.gemm_launch(
+        built, problem, inputs, swizzle=int(config["swizzle"]), raster=RASTER[str(config["raster"])]
+    )

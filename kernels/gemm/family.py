@@ -47,8 +47,12 @@ class Gemm(Family):
         ProblemParam("m", int, minimum=1, help="rows of A and C"),
         ProblemParam("n", int, minimum=1, help="columns of B and C"),
         ProblemParam("k", int, minimum=1, help="the reduction length"),
-        ProblemParam("layout_a", str, "row", ("row", "col"), help="A row-major (MxK) or column-major"),
-        ProblemParam("layout_b", str, "row", ("row", "col"), help="B row-major (KxN) or column-major"),
+        ProblemParam(
+            "layout_a", str, "row", ("row", "col"), help="A row-major (MxK) or column-major"
+        ),
+        ProblemParam(
+            "layout_b", str, "row", ("row", "col"), help="B row-major (KxN) or column-major"
+        ),
         ProblemParam("alpha", float, 1.0),
         ProblemParam("beta", float, 0.0),
     )
@@ -57,13 +61,21 @@ class Gemm(Family):
     presets: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "square": tuple(f"{s}x{s}x{s}" for s in (512, 1024, 2048, 4096, 8192, 16384)),
         "llm": _llm_shapes(),
-        "irregular": ("4095x4097x1000", "77x129x65", "1x4096x256", "300x300x1000", "1000x1000x4097"),
+        "irregular": (
+            "4095x4097x1000",
+            "77x129x65",
+            "1x4096x256",
+            "300x300x1000",
+            "1000x1000x4097",
+        ),
         "ladder": ("8192x8192x8192", "4096x4096x4096"),
         # A GPU-session-sized slice of "llm": decode, prefill-chunk and prefill M on two
         # Llama-3-8B projections (fused QKV and the down projection, the longest K).
-        "llm-sample": tuple(f"{m}x{n}x{k}" for (n, k) in (LLAMA_PROJECTIONS["llama3-8b"][0],
-                                                           LLAMA_PROJECTIONS["llama3-8b"][3])
-                            for m in (1, 128, 4096)),
+        "llm-sample": tuple(
+            f"{m}x{n}x{k}"
+            for (n, k) in (LLAMA_PROJECTIONS["llama3-8b"][0], LLAMA_PROJECTIONS["llama3-8b"][3])
+            for m in (1, 128, 4096)
+        ),
         "cpu-small": ("96x80x64", "77x129x65", "128x128x128"),
     }
     default_preset = "ladder"
@@ -77,14 +89,18 @@ class Gemm(Family):
             dims = []
             for name, raw in zip("mnk", match.groups(), strict=True):
                 if not raw.isdigit():
-                    raise UsageError(f"bad gemm shape {text!r}: {name}={raw!r} is not a positive integer")
+                    raise UsageError(
+                        f"bad gemm shape {text!r}: {name}={raw!r} is not a positive integer"
+                    )
                 dims.append(f"{name}={int(raw)}")
             text = ",".join(dims + ([rest] if rest else []))
         return super().parse(text)
 
     def label(self, problem: Problem) -> str:
         """``MxNxK`` plus whatever else differs from the defaults."""
-        rest = [f"{k}={v}" for k, v in self.non_defaults(problem).items() if k not in ("m", "n", "k")]
+        rest = [
+            f"{k}={v}" for k, v in self.non_defaults(problem).items() if k not in ("m", "n", "k")
+        ]
         return ",".join([f"{problem['m']}x{problem['n']}x{problem['k']}", *rest])
 
     def validate(self, problem: Problem) -> None:
@@ -111,7 +127,9 @@ class Gemm(Family):
             "out": torch.empty(m, n, device=device, dtype=dt),
         }
         if float(problem["beta"]) != 0.0:
-            inputs["c"] = torch.randn(m, n, generator=gen, dtype=torch.float32).to(device=device, dtype=dt)
+            inputs["c"] = torch.randn(m, n, generator=gen, dtype=torch.float32).to(
+                device=device, dtype=dt
+            )
         return inputs
 
     def reference(self, problem: Problem, inputs: Inputs) -> dict[str, Any]:

@@ -24,16 +24,26 @@ def blas_settings() -> dict[str, Any]:
     out: dict[str, Any] = {
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "allow_tf32": bool(matmul.allow_tf32),
-        "allow_fp16_reduced_precision_reduction": bool(matmul.allow_fp16_reduced_precision_reduction),
-        "allow_bf16_reduced_precision_reduction": bool(matmul.allow_bf16_reduced_precision_reduction),
+        "allow_fp16_reduced_precision_reduction": bool(
+            matmul.allow_fp16_reduced_precision_reduction
+        ),
+        "allow_bf16_reduced_precision_reduction": bool(
+            matmul.allow_bf16_reduced_precision_reduction
+        ),
         "cudnn_allow_tf32": bool(torch.backends.cudnn.allow_tf32),
     }
     with contextlib.suppress(AttributeError, RuntimeError):  # older torch, or no CUDA build
-        out["preferred_blas_library"] = str(torch.backends.cuda.preferred_blas_library()).rsplit(".", 1)[-1]
+        out["preferred_blas_library"] = str(torch.backends.cuda.preferred_blas_library()).rsplit(
+            ".", 1
+        )[-1]
     # Unset means torch's default: CUBLASLT_WORKSPACE_SIZE is in KiB, CUBLAS_WORKSPACE_CONFIG
     # is ":SIZE_KiB:COUNT" pairs.
-    for var in ("CUBLASLT_WORKSPACE_SIZE", "CUBLAS_WORKSPACE_CONFIG", "TORCH_BLAS_PREFER_CUBLASLT",
-                "DISABLE_ADDMM_CUDA_LT"):
+    for var in (
+        "CUBLASLT_WORKSPACE_SIZE",
+        "CUBLAS_WORKSPACE_CONFIG",
+        "TORCH_BLAS_PREFER_CUBLASLT",
+        "DISABLE_ADDMM_CUDA_LT",
+    ):
         out[var] = os.environ.get(var, "")
     return out
 

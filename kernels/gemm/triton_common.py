@@ -40,33 +40,72 @@ def tile_coords(tile_id, M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GRO
 
 
 @triton.jit
-def dot_tile(a_ptr, b_ptr, M, N, K, k_lo, k_hi, stride_am, stride_ak, stride_bk, stride_bn,  # type: ignore[no-untyped-def]
-             offs_m, offs_n, BLOCK_K: tl.constexpr):
+def dot_tile(  # type: ignore[no-untyped-def]
+    a_ptr,
+    b_ptr,
+    M,
+    N,
+    K,
+    k_lo,
+    k_hi,
+    stride_am,
+    stride_ak,
+    stride_bk,
+    stride_bn,
+    offs_m,
+    offs_n,
+    BLOCK_K: tl.constexpr,
+):
     """fp32 sum over k in [k_lo, k_hi) of A[offs_m, k] * B[k, offs_n]; out-of-range reads are 0."""
     offs_k = tl.arange(0, BLOCK_K)
     acc = tl.zeros((offs_m.shape[0], offs_n.shape[0]), dtype=tl.float32)
     for k0 in range(k_lo, k_hi, BLOCK_K):
         ks = k0 + offs_k
         k_ok = ks < k_hi
-        a = tl.load(a_ptr + offs_m[:, None] * stride_am + ks[None, :] * stride_ak,
-                    mask=(offs_m[:, None] < M) & k_ok[None, :], other=0.0)
-        b = tl.load(b_ptr + ks[:, None] * stride_bk + offs_n[None, :] * stride_bn,
-                    mask=k_ok[:, None] & (offs_n[None, :] < N), other=0.0)
+        a = tl.load(
+            a_ptr + offs_m[:, None] * stride_am + ks[None, :] * stride_ak,
+            mask=(offs_m[:, None] < M) & k_ok[None, :],
+            other=0.0,
+        )
+        b = tl.load(
+            b_ptr + ks[:, None] * stride_bk + offs_n[None, :] * stride_bn,
+            mask=k_ok[:, None] & (offs_n[None, :] < N),
+            other=0.0,
+        )
         acc = tl.dot(a, b, acc)
     return acc
 
 
 @triton.jit
-def store_tile(acc, offs_m, offs_n, M, N, c_ptr, stride_cm, stride_cn, out_ptr, stride_om, stride_on,  # type: ignore[no-untyped-def]
-               alpha, beta, HAS_C: tl.constexpr):
+def store_tile(  # type: ignore[no-untyped-def]
+    acc,
+    offs_m,
+    offs_n,
+    M,
+    N,
+    c_ptr,
+    stride_cm,
+    stride_cn,
+    out_ptr,
+    stride_om,
+    stride_on,
+    alpha,
+    beta,
+    HAS_C: tl.constexpr,
+):
     """out = alpha * acc (+ beta * C), rounded to the output's dtype, inside the bounds only."""
     mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
     acc = acc * alpha
     if HAS_C:
-        c = tl.load(c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn, mask=mask, other=0.0)
+        c = tl.load(
+            c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :] * stride_cn, mask=mask, other=0.0
+        )
         acc += beta * c.to(tl.float32)
-    tl.store(out_ptr + offs_m[:, None] * stride_om + offs_n[None, :] * stride_on,
-             acc.to(out_ptr.dtype.element_ty), mask=mask)
+    tl.store(
+        out_ptr + offs_m[:, None] * stride_om + offs_n[None, :] * stride_on,
+        acc.to(out_ptr.dtype.element_ty),
+        mask=mask,
+    )
 
 
 def _strides(rows: int, cols: int, layout: Value) -> tuple[int, int]:
@@ -88,10 +127,23 @@ def shared_args(problem: Problem, dtype: str, inputs: Inputs | None = None) -> d
         c = inputs["c"] if has_c else out
         sa, sb, sc, so = a.stride(), b.stride(), c.stride(), out.stride()
     return {
-        "a_ptr": a, "b_ptr": b, "c_ptr": c, "out_ptr": out, "M": m, "N": n, "K": k,
-        "stride_am": sa[0], "stride_ak": sa[1], "stride_bk": sb[0], "stride_bn": sb[1],
-        "stride_cm": sc[0], "stride_cn": sc[1], "stride_om": so[0], "stride_on": so[1],
-        "alpha": float(problem["alpha"]), "beta": float(problem["beta"]),
+        "a_ptr": a,
+        "b_ptr": b,
+        "c_ptr": c,
+        "out_ptr": out,
+        "M": m,
+        "N": n,
+        "K": k,
+        "stride_am": sa[0],
+        "stride_ak": sa[1],
+        "stride_bk": sb[0],
+        "stride_bn": sb[1],
+        "stride_cm": sc[0],
+        "stride_cn": sc[1],
+        "stride_om": so[0],
+        "stride_on": so[1],
+        "alpha": float(problem["alpha"]),
+        "beta": float(problem["beta"]),
     }
 
 
@@ -110,8 +162,13 @@ def acc_fits(config: Mapping[str, Value]) -> bool:
     return int(config["BLOCK_M"]) * int(config["BLOCK_N"]) <= MAX_ACC_REGISTERS * 32 * warps
 
 
-def build_with(plan: Plan, problem: Problem, config: Config, inputs: Inputs,
-               extra: Mapping[str, ArgValue] | None = None) -> Launch:
+def build_with(
+    plan: Plan,
+    problem: Problem,
+    config: Config,
+    inputs: Inputs,
+    extra: Mapping[str, ArgValue] | None = None,
+) -> Launch:
     """The launch of a plan on real tensors (``extra``: buffers the variant allocates)."""
     shared = {**shared_args(problem, "", inputs), **(extra or {})}
     return launcher(plan(problem, config, shared), shared)

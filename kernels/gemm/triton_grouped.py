@@ -28,33 +28,92 @@ from .triton_common import (
 
 @triton.jit
 def gemm_grouped_kernel(  # type: ignore[no-untyped-def]
-    a_ptr, b_ptr, c_ptr, out_ptr, M, N, K,
-    stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn, stride_om, stride_on,
-    alpha, beta,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
+    a_ptr,
+    b_ptr,
+    c_ptr,
+    out_ptr,
+    M,
+    N,
+    K,
+    stride_am,
+    stride_ak,
+    stride_bk,
+    stride_bn,
+    stride_cm,
+    stride_cn,
+    stride_om,
+    stride_on,
+    alpha,
+    beta,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
+    GROUP_M: tl.constexpr,
     HAS_C: tl.constexpr,
 ):
     pid_m, pid_n = tile_coords(tl.program_id(0), M, N, BLOCK_M, BLOCK_N, GROUP_M)
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
-    acc = dot_tile(a_ptr, b_ptr, M, N, K, 0, K, stride_am, stride_ak, stride_bk, stride_bn,
-                   offs_m, offs_n, BLOCK_K)
-    store_tile(acc, offs_m, offs_n, M, N, c_ptr, stride_cm, stride_cn, out_ptr, stride_om, stride_on,
-               alpha, beta, HAS_C)
+    acc = dot_tile(
+        a_ptr,
+        b_ptr,
+        M,
+        N,
+        K,
+        0,
+        K,
+        stride_am,
+        stride_ak,
+        stride_bk,
+        stride_bn,
+        offs_m,
+        offs_n,
+        BLOCK_K,
+    )
+    store_tile(
+        acc,
+        offs_m,
+        offs_n,
+        M,
+        N,
+        c_ptr,
+        stride_cm,
+        stride_cn,
+        out_ptr,
+        stride_om,
+        stride_on,
+        alpha,
+        beta,
+        HAS_C,
+    )
 
 
-SPACE = Space(params=(Pow2("BLOCK_M", 16, 128), Pow2("BLOCK_N", 16, 128), Pow2("BLOCK_K", 16, 64),
-                      Pow2("GROUP_M", 1, 16)))
+SPACE = Space(
+    params=(
+        Pow2("BLOCK_M", 16, 128),
+        Pow2("BLOCK_N", 16, 128),
+        Pow2("BLOCK_K", 16, 64),
+        Pow2("GROUP_M", 1, 16),
+    )
+)
 
 
-def grouped_call(problem: Problem, config: Mapping[str, Value], num_warps: int, num_stages: int) -> KernelCall:
+def grouped_call(
+    problem: Problem, config: Mapping[str, Value], num_warps: int, num_stages: int
+) -> KernelCall:
     """One program per tile on a 1-D grid, tiles numbered in groups of GROUP_M tile rows."""
-    return KernelCall(gemm_grouped_kernel, grid_1d(tiles(problem, config)),
-                      {**blocks(config), "GROUP_M": config["GROUP_M"], "HAS_C": has_c(problem)},
-                      num_warps=num_warps, num_stages=num_stages)
+    return KernelCall(
+        gemm_grouped_kernel,
+        grid_1d(tiles(problem, config)),
+        {**blocks(config), "GROUP_M": config["GROUP_M"], "HAS_C": has_c(problem)},
+        num_warps=num_warps,
+        num_stages=num_stages,
+    )
 
 
-def plan(problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]) -> list[KernelCall]:
+def plan(
+    problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]
+) -> list[KernelCall]:
     """Step 1's launch options (4 warps, num_stages=1) with the grouped order."""
     return [grouped_call(problem, config, num_warps=4, num_stages=1)]
 

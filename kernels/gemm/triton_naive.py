@@ -18,30 +18,86 @@ from .triton_common import blocks, build_with, dot_tile, has_c, static_check_of,
 
 @triton.jit
 def gemm_naive_kernel(  # type: ignore[no-untyped-def]
-    a_ptr, b_ptr, c_ptr, out_ptr, M, N, K,
-    stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn, stride_om, stride_on,
-    alpha, beta,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, HAS_C: tl.constexpr,
+    a_ptr,
+    b_ptr,
+    c_ptr,
+    out_ptr,
+    M,
+    N,
+    K,
+    stride_am,
+    stride_ak,
+    stride_bk,
+    stride_bn,
+    stride_cm,
+    stride_cn,
+    stride_om,
+    stride_on,
+    alpha,
+    beta,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
+    HAS_C: tl.constexpr,
 ):
     pid_m = tl.program_id(0)
     pid_n = tl.program_id(1)
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
-    acc = dot_tile(a_ptr, b_ptr, M, N, K, 0, K, stride_am, stride_ak, stride_bk, stride_bn,
-                   offs_m, offs_n, BLOCK_K)
-    store_tile(acc, offs_m, offs_n, M, N, c_ptr, stride_cm, stride_cn, out_ptr, stride_om, stride_on,
-               alpha, beta, HAS_C)
+    acc = dot_tile(
+        a_ptr,
+        b_ptr,
+        M,
+        N,
+        K,
+        0,
+        K,
+        stride_am,
+        stride_ak,
+        stride_bk,
+        stride_bn,
+        offs_m,
+        offs_n,
+        BLOCK_K,
+    )
+    store_tile(
+        acc,
+        offs_m,
+        offs_n,
+        M,
+        N,
+        c_ptr,
+        stride_cm,
+        stride_cn,
+        out_ptr,
+        stride_om,
+        stride_on,
+        alpha,
+        beta,
+        HAS_C,
+    )
 
 
 SPACE = Space(params=(Pow2("BLOCK_M", 16, 128), Pow2("BLOCK_N", 16, 128), Pow2("BLOCK_K", 16, 64)))
 
 
-def plan(problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]) -> list[KernelCall]:
+def plan(
+    problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]
+) -> list[KernelCall]:
     """A 2-D grid of tiles in launch order; 4 warps and no multi-buffering (num_stages=1)."""
-    grid = (triton.cdiv(problem.int("m"), int(config["BLOCK_M"])),
-            triton.cdiv(problem.int("n"), int(config["BLOCK_N"])))
-    return [KernelCall(gemm_naive_kernel, grid, {**blocks(config), "HAS_C": has_c(problem)},
-                       num_warps=4, num_stages=1)]
+    grid = (
+        triton.cdiv(problem.int("m"), int(config["BLOCK_M"])),
+        triton.cdiv(problem.int("n"), int(config["BLOCK_N"])),
+    )
+    return [
+        KernelCall(
+            gemm_naive_kernel,
+            grid,
+            {**blocks(config), "HAS_C": has_c(problem)},
+            num_warps=4,
+            num_stages=1,
+        )
+    ]
 
 
 @variant(

@@ -14,16 +14,30 @@ from .triton_common import acc_fits, build_with, static_check_of
 from .triton_grouped import grouped_call
 
 SPACE = Space(
-    params=(Pow2("BLOCK_M", 32, 256), Pow2("BLOCK_N", 32, 256), Pow2("BLOCK_K", 32, 128),
-            Pow2("GROUP_M", 1, 16), Int("num_stages", 2, 5), Categorical("num_warps", (4, 8))),
+    params=(
+        Pow2("BLOCK_M", 32, 256),
+        Pow2("BLOCK_N", 32, 256),
+        Pow2("BLOCK_K", 32, 128),
+        Pow2("GROUP_M", 1, 16),
+        Int("num_stages", 2, 5),
+        Categorical("num_warps", (4, 8)),
+    ),
     constraints=(acc_fits,),
 )
 
 
-def plan(problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]) -> list[KernelCall]:
+def plan(
+    problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]
+) -> list[KernelCall]:
     """Step 2's kernel, launched with the config's num_warps and num_stages."""
-    return [grouped_call(problem, config, num_warps=int(config["num_warps"]),
-                         num_stages=int(config["num_stages"]))]
+    return [
+        grouped_call(
+            problem,
+            config,
+            num_warps=int(config["num_warps"]),
+            num_stages=int(config["num_stages"]),
+        )
+    ]
 
 
 @variant(
@@ -32,8 +46,22 @@ def plan(problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgVa
     language="triton",
     space=SPACE,
     defaults=[
-        {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 64, "GROUP_M": 8, "num_stages": 3, "num_warps": 8},
-        {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_stages": 4, "num_warps": 4},
+        {
+            "BLOCK_M": 128,
+            "BLOCK_N": 256,
+            "BLOCK_K": 64,
+            "GROUP_M": 8,
+            "num_stages": 3,
+            "num_warps": 8,
+        },
+        {
+            "BLOCK_M": 128,
+            "BLOCK_N": 128,
+            "BLOCK_K": 64,
+            "GROUP_M": 8,
+            "num_stages": 4,
+            "num_warps": 4,
+        },
     ],
     static_check=static_check_of(plan),
     sources=["triton_common.py", "triton_grouped.py"],

@@ -29,9 +29,21 @@ from .triton_common import (
 
 @triton.jit
 def gemm_splitk_partial_kernel(  # type: ignore[no-untyped-def]
-    a_ptr, b_ptr, ws_ptr, M, N, K, k_per_split,
-    stride_am, stride_ak, stride_bk, stride_bn,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
+    a_ptr,
+    b_ptr,
+    ws_ptr,
+    M,
+    N,
+    K,
+    k_per_split,
+    stride_am,
+    stride_ak,
+    stride_bk,
+    stride_bn,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
+    GROUP_M: tl.constexpr,
 ):
     """Program (tile, s) writes the fp32 partial product over K slice s to ws[s] (M x N)."""
     split = tl.program_id(1)
@@ -40,16 +52,43 @@ def gemm_splitk_partial_kernel(  # type: ignore[no-untyped-def]
     offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     k_lo = split * k_per_split
     k_hi = tl.minimum(k_lo + k_per_split, K)
-    acc = dot_tile(a_ptr, b_ptr, M, N, K, k_lo, k_hi, stride_am, stride_ak, stride_bk, stride_bn,
-                   offs_m, offs_n, BLOCK_K)
+    acc = dot_tile(
+        a_ptr,
+        b_ptr,
+        M,
+        N,
+        K,
+        k_lo,
+        k_hi,
+        stride_am,
+        stride_ak,
+        stride_bk,
+        stride_bn,
+        offs_m,
+        offs_n,
+        BLOCK_K,
+    )
     mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
     tl.store(ws_ptr + split * M * N + offs_m[:, None] * N + offs_n[None, :], acc, mask=mask)
 
 
 @triton.jit
 def gemm_splitk_reduce_kernel(  # type: ignore[no-untyped-def]
-    ws_ptr, c_ptr, out_ptr, M, N, stride_cm, stride_cn, stride_om, stride_on, alpha, beta,
-    SPLIT_K: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, HAS_C: tl.constexpr,
+    ws_ptr,
+    c_ptr,
+    out_ptr,
+    M,
+    N,
+    stride_cm,
+    stride_cn,
+    stride_om,
+    stride_on,
+    alpha,
+    beta,
+    SPLIT_K: tl.constexpr,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    HAS_C: tl.constexpr,
 ):
     """Sum the SPLIT_K partials of one tile in a fixed order, then the shared epilogue."""
     offs_m = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
@@ -59,17 +98,37 @@ def gemm_splitk_reduce_kernel(  # type: ignore[no-untyped-def]
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
     for s in tl.static_range(SPLIT_K):
         acc += tl.load(ptrs + s * M * N, mask=mask, other=0.0)
-    store_tile(acc, offs_m, offs_n, M, N, c_ptr, stride_cm, stride_cn, out_ptr, stride_om, stride_on,
-               alpha, beta, HAS_C)
+    store_tile(
+        acc,
+        offs_m,
+        offs_n,
+        M,
+        N,
+        c_ptr,
+        stride_cm,
+        stride_cn,
+        out_ptr,
+        stride_om,
+        stride_on,
+        alpha,
+        beta,
+        HAS_C,
+    )
 
 
 REDUCE_BLOCK = 64
 """Tile edge of the reduction kernel: it only streams fp32 partials, so tile shape barely matters."""
 
 SPACE = Space(
-    params=(Pow2("BLOCK_M", 16, 128), Pow2("BLOCK_N", 32, 256), Pow2("BLOCK_K", 32, 128),
-            Pow2("GROUP_M", 1, 8), Pow2("SPLIT_K", 2, 16), Int("num_stages", 2, 5),
-            Categorical("num_warps", (4, 8))),
+    params=(
+        Pow2("BLOCK_M", 16, 128),
+        Pow2("BLOCK_N", 32, 256),
+        Pow2("BLOCK_K", 32, 128),
+        Pow2("GROUP_M", 1, 8),
+        Pow2("SPLIT_K", 2, 16),
+        Int("num_stages", 2, 5),
+        Categorical("num_warps", (4, 8)),
+    ),
     constraints=(acc_fits,),
 )
 
@@ -81,20 +140,31 @@ def k_per_split(problem: Problem, config: Mapping[str, Value]) -> int:
     return steps * block_k
 
 
-def plan(problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]) -> list[KernelCall]:
+def plan(
+    problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]
+) -> list[KernelCall]:
     """Partial products into the fp32 workspace ``ws_ptr``, then a deterministic reduction."""
     split = int(config["SPLIT_K"])
     m, n = problem.int("m"), problem.int("n")
     partial = KernelCall(
-        gemm_splitk_partial_kernel, (tiles(problem, config), split),
+        gemm_splitk_partial_kernel,
+        (tiles(problem, config), split),
         {**blocks(config), "GROUP_M": config["GROUP_M"]},
-        num_warps=int(config["num_warps"]), num_stages=int(config["num_stages"]),
+        num_warps=int(config["num_warps"]),
+        num_stages=int(config["num_stages"]),
         args={"k_per_split": k_per_split(problem, config)},
     )
     reduce = KernelCall(
-        gemm_splitk_reduce_kernel, (triton.cdiv(m, REDUCE_BLOCK), triton.cdiv(n, REDUCE_BLOCK)),
-        {"SPLIT_K": split, "BLOCK_M": REDUCE_BLOCK, "BLOCK_N": REDUCE_BLOCK, "HAS_C": has_c(problem)},
-        num_warps=4, num_stages=1,
+        gemm_splitk_reduce_kernel,
+        (triton.cdiv(m, REDUCE_BLOCK), triton.cdiv(n, REDUCE_BLOCK)),
+        {
+            "SPLIT_K": split,
+            "BLOCK_M": REDUCE_BLOCK,
+            "BLOCK_N": REDUCE_BLOCK,
+            "HAS_C": has_c(problem),
+        },
+        num_warps=4,
+        num_stages=1,
     )
     return [partial, reduce]
 
@@ -105,10 +175,24 @@ def plan(problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgVa
     language="triton",
     space=SPACE,
     defaults=[
-        {"BLOCK_M": 64, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "SPLIT_K": 4, "num_stages": 3,
-         "num_warps": 4},
-        {"BLOCK_M": 16, "BLOCK_N": 128, "BLOCK_K": 128, "GROUP_M": 1, "SPLIT_K": 8, "num_stages": 4,
-         "num_warps": 4},
+        {
+            "BLOCK_M": 64,
+            "BLOCK_N": 128,
+            "BLOCK_K": 64,
+            "GROUP_M": 8,
+            "SPLIT_K": 4,
+            "num_stages": 3,
+            "num_warps": 4,
+        },
+        {
+            "BLOCK_M": 16,
+            "BLOCK_N": 128,
+            "BLOCK_K": 128,
+            "GROUP_M": 1,
+            "SPLIT_K": 8,
+            "num_stages": 4,
+            "num_warps": 4,
+        },
     ],
     static_check=static_check_of(plan, extra={"ws_ptr": "*fp32"}),
     sources=["triton_common.py"],
@@ -122,6 +206,7 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     and never touch the NaN-poisoned output with atomics; the price is 2 x SPLIT_K x M x N
     x 4 bytes of extra traffic."""
     split = int(config["SPLIT_K"])
-    ws = torch.empty(split, problem.int("m"), problem.int("n"), device=inputs["a"].device,
-                     dtype=torch.float32)
+    ws = torch.empty(
+        split, problem.int("m"), problem.int("n"), device=inputs["a"].device, dtype=torch.float32
+    )
     return build_with(plan, problem, config, inputs, extra={"ws_ptr": ws})

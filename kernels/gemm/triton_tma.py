@@ -40,11 +40,30 @@ def _tma_step(a_desc, b_desc, acc, k, off_m, off_n, A_COL: tl.constexpr, B_COL: 
 
 @triton.jit
 def gemm_tma_kernel(  # type: ignore[no-untyped-def]
-    a_ptr, b_ptr, c_ptr, out_ptr, M, N, K,
-    stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_om,
-    alpha, beta, num_programs,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr,
-    A_COL: tl.constexpr, B_COL: tl.constexpr, HAS_C: tl.constexpr, WARP_SPECIALIZE: tl.constexpr,
+    a_ptr,
+    b_ptr,
+    c_ptr,
+    out_ptr,
+    M,
+    N,
+    K,
+    stride_am,
+    stride_ak,
+    stride_bk,
+    stride_bn,
+    stride_cm,
+    stride_om,
+    alpha,
+    beta,
+    num_programs,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
+    GROUP_M: tl.constexpr,
+    A_COL: tl.constexpr,
+    B_COL: tl.constexpr,
+    HAS_C: tl.constexpr,
+    WARP_SPECIALIZE: tl.constexpr,
 ):
     # A column-major operand is the row-major transpose: describe that and transpose the tile.
     if A_COL:
@@ -78,13 +97,21 @@ def gemm_tma_kernel(  # type: ignore[no-untyped-def]
 
 def _probe() -> str | None:
     if not hasattr(tl, "make_tensor_descriptor") or not hasattr(triton, "set_allocator"):
-        return f"triton {triton.__version__} has no tl.make_tensor_descriptor / triton.set_allocator"
+        return (
+            f"triton {triton.__version__} has no tl.make_tensor_descriptor / triton.set_allocator"
+        )
     return None
 
 
 def _space() -> Space:
-    params = [Pow2("BLOCK_M", 64, 256), Pow2("BLOCK_N", 64, 256), Pow2("BLOCK_K", 32, 128),
-              Pow2("GROUP_M", 1, 16), Int("num_stages", 2, 5), Categorical("num_warps", (4, 8))]
+    params = [
+        Pow2("BLOCK_M", 64, 256),
+        Pow2("BLOCK_N", 64, 256),
+        Pow2("BLOCK_K", 32, 128),
+        Pow2("GROUP_M", 1, 16),
+        Int("num_stages", 2, 5),
+        Categorical("num_warps", (4, 8)),
+    ]
     if HAS_WARP_SPECIALIZE:
         params.append(Categorical("WARP_SPECIALIZE", (False, True)))
     return Space(params=tuple(params), constraints=(acc_fits,))
@@ -100,16 +127,27 @@ def _layouts(args: Mapping[str, ArgValue]) -> dict[str, Value]:
     return {"A_COL": args["stride_ak"] != 1, "B_COL": args["stride_bn"] != 1}
 
 
-def plan(problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]) -> list[KernelCall]:
+def plan(
+    problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]
+) -> list[KernelCall]:
     """Persistent grid (one program per SM); descriptors are built on the device per program."""
     programs = min(tiles(problem, config), sm_count(args["a_ptr"]))
-    return [KernelCall(
-        gemm_tma_kernel, (programs,),
-        {**blocks(config), "GROUP_M": config["GROUP_M"], "HAS_C": has_c(problem),
-         "WARP_SPECIALIZE": bool(config.get("WARP_SPECIALIZE", False)), **_layouts(args)},
-        num_warps=int(config["num_warps"]), num_stages=int(config["num_stages"]),
-        args={"num_programs": programs},
-    )]
+    return [
+        KernelCall(
+            gemm_tma_kernel,
+            (programs,),
+            {
+                **blocks(config),
+                "GROUP_M": config["GROUP_M"],
+                "HAS_C": has_c(problem),
+                "WARP_SPECIALIZE": bool(config.get("WARP_SPECIALIZE", False)),
+                **_layouts(args),
+            },
+            num_warps=int(config["num_warps"]),
+            num_stages=int(config["num_stages"]),
+            args={"num_programs": programs},
+        )
+    ]
 
 
 def check_operands(inputs: Inputs) -> None:
@@ -124,8 +162,10 @@ def check_operands(inputs: Inputs) -> None:
             raise Unsupported(f"triton_tma: operand {name} has no unit stride (strides {strides})")
         pitch = max(strides) * size
         if pitch % 16 or t.data_ptr() % 16:
-            raise Unsupported(f"triton_tma: operand {name} rows are not 16-byte aligned "
-                              f"(row pitch {pitch} B): TMA descriptors need that")
+            raise Unsupported(
+                f"triton_tma: operand {name} rows are not 16-byte aligned "
+                f"(row pitch {pitch} B): TMA descriptors need that"
+            )
         if name in ("out", "c") and strides[1] != 1:
             raise Unsupported(f"triton_tma: {name} must be row-major")
 
@@ -142,10 +182,28 @@ def _allocator(size: int, alignment: int, stream: Any) -> Any:
     name="triton_tma",
     language="triton",
     space=_space(),
-    defaults=[_with_ws({"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 64, "GROUP_M": 8, "num_stages": 3,
-                        "num_warps": 8}),
-              _with_ws({"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_stages": 4,
-                        "num_warps": 4})],
+    defaults=[
+        _with_ws(
+            {
+                "BLOCK_M": 128,
+                "BLOCK_N": 256,
+                "BLOCK_K": 64,
+                "GROUP_M": 8,
+                "num_stages": 3,
+                "num_warps": 8,
+            }
+        ),
+        _with_ws(
+            {
+                "BLOCK_M": 128,
+                "BLOCK_N": 128,
+                "BLOCK_K": 64,
+                "GROUP_M": 8,
+                "num_stages": 4,
+                "num_warps": 4,
+            }
+        ),
+    ],
     requires=Requirements(devices=frozenset({"cuda"}), min_compute_capability=(9, 0), probe=_probe),
     static_check=static_check_of(plan),
     sources=["triton_common.py"],

@@ -7,7 +7,9 @@ from kernbench.space import Categorical, Pow2, Space
 from kernbench.tune.core import set_constraints
 from kernbench.tune.searchspace import SearchSpace
 
-SPACE = Space((Pow2("BLOCK_M", 16, 256), Categorical("num_warps", (2, 4, 8)), Pow2("GROUP_M", 1, 8)))
+SPACE = Space(
+    (Pow2("BLOCK_M", 16, 256), Categorical("num_warps", (2, 4, 8)), Pow2("GROUP_M", 1, 8))
+)
 
 
 def _study(n: int) -> optuna.Study:
@@ -18,7 +20,9 @@ def _study(n: int) -> optuna.Study:
         config = search.suggest(trial)
         set_constraints(trial, rejected=False, failed=False)
         # time depends (mostly) on BLOCK_M only
-        study.tell(trial, abs(int(config["BLOCK_M"]).bit_length() - 7) + 0.01 * int(config["GROUP_M"]))
+        study.tell(
+            trial, abs(int(config["BLOCK_M"]).bit_length() - 7) + 0.01 * int(config["GROUP_M"])
+        )
     return study
 
 

@@ -18,8 +18,16 @@ GPU = {"name": "NVIDIA H100 80GB HBM3", "kind": "cuda", "timing_kind": "gpu"}
 
 def timed(flops: float, nbytes: float, median: float, **kw: object) -> Record:
     fields: dict = {
-        "family": "gemm", "variant": "v", "problem": "p", "dtype": "bf16", "config": {}, "status": "ok",
-        "flops": flops, "bytes": nbytes, "stats": {"median": median}, "device": dict(GPU),
+        "family": "gemm",
+        "variant": "v",
+        "problem": "p",
+        "dtype": "bf16",
+        "config": {},
+        "status": "ok",
+        "flops": flops,
+        "bytes": nbytes,
+        "stats": {"median": median},
+        "device": dict(GPU),
     }
     fields.update(kw)
     return Record(**fields)
@@ -73,7 +81,9 @@ def test_untimed_record_and_unknown_precision_have_no_point() -> None:
 
 
 def test_measured_ceilings_override_the_datasheet_and_say_so() -> None:
-    measured = Ceilings("NVIDIA H100 80GB HBM3", {"bf16": 800e12}, {"hbm": 3.0e12}, source="measured")
+    measured = Ceilings(
+        "NVIDIA H100 80GB HBM3", {"bf16": 800e12}, {"hbm": 3.0e12}, source="measured"
+    )
     both = merge(measured, H100)
     assert both is not None
     assert both.compute["bf16"] == 800e12 and both.compute["fp32"] == 67e12
@@ -88,10 +98,27 @@ def test_rooflines_read_a_calibration_from_the_store(tmp_path) -> None:
     store = open_store(tmp_path)
     # A calibration as `kernbench calibrate` stores it: an 8192^3 bf16 matmul and a copy.
     mm = 2 * 8192**3
-    store.add(timed(mm, 3 * 8192**2 * 2, mm / 780e12, family="calibrate", variant="matmul_bf16",
-                    problem="m=8192,n=8192,k=8192"))
-    store.add(timed(0.0, 2 * 2**30, 2 * 2**30 / 3.0e12, family="calibrate", variant="copy",
-                    problem="bytes=1073741824", dtype="fp32"))
+    store.add(
+        timed(
+            mm,
+            3 * 8192**2 * 2,
+            mm / 780e12,
+            family="calibrate",
+            variant="matmul_bf16",
+            problem="m=8192,n=8192,k=8192",
+        )
+    )
+    store.add(
+        timed(
+            0.0,
+            2 * 2**30,
+            2 * 2**30 / 3.0e12,
+            family="calibrate",
+            variant="copy",
+            problem="bytes=1073741824",
+            dtype="fp32",
+        )
+    )
     roofs = Rooflines([store])
     ceilings = roofs.ceilings(GPU["name"])
     assert ceilings is not None

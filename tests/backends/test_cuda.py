@@ -108,7 +108,9 @@ def test_compile_error_carries_the_log(tmp_path):
 
 def test_arch_specific_target_sm90a(tmp_path):
     src = tmp_path / "wg.cu"
-    src.write_text('extern "C" __global__ void k() { asm volatile("wgmma.fence.sync.aligned;"); }\n')
+    src.write_text(
+        'extern "C" __global__ void k() { asm volatile("wgmma.fence.sync.aligned;"); }\n'
+    )
     assert cuda.compile_cuda(src, "sm_90a").image[:4] == b"\x7fELF"
     with pytest.raises(CompilationError):
         cuda.compile_cuda(src, "sm_90")  # wgmma exists only on the arch-specific target
@@ -232,7 +234,11 @@ def test_launch_passes_every_argument_kind(tmp_path):
     raw = bytes(i % 7 for i in range(128))
     kernel.launcher(4, 256, [out, x, 1000, 0.5, ctypes.c_int64(3 << 32), TensorMap(raw)])()
     torch.cuda.synchronize()
-    expected = x * 0.5 + 3 + torch.tensor([raw[i % 128] for i in range(1000)], device="cuda", dtype=torch.float32)
+    expected = (
+        x * 0.5
+        + 3
+        + torch.tensor([raw[i % 128] for i in range(1000)], device="cuda", dtype=torch.float32)
+    )
     torch.testing.assert_close(out, expected)
 
 

@@ -9,8 +9,14 @@ from kernbench.backends import triton as tb
 from kernbench.registry import Registry
 from kernbench.staticcheck import HOPPER, check
 
-LADDER = ("triton_naive", "triton_grouped", "triton_pipelined", "triton_splitk", "triton_persistent",
-          "triton_tma")
+LADDER = (
+    "triton_naive",
+    "triton_grouped",
+    "triton_pipelined",
+    "triton_splitk",
+    "triton_persistent",
+    "triton_tma",
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +52,14 @@ def test_every_variant_reports_registers_and_shared_memory_at_sm90(registry, cac
 
 def test_over_227_kib_of_shared_memory_is_rejected(registry, cache):
     variant = registry.variant("triton_pipelined")
-    config = {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 128, "GROUP_M": 8, "num_stages": 5, "num_warps": 8}
+    config = {
+        "BLOCK_M": 128,
+        "BLOCK_N": 256,
+        "BLOCK_K": 128,
+        "GROUP_M": 8,
+        "num_stages": 5,
+        "num_warps": 8,
+    }
     assert variant.space.is_valid(config)  # the space allows it: only compiling tells
     result = check(variant, registry.family("gemm").parse("8192x8192x8192"), config, "bf16", HOPPER)
     assert not result.ok
@@ -73,12 +86,29 @@ def test_cache_hit_does_not_compile_again(registry, cache, monkeypatch):
 
 
 def test_arguments_are_typed_the_way_triton_specialises_them():
-    call = tb.KernelCall(gemm_naive_kernel, (1,), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32,
-                                                    "HAS_C": False})
-    args = {"a_ptr": "*bf16", "b_ptr": "*bf16", "c_ptr": "*bf16", "out_ptr": "*bf16", "M": 1, "N": 4096,
-            "K": 100, "stride_am": 100, "stride_ak": 1, "stride_bk": 4096, "stride_bn": 1,
-            "stride_cm": 4096, "stride_cn": 1, "stride_om": 4096, "stride_on": 1, "alpha": 1.0,
-            "beta": 0.0, "unused": 7}
+    call = tb.KernelCall(
+        gemm_naive_kernel, (1,), {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32, "HAS_C": False}
+    )
+    args = {
+        "a_ptr": "*bf16",
+        "b_ptr": "*bf16",
+        "c_ptr": "*bf16",
+        "out_ptr": "*bf16",
+        "M": 1,
+        "N": 4096,
+        "K": 100,
+        "stride_am": 100,
+        "stride_ak": 1,
+        "stride_bk": 4096,
+        "stride_bn": 1,
+        "stride_cm": 4096,
+        "stride_cn": 1,
+        "stride_om": 4096,
+        "stride_on": 1,
+        "alpha": 1.0,
+        "beta": 0.0,
+        "unused": 7,
+    }
     spec = tb.spec_for(call, args, HOPPER)
     assert list(spec.signature)[:4] == ["a_ptr", "b_ptr", "c_ptr", "out_ptr"]
     assert spec.signature["a_ptr"] == "*bf16" and spec.signature["alpha"] == "fp32"

@@ -30,7 +30,9 @@ def test_calibrate_stores_measured_ceilings_near_the_known_figures(tmp_path):
     store = open_store(tmp_path)
     records = store.query(family="calibrate")
     assert {r.variant for r in records} == {"matmul_bf16", "matmul_fp16", "copy"}
-    assert all(r.provenance.get("command") and r.device.get("timing_kind") == "gpu" for r in records)
+    assert all(
+        r.provenance.get("command") and r.device.get("timing_kind") == "gpu" for r in records
+    )
     measured = measured_ceilings(store, name)
     assert measured is not None
     sheet = datasheet_for(name)

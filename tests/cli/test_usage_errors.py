@@ -13,8 +13,17 @@ from kernbench.store import Record, open_store
 
 def _store_with_one_record(out: Path) -> bytes:
     store = open_store(out)
-    store.add(Record(family="gemm", variant="v", problem="m=1", dtype="fp16", config={}, status="ok",
-                     device={"name": "x", "timing_kind": "cpu-interpreter"}))
+    store.add(
+        Record(
+            family="gemm",
+            variant="v",
+            problem="m=1",
+            dtype="fp16",
+            config={},
+            status="ok",
+            device={"name": "x", "timing_kind": "cpu-interpreter"},
+        )
+    )
     store.close()
     return hashlib.sha256((out / "kernbench.sqlite3").read_bytes()).digest()
 
@@ -30,7 +39,10 @@ def _store_with_one_record(out: Path) -> bytes:
         (["bench", "gemm", "--device", "cpu", "--variant", "nope"], "unknown variant 'nope'"),
         (["bench", "gemm", "--device", "cpu", "--dtype", "fp13"], "unknown dtype 'fp13'"),
         (["bench", "gemm", "--device", "tpu"], "unknown device 'tpu'"),
-        (["tune", "gemm", "--device", "cpu", "--storage", "nosuch://x", "--shape", "8x8x8"], "storage URL"),
+        (
+            ["tune", "gemm", "--device", "cpu", "--storage", "nosuch://x", "--shape", "8x8x8"],
+            "storage URL",
+        ),
         (["tune", "gemm", "--device", "cpu", "--trials", "0"], "--trials must be at least 1"),
         (["tune", "gemm", "--device", "cpu", "--sampler", "magic"], "invalid choice: 'magic'"),
         (["frobnicate"], "invalid choice"),
@@ -47,12 +59,16 @@ def test_bad_input_exits_2_with_one_line(
     assert hashlib.sha256((tmp_path / "kernbench.sqlite3").read_bytes()).digest() == digest
 
 
-def test_corrupt_results_file_is_refused_untouched(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_corrupt_results_file_is_refused_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = tmp_path / "kernbench.sqlite3"
     db.write_bytes(b"this is not a database" * 100)
     before = db.read_bytes()
-    for args in (["results", "--out", str(tmp_path)],
-                 ["bench", "gemm", "--device", "cpu", "--shape", "8x8x8", "--out", str(tmp_path)]):
+    for args in (
+        ["results", "--out", str(tmp_path)],
+        ["bench", "gemm", "--device", "cpu", "--shape", "8x8x8", "--out", str(tmp_path)],
+    ):
         assert main(args) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "cannot open results store" in err[0]

@@ -22,8 +22,18 @@ def test_list_shows_families_variants_and_baselines() -> None:
 
 
 def test_bench_checks_then_stores_cpu_timings_labelled(tmp_path: Path) -> None:
-    res = run_cli("bench", "gemm", "--device", "cpu", "--shape", "128x128x128",
-                  "--variant", "triton_naive", "--out", str(tmp_path))
+    res = run_cli(
+        "bench",
+        "gemm",
+        "--device",
+        "cpu",
+        "--shape",
+        "128x128x128",
+        "--variant",
+        "triton_naive",
+        "--out",
+        str(tmp_path),
+    )
     assert res.returncode == 0, res.stderr
     assert "not GPU performance" in res.stdout
     records = [r for r in open_store(tmp_path, create=False).query() if r.status != "skipped"]
@@ -38,8 +48,20 @@ def test_bench_checks_then_stores_cpu_timings_labelled(tmp_path: Path) -> None:
 
 
 def test_tune_stores_a_study_and_resumes(tmp_path: Path) -> None:
-    args = ("tune", "gemm", "--device", "cpu", "--shape", "96x80x64", "--variant", "triton_naive",
-            "--trials", "4", "--out", str(tmp_path))
+    args = (
+        "tune",
+        "gemm",
+        "--device",
+        "cpu",
+        "--shape",
+        "96x80x64",
+        "--variant",
+        "triton_naive",
+        "--trials",
+        "4",
+        "--out",
+        str(tmp_path),
+    )
     first = run_cli(*args)
     assert first.returncode == 0, first.stderr
     url = f"sqlite:///{tmp_path / 'kernbench.sqlite3'}"

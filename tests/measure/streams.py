@@ -42,7 +42,9 @@ def heavy_noise(median: float = 1e-3, seed: int = 0) -> Callable[[int], float]:
     return lambda i: float(median * rng.lognormal(0.0, 0.6))
 
 
-def drifting(start: float = 1e-3, per_sample: float = 2e-4, seed: int = 0) -> Callable[[int], float]:
+def drifting(
+    start: float = 1e-3, per_sample: float = 2e-4, seed: int = 0
+) -> Callable[[int], float]:
     """Each sample 0.02% slower than the last (e.g. a GPU heating up), with tiny noise."""
     rng = np.random.default_rng(seed)
     return lambda i: float(start * (1 + per_sample * i) * (1 + 1e-4 * rng.standard_normal()))

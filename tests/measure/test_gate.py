@@ -57,8 +57,15 @@ def test_half_output_is_caught_with_the_count_and_first_index():
 def test_right_answer_within_the_dtype_tolerance_passes():
     for dtype in ("fp32", "fp16"):
         problem, inputs, ref = toy(dtype=dtype)
-        result = run_gate(TOY, problem, dtype, inputs,
-                          lambda i=inputs: torch.mul(i["x"], 2, out=i["out"]).add_(1), ref, lambda: None)
+        result = run_gate(
+            TOY,
+            problem,
+            dtype,
+            inputs,
+            lambda i=inputs: torch.mul(i["x"], 2, out=i["out"]).add_(1),
+            ref,
+            lambda: None,
+        )
         assert result.ok, result.message
         assert result.error < TOY.tolerance(dtype).rel_norm
 
@@ -79,13 +86,20 @@ def test_infinite_values_fail():
     assert not compare(TOY, problem, "fp32", inputs, ref).ok
 
 
-@pytest.mark.parametrize(("mode", "status", "text"), [
-    ("wrong", Status.WRONG, "relative error"),
-    ("half", Status.WRONG, "never written"),
-])
-def test_a_wrong_result_is_recorded_with_its_error_and_never_timed(registry, cpu, mode, status, text):
+@pytest.mark.parametrize(
+    ("mode", "status", "text"),
+    [
+        ("wrong", Status.WRONG, "relative error"),
+        ("half", Status.WRONG, "never written"),
+    ],
+)
+def test_a_wrong_result_is_recorded_with_its_error_and_never_timed(
+    registry, cpu, mode, status, text
+):
     faulty.LAUNCHES["count"] = 0
-    outcome = measure(registry, cpu, Candidate("toy", "toy_faulty", "n=4096", "fp32", {"mode": mode}), QUICK)
+    outcome = measure(
+        registry, cpu, Candidate("toy", "toy_faulty", "n=4096", "fp32", {"mode": mode}), QUICK
+    )
     assert outcome.status == status and text in outcome.message
     assert outcome.error is not None and outcome.error > 0
     assert outcome.samples == [] and outcome.stats == {}
@@ -93,16 +107,28 @@ def test_a_wrong_result_is_recorded_with_its_error_and_never_timed(registry, cpu
 
 
 def test_a_right_result_is_timed_with_every_setting_recorded(registry, cpu):
-    outcome = measure(registry, cpu, Candidate("toy", "toy_faulty", "n=4096", "fp32", {"mode": "ok"}), QUICK)
+    outcome = measure(
+        registry, cpu, Candidate("toy", "toy_faulty", "n=4096", "fp32", {"mode": "ok"}), QUICK
+    )
     assert outcome.status == Status.OK
     assert outcome.error is not None and outcome.error < 1e-6
     assert len(outcome.samples) == outcome.stats["n"] >= QUICK.min_samples
     m = outcome.method
-    for key in ("timer", "cache", "warmup_launches", "warmup_settled", "stop_reason", "measured_s", "clocks"):
+    for key in (
+        "timer",
+        "cache",
+        "warmup_launches",
+        "warmup_settled",
+        "stop_reason",
+        "measured_s",
+        "clocks",
+    ):
         assert key in m
     assert m["clocks"]["monitor"] == "none"
 
 
 def test_an_out_of_memory_is_recorded_as_such(registry, cpu):
-    outcome = measure(registry, cpu, Candidate("toy", "toy_faulty", "n=64", "fp32", {"mode": "oom"}), QUICK)
+    outcome = measure(
+        registry, cpu, Candidate("toy", "toy_faulty", "n=64", "fp32", {"mode": "oom"}), QUICK
+    )
     assert outcome.status == Status.OOM

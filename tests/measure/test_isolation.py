@@ -26,8 +26,14 @@ from kernbench.tune.tuner import Tuner
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = replace(QUICK, timeout_s=8.0)
 EXPECTED = {
-    "ok": Status.OK, "ok_slow": Status.OK, "abort": Status.CRASH, "segv": Status.CRASH,
-    "hang": Status.TIMEOUT, "half": Status.WRONG, "wrong": Status.WRONG, "oom": Status.OOM,
+    "ok": Status.OK,
+    "ok_slow": Status.OK,
+    "abort": Status.CRASH,
+    "segv": Status.CRASH,
+    "hang": Status.TIMEOUT,
+    "half": Status.WRONG,
+    "wrong": Status.WRONG,
+    "oom": Status.OOM,
 }
 
 
@@ -38,8 +44,15 @@ def test_a_tune_completes_around_crashes_hangs_and_wrong_results(registry, cpu, 
     session = Session(registry, cpu, store, runner, SETTINGS)
     family, variant = registry.family("toy"), registry.variant("toy_faulty")
     tuner = Tuner(
-        session=session, family=family, variant=variant, problem=family.parse("n=4096"), dtype="fp32",
-        storage_url=f"sqlite:///{tmp_path / 'kernbench.sqlite3'}", study="faulty", sampler="random", seed=0,
+        session=session,
+        family=family,
+        variant=variant,
+        problem=family.parse("n=4096"),
+        dtype="fp32",
+        storage_url=f"sqlite:///{tmp_path / 'kernbench.sqlite3'}",
+        study="faulty",
+        sampler="random",
+        seed=0,
     )
     with runner:
         result = tuner.run(Budget(trials=len(EXPECTED)))
@@ -75,7 +88,9 @@ def test_harness_errors_are_raised_not_recorded_as_kernel_faults(registry, cpu):
 
 def test_log_tail_prefers_the_fatal_line(tmp_path):
     log = tmp_path / "stderr.log"
-    log.write_text("warming up\nFatal Python error: Segmentation fault\n\nCurrent thread:\n  File x\n")
+    log.write_text(
+        "warming up\nFatal Python error: Segmentation fault\n\nCurrent thread:\n  File x\n"
+    )
     assert log_tail(log) == "Fatal Python error: Segmentation fault"
     assert log_tail(tmp_path / "missing.log") == ""
 
@@ -95,9 +110,18 @@ def _alive(pid: int) -> bool:
 def test_interrupting_or_killing_the_parent_keeps_the_store_and_ends_the_worker(tmp_path, sig):
     pidfile = tmp_path / "worker.pid"
     proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("interrupt_driver.py")), str(tmp_path / "out"), str(pidfile)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
+        [
+            sys.executable,
+            str(Path(__file__).with_name("interrupt_driver.py")),
+            str(tmp_path / "out"),
+            str(pidfile),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 120
@@ -106,7 +130,9 @@ def test_interrupting_or_killing_the_parent_keeps_the_store_and_ends_the_worker(
             assert time.monotonic() < deadline, "the worker never reached the hang"
             time.sleep(0.1)
         worker = int(pidfile.read_text())
-        os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)  # Ctrl-C hits the group
+        os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(
+            sig
+        )  # Ctrl-C hits the group
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

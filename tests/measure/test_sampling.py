@@ -17,6 +17,7 @@ SETTINGS = MeasureSettings(min_time_s=0.5, max_time_s=15.0, warmup_min_s=0.05, w
 
 def test_warm_up_waits_for_compilation_and_clocks_to_settle():
     clock = FakeClock()
+
     # a 0.3 s first call (compilation), then clocks ramping up over 50 calls, then steady
     def values(i: int) -> float:
         if i == 0:

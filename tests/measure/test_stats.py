@@ -7,8 +7,14 @@ import pytest
 
 from kernbench.measure.stats import ci_coverage, drift, median_ci_ranks, should_stop, summarize
 
-RULE = dict(target_rel_ci=0.01, confidence=0.95, min_samples=10, max_samples=100_000,
-            min_time_s=0.5, max_time_s=15.0)
+RULE = dict(
+    target_rel_ci=0.01,
+    confidence=0.95,
+    min_samples=10,
+    max_samples=100_000,
+    min_time_s=0.5,
+    max_time_s=15.0,
+)
 
 
 @pytest.mark.parametrize("n", [9, 10, 11, 20, 37, 100, 1000, 12345])

@@ -37,7 +37,7 @@ def test_cpu_timer_records_host_windows_and_its_method():
     timed = cpu_timed(lambda: calls.append(1))
     (value,) = timed.sample()
     assert value >= 0 and calls == [1]
-    (t0, t1), = timed.windows
+    ((t0, t1),) = timed.windows
     assert t0 <= t1
     assert timed.method["timer"] == "cpu-wall-clock"
 
@@ -51,7 +51,12 @@ def _gpu_measure(n: int, cache: str):
     registry = Registry.discover()
     registry.add_reference("tests.plugins_faulty:PLUGIN")
     settings = MeasureSettings(cache=cache, min_time_s=0.2, max_time_s=3.0)
-    return measure(registry, device, Candidate("toy", "toy_triton_faulty", f"n={n}", "fp32", {"mode": "ok"}), settings)
+    return measure(
+        registry,
+        device,
+        Candidate("toy", "toy_triton_faulty", f"n={n}", "fp32", {"mode": "ok"}),
+        settings,
+    )
 
 
 @pytest.mark.gpu

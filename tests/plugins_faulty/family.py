@@ -25,7 +25,9 @@ class Toy(Family):
     def make_inputs(self, problem: Problem, dtype: str, device: str, seed: int) -> Inputs:
         gen = torch.Generator(device="cpu").manual_seed(seed)
         n = problem.int("n")
-        x = torch.randn(n, generator=gen, dtype=torch.float32).to(device=device, dtype=torch_dtype(dtype))
+        x = torch.randn(n, generator=gen, dtype=torch.float32).to(
+            device=device, dtype=torch_dtype(dtype)
+        )
         return {"x": x, "out": torch.empty(n, device=device, dtype=torch_dtype(dtype))}
 
     def reference(self, problem: Problem, inputs: Inputs) -> dict[str, Any]:

@@ -33,7 +33,9 @@ def _hang() -> None:
 
 
 @variant(
-    family="toy", name="toy_faulty", language="python",
+    family="toy",
+    name="toy_faulty",
+    language="python",
     space=Space(params=(Categorical("mode", MODES),)),
     defaults=[{"mode": "ok"}],
 )
@@ -62,4 +64,3 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
                 torch.mul(x, 2.0, out=out).add_(1.0)
 
     return launch
-

@@ -36,7 +36,9 @@ def toy_kernel(x_ptr, out_ptr, flag_ptr, n, far, MODE: tl.constexpr, BLOCK: tl.c
 
 
 @variant(
-    family="toy", name="toy_triton_faulty", language="triton",
+    family="toy",
+    name="toy_triton_faulty",
+    language="triton",
     space=Space(params=(Categorical("mode", tuple(MODES)),)),
     defaults=[{"mode": "ok"}],
     requires=Requirements(devices=frozenset({"cuda"})),

@@ -17,23 +17,54 @@ from kernbench.measure.stats import summarize
 from kernbench.store import Record, open_store
 from tests.helpers import run_cli
 
-H100 = {"kind": "cuda", "name": "NVIDIA H100 80GB HBM3", "timing_kind": "gpu", "driver": "test",
-        "compute_capability": [9, 0], "sm_count": 132}
+H100 = {
+    "kind": "cuda",
+    "name": "NVIDIA H100 80GB HBM3",
+    "timing_kind": "gpu",
+    "driver": "test",
+    "compute_capability": [9, 0],
+    "sm_count": 132,
+}
 SYNTHETIC = {"command": "synthetic test fixture (not a measurement)", "commit": "", "versions": {}}
 GEMM_4K = "m=4096,n=4096,k=4096,layout_a=row,layout_b=row,alpha=1.0,beta=0.0"
 GEMM_4K_FLOPS = 2.0 * 4096**3
 GEMM_4K_BYTES = 3.0 * 4096**2 * 2
 
 
-def synthetic(family: str, variant: str, problem: str, dtype: str, flops: float, nbytes: float,
-              median: float, *, baseline: bool = False, config: dict | None = None, seed: int = 0) -> Record:
+def synthetic(
+    family: str,
+    variant: str,
+    problem: str,
+    dtype: str,
+    flops: float,
+    nbytes: float,
+    median: float,
+    *,
+    baseline: bool = False,
+    config: dict | None = None,
+    seed: int = 0,
+) -> Record:
     noise = 0.002 * np.random.default_rng(seed).standard_normal(41)
-    samples = [float(median * (1 + x)) for x in noise - np.median(noise)]  # the middle one is the median
+    samples = [
+        float(median * (1 + x)) for x in noise - np.median(noise)
+    ]  # the middle one is the median
     stats = summarize(samples).as_dict()
     return Record(
-        family=family, variant=variant, problem=problem, dtype=dtype, config=config or {}, status="ok",
-        language="triton", baseline=baseline, samples=samples, stats=stats, flops=flops, bytes=nbytes,
-        device=dict(H100), provenance=dict(SYNTHETIC), run_id="synthetic",
+        family=family,
+        variant=variant,
+        problem=problem,
+        dtype=dtype,
+        config=config or {},
+        status="ok",
+        language="triton",
+        baseline=baseline,
+        samples=samples,
+        stats=stats,
+        flops=flops,
+        bytes=nbytes,
+        device=dict(H100),
+        provenance=dict(SYNTHETIC),
+        run_id="synthetic",
     )
 
 
@@ -41,17 +72,43 @@ def decode(batch: int, context: int) -> tuple[str, float, float]:
     """A paged decode problem (32 q / 8 kv heads of 128, fp16) with its FLOPs and bytes."""
     flops = 4.0 * batch * 32 * context * 128
     nbytes = 2.0 * batch * context * 8 * 128 * 2 + 2 * batch * 32 * 128 * 2
-    return f"batch={batch},context={context},q_heads=32,kv_heads=8,head_dim=128,block=16", flops, nbytes
+    return (
+        f"batch={batch},context={context},q_heads=32,kv_heads=8,head_dim=128,block=16",
+        flops,
+        nbytes,
+    )
 
 
 @pytest.fixture(scope="session")
 def cpu_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cpu-results")
-    bench = run_cli("bench", "gemm", "--device", "cpu", "--shape", "64x64x64", "--variant", "triton_naive",
-                    "--out", str(out))
+    bench = run_cli(
+        "bench",
+        "gemm",
+        "--device",
+        "cpu",
+        "--shape",
+        "64x64x64",
+        "--variant",
+        "triton_naive",
+        "--out",
+        str(out),
+    )
     assert bench.returncode == 0, bench.stderr
-    tune = run_cli("tune", "gemm", "--device", "cpu", "--shape", "64x64x64", "--variant", "triton_naive",
-                   "--trials", "3", "--out", str(out))
+    tune = run_cli(
+        "tune",
+        "gemm",
+        "--device",
+        "cpu",
+        "--shape",
+        "64x64x64",
+        "--variant",
+        "triton_naive",
+        "--trials",
+        "3",
+        "--out",
+        str(out),
+    )
     assert tune.returncode == 0, tune.stderr
     return out
 
@@ -63,14 +120,47 @@ def gpu_like_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     f, b = GEMM_4K_FLOPS, GEMM_4K_BYTES
     store.add(synthetic("gemm", "torch_matmul", GEMM_4K, "bf16", f, b, f / 700e12, baseline=True))
     store.add(synthetic("gemm", "cutlass_wgmma", GEMM_4K, "bf16", f, b, f / 750e12))
-    store.add(synthetic("gemm", "triton_naive", GEMM_4K, "bf16", f, b, f / 350e12,
-                        config={"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64}))
-    for i, (batch, context, tbs) in enumerate([(1, 1024, 1.0), (1, 8192, 2.0), (16, 1024, 1.5), (16, 8192, 2.5),
-                                                (1, 128, 5.0)]):
+    store.add(
+        synthetic(
+            "gemm",
+            "triton_naive",
+            GEMM_4K,
+            "bf16",
+            f,
+            b,
+            f / 350e12,
+            config={"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64},
+        )
+    )
+    for i, (batch, context, tbs) in enumerate(
+        [(1, 1024, 1.0), (1, 8192, 2.0), (16, 1024, 1.5), (16, 8192, 2.5), (1, 128, 5.0)]
+    ):
         problem, flops, nbytes = decode(batch, context)
-        store.add(synthetic("paged_attention", "triton_paged", problem, "fp16", flops, nbytes,
-                            nbytes / (tbs * 1e12), config={"BLOCK_N": 64}, seed=i))
-        store.add(synthetic("paged_attention", "torch_reference", problem, "fp16", flops, nbytes,
-                            nbytes / (0.8 * tbs * 1e12), baseline=True, seed=10 + i))
+        store.add(
+            synthetic(
+                "paged_attention",
+                "triton_paged",
+                problem,
+                "fp16",
+                flops,
+                nbytes,
+                nbytes / (tbs * 1e12),
+                config={"BLOCK_N": 64},
+                seed=i,
+            )
+        )
+        store.add(
+            synthetic(
+                "paged_attention",
+                "torch_reference",
+                problem,
+                "fp16",
+                flops,
+                nbytes,
+                nbytes / (0.8 * tbs * 1e12),
+                baseline=True,
+                seed=10 + i,
+            )
+        )
     store.close()
     return out

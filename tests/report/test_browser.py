@@ -20,19 +20,32 @@ from kernbench.store import open_store
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)"
+    ),
     pytest.mark.slow,
 ]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 MARKS = "path.point, g.trace.bars path, path.js-line"
 
 
 @pytest.fixture(scope="module")
-def site(cpu_results: Path, gpu_like_results: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def site(
+    cpu_results: Path, gpu_like_results: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """Both stores in one site, the synthetic one also as the baseline: every page is present."""
     out = tmp_path_factory.mktemp("browser") / "site"
-    data = ReportData.load([cpu_results, gpu_like_results], baseline=gpu_like_results, registry=Registry.discover())
+    data = ReportData.load(
+        [cpu_results, gpu_like_results], baseline=gpu_like_results, registry=Registry.discover()
+    )
     built = build_site(data, out)
     assert not built.omitted, built.omitted
     return out
@@ -70,9 +83,19 @@ class Visit:
         self.page.wait_for_load_state("load")
 
 
-def test_every_page_loads_offline_and_draws_its_charts(site: Path, browser: object, artifacts: Path) -> None:
+def test_every_page_loads_offline_and_draws_its_charts(
+    site: Path, browser: object, artifacts: Path
+) -> None:
     pages = sorted(site.glob("*.html"))
-    assert {p.stem for p in pages} == {"index", "roofline", "ladder", "attention", "tuning", "compare", "records"}
+    assert {p.stem for p in pages} == {
+        "index",
+        "roofline",
+        "ladder",
+        "attention",
+        "tuning",
+        "compare",
+        "records",
+    }
     for path in pages:
         visit = Visit(browser, path.as_uri())
         page = visit.page
@@ -88,7 +111,9 @@ def test_every_page_loads_offline_and_draws_its_charts(site: Path, browser: obje
         page.close()
 
 
-def test_roofline_hover_shows_a_records_variant_and_config(site: Path, browser: object, artifacts: Path) -> None:
+def test_roofline_hover_shows_a_records_variant_and_config(
+    site: Path, browser: object, artifacts: Path
+) -> None:
     visit = Visit(browser, (site / "roofline.html").as_uri())
     page = visit.page
     chart = page.locator("div.plotly-graph-div", has_text="H100").first
@@ -133,7 +158,8 @@ def test_records_table_shows_the_stored_numbers_and_sorts(
         assert shown[rec.id]["% roofline"]["text"] == f"{p.fraction:.1%}"
     page.locator("#records th[data-col='median']").click()
     medians = page.eval_on_selector_all(
-        "#records tbody td[data-col='median']", "cells => cells.map(c => c.dataset.sort).filter(s => s !== '')"
+        "#records tbody td[data-col='median']",
+        "cells => cells.map(c => c.dataset.sort).filter(s => s !== '')",
     )
     values = [float(v) for v in medians]
     assert values == sorted(values) and len(values) > 3

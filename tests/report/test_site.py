@@ -28,7 +28,9 @@ def registry() -> Registry:
 
 
 @pytest.fixture(scope="module")
-def gpu_site(gpu_like_results: Path, registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def gpu_site(
+    gpu_like_results: Path, registry: Registry, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     out = tmp_path_factory.mktemp("gpu-site") / "site"
     build_site(ReportData.load([gpu_like_results], registry=registry), out)
     return out
@@ -61,11 +63,17 @@ def test_downloads_hold_every_record(cpu_results: Path, tmp_path: Path, registry
         assert len(frame) == len(records)
         for rid, median in zip(frame["id"], frame["median_s"], strict=True):
             expected = medians[int(rid)]
-            assert median != median if expected is None else median == pytest.approx(expected, rel=rel, abs=0)
+            assert (
+                median != median
+                if expected is None
+                else median == pytest.approx(expected, rel=rel, abs=0)
+            )
     assert list(map(len, csv["samples"].map(json.loads))) == [len(r.samples) for r in records]
 
 
-def test_records_table_equals_the_store(gpu_site: Path, gpu_like_results: Path, registry: Registry) -> None:
+def test_records_table_equals_the_store(
+    gpu_site: Path, gpu_like_results: Path, registry: Registry
+) -> None:
     store = open_store(gpu_like_results, create=False)
     roofs = Rooflines([store], registry)
     rows = {int(row["id"].text): row for row in read_tables(gpu_site / "records.html")["records"]}
@@ -75,35 +83,58 @@ def test_records_table_equals_the_store(gpu_site: Path, gpu_like_results: Path, 
         assert r.id is not None
         row, p = rows[r.id], roofs.point(r)
         assert p is not None
-        assert float(row["median"].sort) == r.median_s and row["median"].text == fmt_time(r.median_s)
-        assert float(row["% roofline"].sort) == p.fraction and row["% roofline"].text == f"{p.fraction:.1%}"
+        assert float(row["median"].sort) == r.median_s and row["median"].text == fmt_time(
+            r.median_s
+        )
+        assert (
+            float(row["% roofline"].sort) == p.fraction
+            and row["% roofline"].text == f"{p.fraction:.1%}"
+        )
         assert row["L2-resident"].text == ("yes" if p.l2_resident else "no")
 
 
 def test_hand_computed_figures_on_the_pages(gpu_site: Path) -> None:
-    records = {(r["variant"].text, r["problem"].sort): r for r in read_tables(gpu_site / "records.html")["records"]}
+    records = {
+        (r["variant"].text, r["problem"].sort): r
+        for r in read_tables(gpu_site / "records.html")["records"]
+    }
     naive = records[("triton_naive", GEMM_4K)]
     assert float(naive["% roofline"].sort) == pytest.approx(350 / 989)  # 350 TFLOP/s under 989
     assert naive["bound"].text == "compute"
-    tiny = records[("triton_paged", "batch=1,context=128,q_heads=32,kv_heads=8,head_dim=128,block=16")]
-    assert float(tiny["% roofline"].sort) == pytest.approx(5.0 / 3.35) and tiny["L2-resident"].text == "yes"
+    tiny = records[
+        ("triton_paged", "batch=1,context=128,q_heads=32,kv_heads=8,head_dim=128,block=16")
+    ]
+    assert (
+        float(tiny["% roofline"].sort) == pytest.approx(5.0 / 3.35)
+        and tiny["L2-resident"].text == "yes"
+    )
     ladder = {r["variant"].text: r for r in read_tables(gpu_site / "ladder.html")["ladder"]}
-    assert float(ladder["triton_naive"]["% cuBLAS"].sort) == pytest.approx(0.5)  # 350 of 700 TFLOP/s
+    assert float(ladder["triton_naive"]["% cuBLAS"].sort) == pytest.approx(
+        0.5
+    )  # 350 of 700 TFLOP/s
     assert float(ladder["triton_naive"]["% CUTLASS"].sort) == pytest.approx(350 / 750)
     attention = read_tables(gpu_site / "attention.html")["attention"]
     ours = [r for r in attention if r["variant"].text == "triton_paged"]
-    assert len(ours) == 5 and all(float(r["% of best baseline"].sort) == pytest.approx(1.25) for r in ours)
+    assert len(ours) == 5 and all(
+        float(r["% of best baseline"].sort) == pytest.approx(1.25) for r in ours
+    )
     html = (gpu_site / "roofline.html").read_text().replace("\\u002f", "/")  # as plotly escapes "/"
     assert "NVIDIA H100 80GB HBM3" in html and "bf16/fp16 989 TFLOP/s, hbm 3.35 TB/s" in html
     assert "CPU interpreter" not in (gpu_site / "index.html").read_text()
 
 
-def test_comparisons_page_with_a_baseline(gpu_like_results: Path, registry: Registry, tmp_path: Path) -> None:
+def test_comparisons_page_with_a_baseline(
+    gpu_like_results: Path, registry: Registry, tmp_path: Path
+) -> None:
     pytest.importorskip("kernbench.analyse.compare")
     site = tmp_path / "site"
-    build_site(ReportData.load([gpu_like_results], baseline=gpu_like_results, registry=registry), site)
+    build_site(
+        ReportData.load([gpu_like_results], baseline=gpu_like_results, registry=registry), site
+    )
     rows = read_tables(site / "compare.html")["compare"]
-    assert rows and {r["verdict"].text for r in rows} == {"unchanged"}  # the same records on both sides
+    assert rows and {r["verdict"].text for r in rows} == {
+        "unchanged"
+    }  # the same records on both sides
 
 
 def test_refuses_to_overwrite_a_foreign_directory(cpu_results: Path, tmp_path: Path) -> None:
@@ -131,12 +162,17 @@ def test_allow_empty_says_there_are_no_results(tmp_path: Path, registry: Registr
     (tmp_path / "results").mkdir()
     with pytest.raises(UsageError):
         ReportData.load([tmp_path / "results"], registry=registry)
-    built = build_site(ReportData.load([tmp_path / "results"], registry=registry, allow_empty=True), tmp_path / "site")
+    built = build_site(
+        ReportData.load([tmp_path / "results"], registry=registry, allow_empty=True),
+        tmp_path / "site",
+    )
     assert [p.name for p in built.pages] == ["index.html"]
     assert "No results yet" in (tmp_path / "site" / "index.html").read_text()
 
 
-def test_a_results_directory_stands_for_every_store_below_it(tmp_path: Path, registry: Registry) -> None:
+def test_a_results_directory_stands_for_every_store_below_it(
+    tmp_path: Path, registry: Registry
+) -> None:
     for name, variant in (("gpu-a", "torch_matmul"), ("gpu-b", "triton_naive")):
         store = open_store(tmp_path / "results" / name)
         store.add(synthetic("gemm", variant, GEMM_4K, "bf16", GEMM_4K_FLOPS, GEMM_4K_BYTES, 1e-3))

@@ -17,10 +17,18 @@ from kernbench.store.export import to_frame, write
 
 def make(**kw: object) -> Record:
     base = dict(
-        family="gemm", variant="triton_naive", problem="m=8,n=8,k=8", dtype="fp16",
-        config={"BLOCK_M": 16}, status="ok", samples=[1e-3, 1.1e-3, 0.9e-3],
-        stats={"median": 1e-3, "n": 3}, flops=1024.0, bytes=384.0,
-        device={"name": "CPU", "timing_kind": "cpu-interpreter"}, provenance={"commit": "abc"},
+        family="gemm",
+        variant="triton_naive",
+        problem="m=8,n=8,k=8",
+        dtype="fp16",
+        config={"BLOCK_M": 16},
+        status="ok",
+        samples=[1e-3, 1.1e-3, 0.9e-3],
+        stats={"median": 1e-3, "n": 3},
+        flops=1024.0,
+        bytes=384.0,
+        device={"name": "CPU", "timing_kind": "cpu-interpreter"},
+        provenance={"commit": "abc"},
     )
     base.update(kw)
     return Record(**base)  # type: ignore[arg-type]

@@ -46,13 +46,20 @@ def synthetic_space(path: Path | None = None) -> SpaceFile:
         else:
             t = landscape(config)
             samples = [t * (1 + 0.001 * ((i + j) % 5)) for j in range(7)]
-            entries.append(SpaceEntry(config, Status.OK, "", 1e-4, samples,
-                                      summarize(samples).as_dict()))
+            entries.append(
+                SpaceEntry(config, Status.OK, "", 1e-4, samples, summarize(samples).as_dict())
+            )
     space = SpaceFile(
-        family="gemm", variant=VARIANT, problem=PROBLEM, dtype="fp16",
+        family="gemm",
+        variant=VARIANT,
+        problem=PROBLEM,
+        dtype="fp16",
         device={"name": "synthetic", "kind": "cpu", "timing_kind": "synthetic"},
-        source_hash=variant.source_hash(), settings={}, provenance={"note": "synthetic test space"},
-        entries=entries, rejected=rej,
+        source_hash=variant.source_hash(),
+        settings={},
+        provenance={"note": "synthetic test space"},
+        entries=entries,
+        rejected=rej,
     )
     if path is not None:
         space.save(path)

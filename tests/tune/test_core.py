@@ -35,7 +35,11 @@ def _run(sampler: str, trials: int, seed: int = 0) -> tuple[optuna.Study, Counti
     variant = Registry.discover().variant(VARIANT)
     space = synthetic_space()
     evaluator = CountingEvaluator(space, variant)
-    loop = Loop(SearchSpace(variant.space), evaluator, Budget(trials=trials, valid_size=variant.space.size()))
+    loop = Loop(
+        SearchSpace(variant.space),
+        evaluator,
+        Budget(trials=trials, valid_size=variant.space.size()),
+    )
     study = optuna.create_study(direction="minimize", sampler=make_sampler(sampler, seed))
     loop.run(study)
     return study, evaluator, loop

@@ -62,31 +62,78 @@ def postgres_url() -> Iterator[str]:
     if as_user:
         shutil.chown(root, "postgres")
     port = _free_port()
-    subprocess.run([*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "kb"], check=True,
-                   capture_output=True)
-    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-l", str(root / "log"), "-w", "-o",
-                    f"-p {port} -h 127.0.0.1 -k {root}", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, initdb, "-D", str(data), "-A", "trust", "-U", "kb"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *as_user,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-l",
+            str(root / "log"),
+            "-w",
+            "-o",
+            f"-p {port} -h 127.0.0.1 -k {root}",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield normalize_url(f"postgresql://kb@127.0.0.1:{port}/postgres")
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _cmd(space: Path, out: Path, url: str, study: str, trials: int, seed: int, delay: float) -> list[str]:
-    return [sys.executable, "-m", "kernbench.cli.main", "tune", "gemm", "--device", f"replay:{space}",
-            "--out", str(out), "--storage", url, "--study", study, "--sampler", "tpe",
-            "--trials", str(trials), "--seed", str(seed), "--replay-delay", str(delay),
-            "--heartbeat", "1", "--grace", "3"]
+def _cmd(
+    space: Path, out: Path, url: str, study: str, trials: int, seed: int, delay: float
+) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "kernbench.cli.main",
+        "tune",
+        "gemm",
+        "--device",
+        f"replay:{space}",
+        "--out",
+        str(out),
+        "--storage",
+        url,
+        "--study",
+        study,
+        "--sampler",
+        "tpe",
+        "--trials",
+        str(trials),
+        "--seed",
+        str(seed),
+        "--replay-delay",
+        str(delay),
+        "--heartbeat",
+        "1",
+        "--grace",
+        "3",
+    ]
 
 
 def _claims(url: str, study: str) -> list[dict[str, object]]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(sa.text(
-                "select config_key, trial, owner, state from kernbench_tune_claims where study = :s"
-            ), {"s": study})
+            rows = conn.execute(
+                sa.text(
+                    "select config_key, trial, owner, state from kernbench_tune_claims where study = :s"
+                ),
+                {"s": study},
+            )
             return [dict(r._mapping) for r in rows]
     except sa.exc.ProgrammingError:
         return []
@@ -96,8 +143,12 @@ def _claims(url: str, study: str) -> list[dict[str, object]]:
 
 def _best(url: str, study: str) -> dict[str, object]:
     """The best config the study's trials saw (measured, or served from the shared cache)."""
-    trials = optuna.load_study(study_name=study, storage=url).get_trials(states=(TrialState.COMPLETE,))
-    return min((t for t in trials if t.user_attrs.get("feasible")), key=lambda t: float(t.value or 0)).user_attrs["config"]
+    trials = optuna.load_study(study_name=study, storage=url).get_trials(
+        states=(TrialState.COMPLETE,)
+    )
+    return min(
+        (t for t in trials if t.user_attrs.get("feasible")), key=lambda t: float(t.value or 0)
+    ).user_attrs["config"]
 
 
 def test_four_workers_one_killed_mid_trial(postgres_url: str, tmp_path: Path) -> None:
@@ -105,14 +156,23 @@ def test_four_workers_one_killed_mid_trial(postgres_url: str, tmp_path: Path) ->
     space = synthetic_space(space_path)
     trials = len(space.entries)  # the whole valid space: every worker set must find the optimum
     out = tmp_path / "out"
-    procs = [subprocess.Popen(_cmd(space_path, out, postgres_url, "dist", trials, seed, 0.4),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for seed in range(4)]
+    procs = [
+        subprocess.Popen(
+            _cmd(space_path, out, postgres_url, "dist", trials, seed, 0.4),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for seed in range(4)
+    ]
     victim = procs[0]
     deadline = time.monotonic() + 180
     while True:  # wait until the victim holds a claim it is measuring
-        mine = [c for c in _claims(postgres_url, "dist")
-                if c["state"] == "running" and f":{victim.pid}:" in str(c["owner"])]
+        mine = [
+            c
+            for c in _claims(postgres_url, "dist")
+            if c["state"] == "running" and f":{victim.pid}:" in str(c["owner"])
+        ]
         if mine and len([c for c in _claims(postgres_url, "dist") if c["state"] == "done"]) >= 4:
             break
         assert victim.poll() is None, victim.communicate()[0]
@@ -133,7 +193,10 @@ def test_four_workers_one_killed_mid_trial(postgres_url: str, tmp_path: Path) ->
     assert retries[0].params == by_number[killed_trial].params
     claimed_by = {int(str(c["trial"])) for c in _claims(postgres_url, "dist")}
     for t in study.trials:  # every trial accounted for
-        assert t.state in (TrialState.COMPLETE, TrialState.FAIL, TrialState.WAITING), (t.number, t.state)
+        assert t.state in (TrialState.COMPLETE, TrialState.FAIL, TrialState.WAITING), (
+            t.number,
+            t.state,
+        )
         if t.state == TrialState.WAITING:  # queued when the budget ran out, never started
             assert t.number not in claimed_by
         if t.state == TrialState.FAIL and t.number != killed_trial:
@@ -146,7 +209,11 @@ def test_four_workers_one_killed_mid_trial(postgres_url: str, tmp_path: Path) ->
     keys = [config_key(r.config) for r in records]
     assert len(keys) == len(set(keys)) == trials, "no config evaluated twice"
 
-    single = subprocess.run(_cmd(space_path, out, postgres_url, "single", trials, 7, 0.0),
-                            capture_output=True, text=True, timeout=300)
+    single = subprocess.run(
+        _cmd(space_path, out, postgres_url, "single", trials, 7, 0.0),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert single.returncode == 0, single.stdout + single.stderr
     assert _best(postgres_url, "dist") == _best(postgres_url, "single")

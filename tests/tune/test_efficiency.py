@@ -38,7 +38,9 @@ def test_tpe_finds_near_optimum_in_a_tenth_of_the_space_and_beats_random(path: P
     space = SpaceFile.load(path)
     variant = Registry.discover().variant(space.variant)
     tpe = evaluate_sampler(space, variant, "tpe", seeds=20, budget_fraction=0.1, max_fraction=0.5)
-    rnd = evaluate_sampler(space, variant, "random", seeds=20, budget_fraction=0.1, max_fraction=0.5)
+    rnd = evaluate_sampler(
+        space, variant, "random", seeds=20, budget_fraction=0.1, max_fraction=0.5
+    )
     assert tpe.median_fraction_to_within <= 0.10, tpe.as_dict()
     assert tpe.mean_score > rnd.mean_score, (tpe.mean_score, rnd.mean_score)
 

@@ -23,14 +23,31 @@ STUDY = "resume-test"
 
 
 def _tune(space: Path, out: Path, *extra: str) -> list[str]:
-    return ["tune", "gemm", "--device", f"replay:{space}", "--out", str(out), "--study", STUDY,
-            "--sampler", "tpe", "--trials", "15", *extra]
+    return [
+        "tune",
+        "gemm",
+        "--device",
+        f"replay:{space}",
+        "--out",
+        str(out),
+        "--study",
+        STUDY,
+        "--sampler",
+        "tpe",
+        "--trials",
+        "15",
+        *extra,
+    ]
 
 
 def _done_claims(db: Path) -> int:
     try:
         with sqlite3.connect(db) as conn:
-            return int(conn.execute("select count(*) from kernbench_tune_claims where state='done'").fetchone()[0])
+            return int(
+                conn.execute(
+                    "select count(*) from kernbench_tune_claims where state='done'"
+                ).fetchone()[0]
+            )
     except sqlite3.Error:
         return 0
 
@@ -43,8 +60,14 @@ def test_replay_never_writes_its_file_and_sigkill_resume_loses_no_trial(tmp_path
     db = out / "kernbench.sqlite3"
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kernbench.cli.main", *_tune(space_path, out, "--replay-delay", "0.5")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "kernbench.cli.main",
+            *_tune(space_path, out, "--replay-delay", "0.5"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 120
     while _done_claims(db) < 4:

@@ -6,7 +6,9 @@ from kernbench.space import Categorical, Int, Pow2, Space
 from kernbench.tune.samplers import SAMPLERS, make_sampler, resolve
 from kernbench.tune.searchspace import SearchSpace
 
-SPACE = Space((Pow2("BLOCK", 16, 128), Int("stages", 2, 6, 2), Categorical("order", ("row", "col"))))
+SPACE = Space(
+    (Pow2("BLOCK", 16, 128), Int("stages", 2, 6, 2), Categorical("order", ("row", "col")))
+)
 
 
 def test_every_parameter_suggested_and_config_in_variant_names() -> None:
@@ -23,7 +25,11 @@ def test_every_parameter_suggested_and_config_in_variant_names() -> None:
 
 def test_pow2_is_an_ordered_exponent_and_round_trips() -> None:
     search = SearchSpace(SPACE)
-    assert search.to_params({"BLOCK": 64, "stages": 4, "order": "col"}) == {"log2_BLOCK": 6, "stages": 4, "order": "col"}
+    assert search.to_params({"BLOCK": 64, "stages": 4, "order": "col"}) == {
+        "log2_BLOCK": 6,
+        "stages": 4,
+        "order": "col",
+    }
     for config in SPACE:
         assert search.to_config(search.to_params(config)) == config
 

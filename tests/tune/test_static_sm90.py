@@ -48,12 +48,19 @@ def attention_tiles(config: Config, elem: int, head_dim: int = 256) -> int:
 
 CASES = [
     ("gemm", "triton_pipelined", "4096x4096x4096", gemm_tiles, 1.5),
-    ("paged_attention", "triton_single_pass",
-     "batch=2,context=1024,q_heads=8,kv_heads=1,head_dim=256,block_size=16", attention_tiles, 1.1),
+    (
+        "paged_attention",
+        "triton_single_pass",
+        "batch=2,context=1024,q_heads=8,kv_heads=1,head_dim=256,block_size=16",
+        attention_tiles,
+        1.1,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("family", "name", "shape", "tiles", "margin"), CASES, ids=[c[1] for c in CASES])
+@pytest.mark.parametrize(
+    ("family", "name", "shape", "tiles", "margin"), CASES, ids=[c[1] for c in CASES]
+)
 def test_configs_over_sm90_shared_memory_are_rejected_before_launch(
     tmp_path: Path, family: str, name: str, shape: str, tiles: object, margin: float
 ) -> None:

@@ -14,8 +14,10 @@ def _few_chunks_unless_split(config):
     family="gemm",
     name="example_chunked",
     language="torch",
-    space=Space(params=(Categorical("chunks", (1, 2, 4, 8, 16)), Categorical("split", (True, False))),
-                constraints=(_few_chunks_unless_split,)),
+    space=Space(
+        params=(Categorical("chunks", (1, 2, 4, 8, 16)), Categorical("split", (True, False))),
+        constraints=(_few_chunks_unless_split,),
+    ),
     defaults=[{"chunks": 2, "split": True}],
 )
 def build(problem, config, inputs):

@@ -26,8 +26,14 @@ def _axis(data: ReportData, e: Entry, name: str) -> float | None:
 
 
 def chart(
-    data: ReportData, entries: list[Entry], x: str, group: str, y_name: str,
-    y_of: Callable[[Entry], float | None], div_id: str, roofs: dict[str, float],
+    data: ReportData,
+    entries: list[Entry],
+    x: str,
+    group: str,
+    y_name: str,
+    y_of: Callable[[Entry], float | None],
+    div_id: str,
+    roofs: dict[str, float],
 ) -> str | None:
     """One line per (variant, device, dtype, value of ``group``) over parameter ``x``; roofs dotted."""
     lines: dict[tuple[str, str, str, float], list[Entry]] = defaultdict(list)
@@ -42,18 +48,34 @@ def chart(
     for (variant, device, dtype, g), es in sorted(lines.items()):
         es.sort(key=lambda e: _axis(data, e, x) or 0.0)
         baseline = es[0].record.baseline
-        fig.add_trace(go.Scatter(
-            x=[_axis(data, e, x) for e in es], y=[y_of(e) for e in es], mode="lines+markers",
-            name=f"{variant}{' (baseline)' if baseline else ''} {group}={g:g} {dtype}"
-            + (f" {device}" if len(devices) > 1 else ""),
-            line={"dash": "dash" if baseline else "solid"}, legendgroup=variant,
-            customdata=[[fmt_config(e.record.config), data.short_problem(e.record), fmt_time(e.record.median_s)] for e in es],
-            hovertemplate="%{customdata[1]}<br>config: %{customdata[0]}<br>time: %{customdata[2]}"
-            "<br>%{y:.4g}<extra>" + variant + "</extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[_axis(data, e, x) for e in es],
+                y=[y_of(e) for e in es],
+                mode="lines+markers",
+                name=f"{variant}{' (baseline)' if baseline else ''} {group}={g:g} {dtype}"
+                + (f" {device}" if len(devices) > 1 else ""),
+                line={"dash": "dash" if baseline else "solid"},
+                legendgroup=variant,
+                customdata=[
+                    [
+                        fmt_config(e.record.config),
+                        data.short_problem(e.record),
+                        fmt_time(e.record.median_s),
+                    ]
+                    for e in es
+                ],
+                hovertemplate="%{customdata[1]}<br>config: %{customdata[0]}<br>time: %{customdata[2]}"
+                "<br>%{y:.4g}<extra>" + variant + "</extra>",
+            )
+        )
     for label, value in roofs.items():
-        fig.add_hline(y=value, line={"dash": "dot", "color": "#888"}, annotation_text=label,
-                      annotation_position="top left")
+        fig.add_hline(
+            y=value,
+            line={"dash": "dot", "color": "#888"},
+            annotation_text=label,
+            annotation_position="top left",
+        )
     styled(fig, f"{y_name} against {x}", x, y_name, log_x=True)
     return embed(fig, div_id)
 
@@ -88,29 +110,75 @@ class Attention(Page):
         figures = [
             chart(data, entries, "context", "batch", bw, _bandwidth, "attention-bw-context", hbm),
             chart(data, entries, "batch", "context", bw, _bandwidth, "attention-bw-batch", hbm),
-            chart(data, entries, "context", "batch", "% of roofline", _pct, "attention-roof-context",
-                  {"roofline": 100.0} if hbm else {}),
+            chart(
+                data,
+                entries,
+                "context",
+                "batch",
+                "% of roofline",
+                _pct,
+                "attention-roof-context",
+                {"roofline": 100.0} if hbm else {},
+            ),
         ]
-        table = Table("attention", ("variant", "problem", "dtype", "device", "config", "median", "GB/s",
-                                    "% roofline", "% of best baseline"))
-        baselines = best((e for e in entries if e.record.baseline),
-                         lambda e: (e.record.device_name, e.record.dtype, e.record.problem))
+        table = Table(
+            "attention",
+            (
+                "variant",
+                "problem",
+                "dtype",
+                "device",
+                "config",
+                "median",
+                "GB/s",
+                "% roofline",
+                "% of best baseline",
+            ),
+        )
+        baselines = best(
+            (e for e in entries if e.record.baseline),
+            lambda e: (e.record.device_name, e.record.dtype, e.record.problem),
+        )
         for e in sorted(entries, key=lambda e: (e.record.variant, e.record.problem)):
             r = e.record
             base = baselines.get((r.device_name, r.dtype, r.problem))
-            vs_base = base.record.median_s / r.median_s if base and base.record.median_s and r.median_s else None
-            table.rows.append([
-                text(r.variant + (" (baseline)" if r.baseline else "")), text(data.short_problem(r)), text(r.dtype),
-                text(r.device_name), text(fmt_config(r.config)), time_cell(r.median_s),
-                num_cell(_bandwidth(e), 1e9), pct_cell(e.point.fraction if e.point else None), pct_cell(vs_base),
-            ])
-        notes = [] if any(e.point for e in entries) else ["No record has a roofline (no GPU ceilings): no % of roofline chart."]
+            vs_base = (
+                base.record.median_s / r.median_s
+                if base and base.record.median_s and r.median_s
+                else None
+            )
+            table.rows.append(
+                [
+                    text(r.variant + (" (baseline)" if r.baseline else "")),
+                    text(data.short_problem(r)),
+                    text(r.dtype),
+                    text(r.device_name),
+                    text(fmt_config(r.config)),
+                    time_cell(r.median_s),
+                    num_cell(_bandwidth(e), 1e9),
+                    pct_cell(e.point.fraction if e.point else None),
+                    pct_cell(vs_base),
+                ]
+            )
+        notes = (
+            []
+            if any(e.point for e in entries)
+            else ["No record has a roofline (no GPU ceilings): no % of roofline chart."]
+        )
         if any(e.point and e.point.l2_resident for e in entries):
-            notes.append("Points above the HBM ceiling were served from L2 (the working set fits in it): "
-                         "measure them with a cold cache to see HBM bandwidth.")
-        return Content([Section(
-            "Decode bandwidth", figures=[f for f in figures if f], table=table, notes=notes,
-            text="Each variant's fastest config per problem. Bytes are the family's minimum traffic "
-            "(K and V pages, queries, outputs, block tables).",
-        )])
-
+            notes.append(
+                "Points above the HBM ceiling were served from L2 (the working set fits in it): "
+                "measure them with a cold cache to see HBM bandwidth."
+            )
+        return Content(
+            [
+                Section(
+                    "Decode bandwidth",
+                    figures=[f for f in figures if f],
+                    table=table,
+                    notes=notes,
+                    text="Each variant's fastest config per problem. Bytes are the family's minimum traffic "
+                    "(K and V pages, queries, outputs, block tables).",
+                )
+            ]
+        )

@@ -32,25 +32,69 @@ class Compare(Page):
             cmp = compare(data.baseline.records, candidate, load_gate(), mode="best")
         except UsageError as exc:
             return Content([Section("Not compared", text=str(exc))])
-        table = Table("compare", ("verdict", "variant", "problem", "dtype", "config", "baseline", "candidate",
-                                  "change [CI]", "p", "threshold", "note"))
-        for pair in sorted(cmp.pairs, key=lambda p: (p.verdict, p.candidate.variant, p.candidate.problem)):
+        table = Table(
+            "compare",
+            (
+                "verdict",
+                "variant",
+                "problem",
+                "dtype",
+                "config",
+                "baseline",
+                "candidate",
+                "change [CI]",
+                "p",
+                "threshold",
+                "note",
+            ),
+        )
+        for pair in sorted(
+            cmp.pairs, key=lambda p: (p.verdict, p.candidate.variant, p.candidate.problem)
+        ):
             r = pair.candidate
-            table.rows.append([
-                Cell(pair.verdict, pair.verdict), text(r.variant), text(data.short_problem(r)), text(r.dtype),
-                text(fmt_config(r.config)), time_cell(pair.baseline.median_s), time_cell(r.median_s),
-                Cell(change_text(pair), pair.stats.ratio if pair.stats else None),
-                Cell(f"{pair.stats.p_value:.2g}" if pair.stats else "-", pair.stats.p_value if pair.stats else None),
-                Cell(f"{pair.threshold:.0%}", pair.threshold),
-                Cell("; ".join(filter(None, [pair.note, "" if pair.gpu else "not GPU timing"]))),
-            ])
-        notes = [f"only in the baseline: {u.record.variant} {u.record.problem} {u.record.dtype}"
-                 + (f" ({u.note})" if u.note else "") for u in cmp.only_baseline]
-        notes += [f"only in this report: {u.record.variant} {u.record.problem} {u.record.dtype}"
-                  + (f" ({u.note})" if u.note else "") for u in cmp.only_candidate]
+            table.rows.append(
+                [
+                    Cell(pair.verdict, pair.verdict),
+                    text(r.variant),
+                    text(data.short_problem(r)),
+                    text(r.dtype),
+                    text(fmt_config(r.config)),
+                    time_cell(pair.baseline.median_s),
+                    time_cell(r.median_s),
+                    Cell(change_text(pair), pair.stats.ratio if pair.stats else None),
+                    Cell(
+                        f"{pair.stats.p_value:.2g}" if pair.stats else "-",
+                        pair.stats.p_value if pair.stats else None,
+                    ),
+                    Cell(f"{pair.threshold:.0%}", pair.threshold),
+                    Cell(
+                        "; ".join(filter(None, [pair.note, "" if pair.gpu else "not GPU timing"]))
+                    ),
+                ]
+            )
+        notes = [
+            f"only in the baseline: {u.record.variant} {u.record.problem} {u.record.dtype}"
+            + (f" ({u.note})" if u.note else "")
+            for u in cmp.only_baseline
+        ]
+        notes += [
+            f"only in this report: {u.record.variant} {u.record.problem} {u.record.dtype}"
+            + (f" ({u.note})" if u.note else "")
+            for u in cmp.only_candidate
+        ]
         not_gpu = sum(not p.gpu for p in cmp.pairs)
         if not_gpu:
-            notes.insert(0, f"{not_gpu} of {len(cmp.pairs)} pairs are {CPU_TIMING_NOTE}: their verdicts check the pipeline only.")
-        return Content([Section(
-            f"{data.baseline.label} → this report", text=headline(cmp), table=table, notes=notes,
-        )])
+            notes.insert(
+                0,
+                f"{not_gpu} of {len(cmp.pairs)} pairs are {CPU_TIMING_NOTE}: their verdicts check the pipeline only.",
+            )
+        return Content(
+            [
+                Section(
+                    f"{data.baseline.label} → this report",
+                    text=headline(cmp),
+                    table=table,
+                    notes=notes,
+                )
+            ]
+        )

@@ -52,7 +52,10 @@ def _ratio(ref: Entry | None, e: Entry) -> float | None:
 
 
 def rungs(data: ReportData) -> list[Rung]:
-    fastest = best((e for e in data.entries if e.record.family == FAMILY), lambda e: (*_shape(e), e.record.variant))
+    fastest = best(
+        (e for e in data.entries if e.record.family == FAMILY),
+        lambda e: (*_shape(e), e.record.variant),
+    )
     refs: dict[Shape, dict[str, Entry]] = defaultdict(dict)
     for e in fastest.values():
         name = e.record.variant
@@ -65,7 +68,15 @@ def rungs(data: ReportData) -> list[Rung]:
         v = data.variant(e.record.variant)
         if v is not None and v.order > 0:
             ref = refs[_shape(e)]
-            out.append(Rung(v.language, v.order, e, _ratio(ref.get("cublas"), e), _ratio(ref.get("cutlass"), e)))
+            out.append(
+                Rung(
+                    v.language,
+                    v.order,
+                    e,
+                    _ratio(ref.get("cublas"), e),
+                    _ratio(ref.get("cutlass"), e),
+                )
+            )
     return sorted(out, key=lambda r: (r.entry.gpu is False, _shape(r.entry), r.language, r.order))
 
 
@@ -80,28 +91,53 @@ def figure(data: ReportData, device: str, group: list[Rung]) -> str:
         name = f"{data.short_problem(rs[0].entry.record)} {shape[2]}"
         hover = [fmt_config(r.entry.record.config) for r in rs]
         if with_cublas:
-            fig.add_trace(go.Bar(
-                x=[r.label for r in rs], y=[100 * r.cublas if r.cublas else None for r in rs], name=f"{name}: % of cuBLAS",
-                customdata=hover, hovertemplate="%{x}<br>%{y:.1f}% of cuBLAS<br>config: %{customdata}<extra></extra>",
-            ))
+            fig.add_trace(
+                go.Bar(
+                    x=[r.label for r in rs],
+                    y=[100 * r.cublas if r.cublas else None for r in rs],
+                    name=f"{name}: % of cuBLAS",
+                    customdata=hover,
+                    hovertemplate="%{x}<br>%{y:.1f}% of cuBLAS<br>config: %{customdata}<extra></extra>",
+                )
+            )
         else:
-            fig.add_trace(go.Bar(
-                x=[r.label for r in rs], y=[r.entry.record.flops / (r.entry.record.median_s or 1.0) for r in rs],
-                name=name, customdata=hover, hovertemplate="%{x}<br>%{y:.3s}FLOP/s<br>config: %{customdata}<extra></extra>",
-            ))
+            fig.add_trace(
+                go.Bar(
+                    x=[r.label for r in rs],
+                    y=[r.entry.record.flops / (r.entry.record.median_s or 1.0) for r in rs],
+                    name=name,
+                    customdata=hover,
+                    hovertemplate="%{x}<br>%{y:.3s}FLOP/s<br>config: %{customdata}<extra></extra>",
+                )
+            )
         if any(r.cutlass is not None for r in rs):
-            fig.add_trace(go.Scatter(
-                x=[r.label for r in rs], y=[100 * r.cutlass if r.cutlass else None for r in rs], mode="markers",
-                marker={"symbol": "diamond", "size": 12, "line": {"width": 1, "color": "#222"}},
-                name=f"{name}: % of CUTLASS", hovertemplate="%{x}<br>%{y:.1f}% of CUTLASS<extra></extra>",
-            ))
+            fig.add_trace(
+                go.Scatter(
+                    x=[r.label for r in rs],
+                    y=[100 * r.cutlass if r.cutlass else None for r in rs],
+                    mode="markers",
+                    marker={"symbol": "diamond", "size": 12, "line": {"width": 1, "color": "#222"}},
+                    name=f"{name}: % of CUTLASS",
+                    hovertemplate="%{x}<br>%{y:.1f}% of CUTLASS<extra></extra>",
+                )
+            )
     if with_cublas:
-        fig.add_hline(y=100, line={"dash": "dot", "color": "#888"}, annotation_text="cuBLAS",
-                      annotation_position="top left")
-    title = f"{device}: % of cuBLAS per step" if with_cublas else f"{device}: achieved FLOP/s per step (no cuBLAS record)"
+        fig.add_hline(
+            y=100,
+            line={"dash": "dot", "color": "#888"},
+            annotation_text="cuBLAS",
+            annotation_position="top left",
+        )
+    title = (
+        f"{device}: % of cuBLAS per step"
+        if with_cublas
+        else f"{device}: achieved FLOP/s per step (no cuBLAS record)"
+    )
     styled(fig, title, "step", "% of reference" if with_cublas else "FLOP/s")
     fig.update_layout(barmode="group")
-    return embed(fig, "ladder-" + (re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-") or "device"))
+    return embed(
+        fig, "ladder-" + (re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-") or "device")
+    )
 
 
 class Ladder(Page):
@@ -112,28 +148,71 @@ class Ladder(Page):
         found = rungs(data)
         if not found:
             return Content(omitted="no GEMM ladder step (a variant with an order) has an ok record")
-        table = Table("ladder", ("language", "step", "variant", "problem", "dtype", "device", "config",
-                                 "median", "TFLOP/s", "% cuBLAS", "% CUTLASS", "% roofline"))
+        table = Table(
+            "ladder",
+            (
+                "language",
+                "step",
+                "variant",
+                "problem",
+                "dtype",
+                "device",
+                "config",
+                "median",
+                "TFLOP/s",
+                "% cuBLAS",
+                "% CUTLASS",
+                "% roofline",
+            ),
+        )
         by_device: dict[str, list[Rung]] = defaultdict(list)
         for r in found:
             e = r.entry
             rec = e.record
             by_device[rec.device_name].append(r)
-            table.rows.append([
-                text(r.language), Cell(str(r.order), float(r.order)), text(rec.variant), text(data.short_problem(rec)),
-                text(rec.dtype), text(rec.device_name), text(fmt_config(rec.config)), time_cell(rec.median_s),
-                num_cell(rec.flops / (rec.median_s or 1.0), 1e12), pct_cell(r.cublas), pct_cell(r.cutlass),
-                pct_cell(e.point.fraction if e.point else None),
-            ])
+            table.rows.append(
+                [
+                    text(r.language),
+                    Cell(str(r.order), float(r.order)),
+                    text(rec.variant),
+                    text(data.short_problem(rec)),
+                    text(rec.dtype),
+                    text(rec.device_name),
+                    text(fmt_config(rec.config)),
+                    time_cell(rec.median_s),
+                    num_cell(rec.flops / (rec.median_s or 1.0), 1e12),
+                    pct_cell(r.cublas),
+                    pct_cell(r.cutlass),
+                    pct_cell(e.point.fraction if e.point else None),
+                ]
+            )
         explain = Table("ladder-steps", ("language", "step", "variant", "what it changes"))
-        for lang, order, name in sorted({(r.language, r.order, r.entry.record.variant) for r in found}):
+        for lang, order, name in sorted(
+            {(r.language, r.order, r.entry.record.variant) for r in found}
+        ):
             v = data.variant(name)
-            explain.rows.append([text(lang), Cell(str(order), float(order)), text(name), Cell(v.description if v else "")])
-        notes = [] if any(r.cublas is not None for r in found) else [
-            "No torch_matmul (cuBLAS) record of the same problems: no percentages."]
-        return Content([
-            Section("Steps against cuBLAS and CUTLASS", table=table, notes=notes,
+            explain.rows.append(
+                [
+                    text(lang),
+                    Cell(str(order), float(order)),
+                    text(name),
+                    Cell(v.description if v else ""),
+                ]
+            )
+        notes = (
+            []
+            if any(r.cublas is not None for r in found)
+            else ["No torch_matmul (cuBLAS) record of the same problems: no percentages."]
+        )
+        return Content(
+            [
+                Section(
+                    "Steps against cuBLAS and CUTLASS",
+                    table=table,
+                    notes=notes,
                     figures=[figure(data, device, group) for device, group in by_device.items()],
-                    text="Each step's fastest config per problem; % = reference time / step time (higher is better)."),
-            Section("What each step changes", table=explain),
-        ])
+                    text="Each step's fastest config per problem; % = reference time / step time (higher is better).",
+                ),
+                Section("What each step changes", table=explain),
+            ]
+        )

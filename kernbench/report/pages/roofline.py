@@ -40,12 +40,17 @@ def _roofs(fig: go.Figure, ceilings: Ceilings, used: set[str], x_lo: float, x_hi
         for peak, names in sorted(peaks.items(), reverse=True):
             ridge = peak / bandwidth
             xs = [x_lo, min(max(ridge, x_lo), x_hi), x_hi]
-            fig.add_trace(go.Scatter(
-                x=xs, y=[min(peak, x * bandwidth) for x in xs], mode="lines", hoverinfo="skip",
-                line={"color": "#888", "width": 1.5, "dash": dash},
-                name=f"{'/'.join(names)} {peak / 1e12:.0f} TFLOP/s, {level} {bandwidth / 1e12:.2f} TB/s",
-                legendgroup="ceilings",
-            ))
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=[min(peak, x * bandwidth) for x in xs],
+                    mode="lines",
+                    hoverinfo="skip",
+                    line={"color": "#888", "width": 1.5, "dash": dash},
+                    name=f"{'/'.join(names)} {peak / 1e12:.0f} TFLOP/s, {level} {bandwidth / 1e12:.2f} TB/s",
+                    legendgroup="ceilings",
+                )
+            )
 
 
 def figure(device: str, entries: list[Entry], ceilings: Ceilings | None, div_id: str) -> str:
@@ -62,18 +67,36 @@ def figure(device: str, entries: list[Entry], ceilings: Ceilings | None, div_id:
         by_variant[e.record.variant].append(e)
     for variant, group in sorted(by_variant.items()):
         r0 = group[0].record
-        fig.add_trace(go.Scatter(
-            x=[e.record.flops / e.record.bytes for e in group],
-            y=[e.record.flops / (e.record.median_s or math.inf) for e in group],
-            mode="markers", name=variant + (" (baseline)" if r0.baseline else ""),
-            marker={"size": 11, "symbol": "diamond" if r0.baseline else "circle", "line": {"width": 1, "color": "#222"}},
-            customdata=[
-                [e.record.variant, fmt_config(e.record.config), e.record.problem, e.record.dtype,
-                 fmt_time(e.record.median_s), _roof_label(e)] for e in group
-            ],
-            hovertemplate=HOVER,
-        ))
-    title = f"{device}: roofline" if ceilings else f"{device}: achieved rates, no ceilings ({CPU_TIMING_NOTE})"
+        fig.add_trace(
+            go.Scatter(
+                x=[e.record.flops / e.record.bytes for e in group],
+                y=[e.record.flops / (e.record.median_s or math.inf) for e in group],
+                mode="markers",
+                name=variant + (" (baseline)" if r0.baseline else ""),
+                marker={
+                    "size": 11,
+                    "symbol": "diamond" if r0.baseline else "circle",
+                    "line": {"width": 1, "color": "#222"},
+                },
+                customdata=[
+                    [
+                        e.record.variant,
+                        fmt_config(e.record.config),
+                        e.record.problem,
+                        e.record.dtype,
+                        fmt_time(e.record.median_s),
+                        _roof_label(e),
+                    ]
+                    for e in group
+                ],
+                hovertemplate=HOVER,
+            )
+        )
+    title = (
+        f"{device}: roofline"
+        if ceilings
+        else f"{device}: achieved rates, no ceilings ({CPU_TIMING_NOTE})"
+    )
     styled(fig, title, "arithmetic intensity (FLOP/byte)", "FLOP/s", log_x=True, log_y=True)
     # Decades only (1T, 10T, 100T): a roofline spans many, and minor digits crowd them.
     fig.update_xaxes(range=[math.log10(lo), math.log10(hi)], dtick=1)
@@ -82,18 +105,44 @@ def figure(device: str, entries: list[Entry], ceilings: Ceilings | None, div_id:
 
 
 def table(data: ReportData, entries: list[Entry], div_id: str) -> Table:
-    t = Table(div_id, ("variant", "problem", "dtype", "config", "median", "TFLOP/s", "GB/s", "FLOP/B",
-                       "attainable TFLOP/s", "% roofline", "bound", "ceiling", "L2-resident"))
+    t = Table(
+        div_id,
+        (
+            "variant",
+            "problem",
+            "dtype",
+            "config",
+            "median",
+            "TFLOP/s",
+            "GB/s",
+            "FLOP/B",
+            "attainable TFLOP/s",
+            "% roofline",
+            "bound",
+            "ceiling",
+            "L2-resident",
+        ),
+    )
     for e in entries:
         r, p = e.record, e.point
         median = r.median_s or math.inf
-        t.rows.append([
-            text(r.variant), Cell(data.short_problem(r), r.problem, r.problem), text(r.dtype), text(fmt_config(r.config)),
-            Cell(fmt_time(r.median_s), r.median_s), num_cell(r.flops / median, 1e12), num_cell(r.bytes / median, 1e9),
-            num_cell(r.flops / r.bytes if r.bytes else None), num_cell(p.attainable if p else None, 1e12),
-            pct_cell(p.fraction if p else None), text(p.bound if p else "-"),
-            text(f"{p.ceiling} ({p.source})" if p else "-"), text(("yes" if p.l2_resident else "no") if p else "-"),
-        ])
+        t.rows.append(
+            [
+                text(r.variant),
+                Cell(data.short_problem(r), r.problem, r.problem),
+                text(r.dtype),
+                text(fmt_config(r.config)),
+                Cell(fmt_time(r.median_s), r.median_s),
+                num_cell(r.flops / median, 1e12),
+                num_cell(r.bytes / median, 1e9),
+                num_cell(r.flops / r.bytes if r.bytes else None),
+                num_cell(p.attainable if p else None, 1e12),
+                pct_cell(p.fraction if p else None),
+                text(p.bound if p else "-"),
+                text(f"{p.ceiling} ({p.source})" if p else "-"),
+                text(("yes" if p.l2_resident else "no") if p else "-"),
+            ]
+        )
     return t
 
 
@@ -103,8 +152,18 @@ class Roofline(Page):
 
     def build(self, data: ReportData) -> Content:
         plotted = best(
-            (e for e in data.entries if e.record.bytes > 0 and e.record.flops > 0 and e.record.family != "calibrate"),
-            lambda e: (e.record.device_name, e.record.family, e.record.variant, e.record.problem, e.record.dtype),
+            (
+                e
+                for e in data.entries
+                if e.record.bytes > 0 and e.record.flops > 0 and e.record.family != "calibrate"
+            ),
+            lambda e: (
+                e.record.device_name,
+                e.record.family,
+                e.record.variant,
+                e.record.problem,
+                e.record.dtype,
+            ),
         )
         if not plotted:
             return Content(omitted="no timed record with FLOPs and bytes to place under a roofline")
@@ -118,11 +177,14 @@ class Roofline(Page):
             notes = []
             if ceilings is None and entries[0].gpu:
                 notes.append("No ceilings known for this GPU: run kernbench calibrate on it.")
-            sections.append(Section(
-                device,
-                text=("Ceilings: " + ceilings.source + ". " if ceilings else "")
-                + "Each point is the fastest config of one variant on one problem; hover for details.",
-                figures=[figure(device, entries, ceilings, f"roofline-{slug}")],
-                table=table(data, entries, f"roofline-table-{slug}"), notes=notes,
-            ))
+            sections.append(
+                Section(
+                    device,
+                    text=("Ceilings: " + ceilings.source + ". " if ceilings else "")
+                    + "Each point is the fastest config of one variant on one problem; hover for details.",
+                    figures=[figure(device, entries, ceilings, f"roofline-{slug}")],
+                    table=table(data, entries, f"roofline-table-{slug}"),
+                    notes=notes,
+                )
+            )
         return Content(sections)

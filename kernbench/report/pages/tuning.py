@@ -28,9 +28,13 @@ def load_studies(source: Source) -> dict[str, optuna.Study]:
         if not sa.inspect(conn).has_table("studies"):
             return {}
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    storage = optuna.storages.RDBStorage(source.store.url, skip_compatibility_check=True, skip_table_creation=True)
+    storage = optuna.storages.RDBStorage(
+        source.store.url, skip_compatibility_check=True, skip_table_creation=True
+    )
     return {
-        s.study_name: optuna.load_study(study_name=s.study_name, storage=storage, sampler=optuna.samplers.RandomSampler())
+        s.study_name: optuna.load_study(
+            study_name=s.study_name, storage=storage, sampler=optuna.samplers.RandomSampler()
+        )
         for s in optuna.get_all_study_summaries(storage, include_best_trial=False)
     }
 
@@ -48,7 +52,9 @@ def sampler_of(study: optuna.Study | None, run_id: str) -> str:
     run = attrs.get(f"run:{run_id}")
     if isinstance(run, dict) and _named(run):
         return _named(run)
-    names = sorted({_named(v) for k, v in attrs.items() if k.startswith("run:") and isinstance(v, dict)} - {""})
+    names = sorted(
+        {_named(v) for k, v in attrs.items() if k.startswith("run:") and isinstance(v, dict)} - {""}
+    )
     if not names and isinstance(attrs.get("sampler"), str):
         names = [_named(attrs)]
     return " / ".join(names) or "sampler not recorded"
@@ -69,7 +75,10 @@ def importance(data: ReportData, study: optuna.Study) -> str:
         return f"not computed ({type(exc).__name__})"
     if found is None:
         return "too few correct trials"
-    return ", ".join(f"{k} {v:.2f}" for k, v in sorted(found.items(), key=lambda kv: -kv[1])) or "no parameter varies"
+    return (
+        ", ".join(f"{k} {v:.2f}" for k, v in sorted(found.items(), key=lambda kv: -kv[1]))
+        or "no parameter varies"
+    )
 
 
 def _curve(entries: list[Entry]) -> list[float | None]:
@@ -97,50 +106,112 @@ class Tuning(Page):
         if not runs:
             return Content(omitted="no record belongs to a tuning study (kernbench tune)")
         fig = go.Figure()
-        winners = Table("tuning-winners", ("study", "sampler", "unique evaluations", "ok", "best config",
-                                           "best median", "% roofline", "store"))
+        winners = Table(
+            "tuning-winners",
+            (
+                "study",
+                "sampler",
+                "unique evaluations",
+                "ok",
+                "best config",
+                "best median",
+                "% roofline",
+                "store",
+            ),
+        )
         for (source, name, sampler), es in sorted(runs.items()):
-            es.sort(key=lambda e: (e.record.trial if e.record.trial is not None else -1, e.record.id or 0))
+            es.sort(
+                key=lambda e: (
+                    e.record.trial if e.record.trial is not None else -1,
+                    e.record.id or 0,
+                )
+            )
             r0 = es[0].record
             label = f"{r0.variant} {data.short_problem(r0)} {r0.dtype} [{sampler}]"
-            fig.add_trace(go.Scatter(
-                x=list(range(1, len(es) + 1)), y=_curve(es), mode="lines+markers", name=label,
-                line={"shape": "hv"}, customdata=[fmt_config(e.record.config) for e in es],
-                hovertemplate="evaluation %{x}: best %{y:.4s}s<br>this config: %{customdata}<extra></extra>",
-            ))
+            fig.add_trace(
+                go.Scatter(
+                    x=list(range(1, len(es) + 1)),
+                    y=_curve(es),
+                    mode="lines+markers",
+                    name=label,
+                    line={"shape": "hv"},
+                    customdata=[fmt_config(e.record.config) for e in es],
+                    hovertemplate="evaluation %{x}: best %{y:.4s}s<br>this config: %{customdata}<extra></extra>",
+                )
+            )
             ok = [e for e in es if e.ok]
             top = min(ok, key=lambda e: e.record.median_s or math.inf) if ok else None
-            winners.rows.append([
-                Cell(label, name, title=name), text(sampler), text(len(es)), text(len(ok)),
-                text(fmt_config(top.record.config) if top else "none passed the gate"),
-                time_cell(top.record.median_s if top else None),
-                pct_cell(top.point.fraction if top and top.point else None), text(source),
-            ])
-        styled(fig, "Best so far against unique evaluations", "unique evaluations", "best median time (s)", log_y=True)
+            winners.rows.append(
+                [
+                    Cell(label, name, title=name),
+                    text(sampler),
+                    text(len(es)),
+                    text(len(ok)),
+                    text(fmt_config(top.record.config) if top else "none passed the gate"),
+                    time_cell(top.record.median_s if top else None),
+                    pct_cell(top.point.fraction if top and top.point else None),
+                    text(source),
+                ]
+            )
+        styled(
+            fig,
+            "Best so far against unique evaluations",
+            "unique evaluations",
+            "best median time (s)",
+            log_y=True,
+        )
         if max(len(es) for es in runs.values()) <= 20:
             fig.update_xaxes(dtick=1)
-        sections = [Section(
-            "Convergence", figures=[embed(fig, "tuning-convergence")], table=winners,
-            text="Only unique evaluations count: a config the sampler proposes again is served from the store.",
-        )]
+        sections = [
+            Section(
+                "Convergence",
+                figures=[embed(fig, "tuning-convergence")],
+                table=winners,
+                text="Only unique evaluations count: a config the sampler proposes again is served from the store.",
+            )
+        ]
         sections.append(self._optuna(data, studies))
         return Content(sections)
 
     @staticmethod
     def _optuna(data: ReportData, studies: dict[str, dict[str, optuna.Study]]) -> Section:
-        table = Table("tuning-studies", ("study", "trials", "complete", "pruned", "failed", "rejected statically",
-                                         "parameter importance", "store"))
+        table = Table(
+            "tuning-studies",
+            (
+                "study",
+                "trials",
+                "complete",
+                "pruned",
+                "failed",
+                "rejected statically",
+                "parameter importance",
+                "store",
+            ),
+        )
         notes: list[str] = []
         for source, by_name in studies.items():
             for name, study in sorted(by_name.items()):
                 trials = study.get_trials(deepcopy=False)
                 states = [t.state for t in trials]
-                table.rows.append([
-                    Cell(name, name), text(len(trials)), text(states.count(optuna.trial.TrialState.COMPLETE)),
-                    text(states.count(optuna.trial.TrialState.PRUNED)), text(states.count(optuna.trial.TrialState.FAIL)),
-                    text(sum(t.user_attrs.get("status") == "static_rejected" for t in trials)), Cell(importance(data, study)), text(source),
-                ])
+                table.rows.append(
+                    [
+                        Cell(name, name),
+                        text(len(trials)),
+                        text(states.count(optuna.trial.TrialState.COMPLETE)),
+                        text(states.count(optuna.trial.TrialState.PRUNED)),
+                        text(states.count(optuna.trial.TrialState.FAIL)),
+                        text(sum(t.user_attrs.get("status") == "static_rejected" for t in trials)),
+                        Cell(importance(data, study)),
+                        text(source),
+                    ]
+                )
         if not any(studies.values()):
-            notes.append("The stores hold no Optuna studies (records name a study, the study tables are missing).")
-        return Section("Optuna studies", table=table, notes=notes,
-                       text="Rejected configs were never launched: the static check refused them.")
+            notes.append(
+                "The stores hold no Optuna studies (records name a study, the study tables are missing)."
+            )
+        return Section(
+            "Optuna studies",
+            table=table,
+            notes=notes,
+            text="Rejected configs were never launched: the static check refused them.",
+        )

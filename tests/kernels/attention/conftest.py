@@ -13,8 +13,15 @@ from kernbench.measure.settings import MeasureSettings
 from kernbench.registry import Registry
 from kernbench.space import Value
 
-GATE_ONLY = MeasureSettings(min_samples=1, min_time_s=0.0, max_time_s=0.0, warmup_min_s=0.0,
-                            warmup_max_s=0.0, target_rel_ci=1.0, isolate=False)
+GATE_ONLY = MeasureSettings(
+    min_samples=1,
+    min_time_s=0.0,
+    max_time_s=0.0,
+    warmup_min_s=0.0,
+    warmup_max_s=0.0,
+    target_rel_ci=1.0,
+    isolate=False,
+)
 """Pass the correctness gate, then as little timing as the loop allows (the interpreter is slow)."""
 
 
@@ -25,11 +32,18 @@ def registry() -> Registry:
     return reg
 
 
-def run(registry: Registry, variant: str, problem: str, dtype: str = "fp16",
-        config: Mapping[str, Value] | None = None,
-        gpu: bool = False) -> Outcome:
+def run(
+    registry: Registry,
+    variant: str,
+    problem: str,
+    dtype: str = "fp16",
+    config: Mapping[str, Value] | None = None,
+    gpu: bool = False,
+) -> Outcome:
     """Measure one candidate through the harness: poisoned outputs, reference check, timing."""
     device = cuda_device() if gpu and cuda_available() else cpu_device()
     v = registry.variant(variant)
     cfg = {**v.default_configs()[0], **(config or {})}
-    return measure(registry, device, Candidate("paged_attention", variant, problem, dtype, cfg), GATE_ONLY)
+    return measure(
+        registry, device, Candidate("paged_attention", variant, problem, dtype, cfg), GATE_ONLY
+    )

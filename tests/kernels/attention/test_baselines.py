@@ -17,7 +17,9 @@ RAGGED = "batch=3,lengths=1/17/40,q_heads=8,kv_heads=2,head_dim=64,block_size=16
 SHARED = "batch=3,lengths=1/5/9,q_heads=4,kv_heads=4,head_dim=64,block_size=8,shared_prefix=16"
 
 
-@pytest.mark.parametrize("problem", [RAGGED, SHARED, RAGGED.replace("block_size=16", "block_size=1,layout=hnd")])
+@pytest.mark.parametrize(
+    "problem", [RAGGED, SHARED, RAGGED.replace("block_size=16", "block_size=1,layout=hnd")]
+)
 def test_sdpa_matches_reference(registry: Registry, problem: str) -> None:
     outcome = run(registry, "torch_sdpa", problem)
     assert outcome.status == Status.OK, outcome.message
@@ -38,7 +40,9 @@ def test_flex_hnd_is_unsupported_with_reason(registry: Registry) -> None:
 @pytest.mark.skipif(_probe() is not None, reason=str(_probe()))
 def test_flex_block_mask_lists_exactly_each_sequences_pages() -> None:
     """The fused kernel trusts the page lists (full pages skip the mask_mod): check them."""
-    p = F.parse("batch=4,lengths=16/1/33/40,q_heads=4,kv_heads=2,head_dim=64,block_size=8,shared_prefix=8")
+    p = F.parse(
+        "batch=4,lengths=16/1/33/40,q_heads=4,kv_heads=2,head_dim=64,block_size=8,shared_prefix=8"
+    )
     inputs = F.make_inputs(p, "fp16", "cpu", 5)
     pool = inputs["k_cache"].shape[0]
     mask = paged_block_mask(inputs["block_tables"], inputs["context_lens"], 8, pool)

@@ -36,8 +36,12 @@ needs_compiler = pytest.mark.skipif(backend.probe() is not None, reason=str(back
 
 LLAMA3 = "batch=16,context=4096,q_heads=32,kv_heads=8,head_dim=128"
 GROUP8 = "batch=16,context=4096,q_heads=32,kv_heads=4,head_dim=128"
-SHAPES = (LLAMA3, GROUP8, "batch=4,context=999,q_heads=16,kv_heads=16,head_dim=64,block_size=1,layout=hnd",
-          "batch=2,context=4096,q_heads=32,kv_heads=4,head_dim=256,block_size=64")
+SHAPES = (
+    LLAMA3,
+    GROUP8,
+    "batch=4,context=999,q_heads=16,kv_heads=16,head_dim=64,block_size=1,layout=hnd",
+    "batch=2,context=4096,q_heads=32,kv_heads=4,head_dim=256,block_size=64",
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -54,8 +58,14 @@ def variant(registry: Registry) -> Variant:
 
 
 def test_metadata(variant: Variant) -> None:
-    assert (variant.family, variant.language, variant.dtypes) == ("paged_attention", "cuda", ("fp16", "bf16"))
-    assert variant.requires.devices == frozenset({"cuda"}) and variant.requires.min_compute_capability == (8, 0)
+    assert (variant.family, variant.language, variant.dtypes) == (
+        "paged_attention",
+        "cuda",
+        ("fp16", "bf16"),
+    )
+    assert variant.requires.devices == frozenset(
+        {"cuda"}
+    ) and variant.requires.min_compute_capability == (8, 0)
     assert len(variant.description) > 400 and "bandwidth" in variant.description
     assert {p.name for p in variant.space.params} == {"NUM_SPLITS", "TOKENS", "VEC", "WARPS"}
 
@@ -70,13 +80,20 @@ def test_space_caps_the_vectors_in_flight(variant: Variant) -> None:
 def test_a_gqa_group_of_eight_shares_one_cta_at_one_vector_per_lane(vec: int, tiles: int) -> None:
     config = {"NUM_SPLITS": 0, "TOKENS": 1, "VEC": vec, "WARPS": 4}
     assert cuda_split_kv.head_tiles(F.parse(GROUP8), config) == tiles
-    assert cuda_split_kv.head_tiles(F.parse("batch=1,context=8,q_heads=32,kv_heads=1"), config) == 4 * vec
+    assert (
+        cuda_split_kv.head_tiles(F.parse("batch=1,context=8,q_heads=32,kv_heads=1"), config)
+        == 4 * vec
+    )
 
 
 def test_zero_splits_take_the_shared_heuristic_over_whole_contexts() -> None:
     config = {"NUM_SPLITS": 0, "TOKENS": 2, "VEC": 1, "WARPS": 4}
     problem = F.parse("batch=2,context=300,q_heads=8,kv_heads=2,shared_prefix=4096")
-    assert cuda_split_kv.num_splits(problem, config, H100_SMS) == heuristic_splits(4, 4396, H100_SMS) > 1
+    assert (
+        cuda_split_kv.num_splits(problem, config, H100_SMS)
+        == heuristic_splits(4, 4396, H100_SMS)
+        > 1
+    )
     assert cuda_split_kv.num_splits(problem, {**config, "NUM_SPLITS": 8}, H100_SMS) == 8
 
 
@@ -90,7 +107,9 @@ def _assert_clean(result_resources: tuple, label: str) -> None:
 @needs_compiler
 @pytest.mark.parametrize("dtype", ["fp16", "bf16"])
 @pytest.mark.parametrize("shape", SHAPES)
-def test_defaults_compile_without_spills_for_ampere_and_hopper(variant: Variant, shape: str, dtype: str) -> None:
+def test_defaults_compile_without_spills_for_ampere_and_hopper(
+    variant: Variant, shape: str, dtype: str
+) -> None:
     for target in (AMPERE, HOPPER):
         result = check(variant, F.parse(shape), variant.default_configs()[0], dtype, target)
         assert result.ok, f"{shape} {dtype} {target.arch}: {result.reason}"
@@ -141,7 +160,9 @@ def test_misaligned_or_strided_inputs_are_unsupported_with_a_reason(variant: Var
     with pytest.raises(Unsupported, match="16-byte aligned"):
         variant.build(problem, variant.default_configs()[0], {**inputs, "q": shifted})
     with pytest.raises(Unsupported, match="contiguous"):
-        variant.build(problem, variant.default_configs()[0], {**inputs, "out": inputs["out"].transpose(0, 1)})
+        variant.build(
+            problem, variant.default_configs()[0], {**inputs, "out": inputs["out"].transpose(0, 1)}
+        )
 
 
 def test_the_cpu_device_is_refused_with_the_reason(variant: Variant) -> None:
@@ -151,7 +172,8 @@ def test_the_cpu_device_is_refused_with_the_reason(variant: Variant) -> None:
 # --- on a GPU ---------------------------------------------------------------------------
 
 GPU_PROBLEMS = (
-    *(problem for problem, _ in CASES + SHARED), *PROBLEMS,
+    *(problem for problem, _ in CASES + SHARED),
+    *PROBLEMS,
     "batch=3,lengths=1/64/129,q_heads=32,kv_heads=1,head_dim=128,block_size=16",  # group 32: 4 head tiles
     "batch=2,lengths=77/1,q_heads=12,kv_heads=2,head_dim=64,block_size=8,layout=hnd",  # group 6
 )
@@ -159,7 +181,9 @@ GPU_PROBLEMS = (
 
 def assert_ok(registry: Registry, problem: str, dtype: str, config: Config | None = None) -> None:
     outcome = run(registry, NAME, problem, dtype, config, gpu=True)
-    assert outcome.status == Status.OK, f"{problem} {dtype} {config}: {outcome.status} {outcome.message}"
+    assert outcome.status == Status.OK, (
+        f"{problem} {dtype} {config}: {outcome.status} {outcome.message}"
+    )
 
 
 @pytest.mark.gpu
@@ -174,6 +198,8 @@ def test_matches_reference_on_gpu(registry: Registry, problem: str, dtype: str) 
 @pytest.mark.parametrize("splits", [1, 3, 64])
 def test_configs_across_the_space_on_gpu(variant: Variant, registry: Registry, splits: int) -> None:
     """One split writes `out` directly; 64 leaves most splits empty; every TOKENS/VEC/WARPS."""
-    problem = "batch=4,lengths=1/17/300/1000,q_heads=16,kv_heads=2,head_dim=128,block_size=16,layout=hnd"
+    problem = (
+        "batch=4,lengths=1/17/300/1000,q_heads=16,kv_heads=2,head_dim=128,block_size=16,layout=hnd"
+    )
     for config in corners(variant):
         assert_ok(registry, problem, "bf16", {**config, "NUM_SPLITS": splits})

@@ -16,31 +16,48 @@ from tests.helpers import run_cli
 
 def test_defaults_are_llama3_8b_heads() -> None:
     p = F.parse("batch=4,context=100")
-    assert (p["q_heads"], p["kv_heads"], p["head_dim"], p["block_size"], p["layout"]) == (32, 8, 128, 16, "nhd")
+    assert (p["q_heads"], p["kv_heads"], p["head_dim"], p["block_size"], p["layout"]) == (
+        32,
+        8,
+        128,
+        16,
+        "nhd",
+    )
     assert F.scale(p) == pytest.approx(1 / math.sqrt(128))
     assert F.scale(F.parse("batch=1,context=4,scale=0.5")) == 0.5
 
 
-@pytest.mark.parametrize("text, words", [
-    ("batch=2,context=8,q_heads=6,kv_heads=4", "must divide"),
-    ("batch=2", "context"),
-    ("batch=2,context=8,head_dim=96", "head_dim"),
-    ("batch=2,context=8,block_size=4", "block_size"),
-    ("batch=2,context=8,layout=nchw", "layout"),
-    ("batch=2,context=8,lengths=zipf", "lengths"),
-    ("batch=2,lengths=3/0", "lengths"),
-    ("batch=3,lengths=3/4", "batch=3"),
-    ("batch=2,context=9,lengths=3/4", "context=9"),
-    ("batch=2,context=8,shared_prefix=20", "multiple of block_size"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("batch=2,context=8,q_heads=6,kv_heads=4", "must divide"),
+        ("batch=2", "context"),
+        ("batch=2,context=8,head_dim=96", "head_dim"),
+        ("batch=2,context=8,block_size=4", "block_size"),
+        ("batch=2,context=8,layout=nchw", "layout"),
+        ("batch=2,context=8,lengths=zipf", "lengths"),
+        ("batch=2,lengths=3/0", "lengths"),
+        ("batch=3,lengths=3/4", "batch=3"),
+        ("batch=2,context=9,lengths=3/4", "context=9"),
+        ("batch=2,context=8,shared_prefix=20", "multiple of block_size"),
+    ],
+)
 def test_bad_problems_are_usage_errors(text: str, words: str) -> None:
     with pytest.raises(UsageError, match=words):
         F.parse(text)
 
 
 def test_bad_problem_on_the_command_line_is_one_line_and_exit_2(tmp_path: object) -> None:
-    res = run_cli("bench", "paged_attention", "--device", "cpu", "-s", "batch=2,context=8,q_heads=6,kv_heads=4",
-                  "--out", str(tmp_path))
+    res = run_cli(
+        "bench",
+        "paged_attention",
+        "--device",
+        "cpu",
+        "-s",
+        "batch=2,context=8,q_heads=6,kv_heads=4",
+        "--out",
+        str(tmp_path),
+    )
     assert res.returncode == 2
     assert "must divide" in res.stderr and "Traceback" not in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
@@ -85,21 +102,30 @@ def test_inputs_are_random_and_tables_int32() -> None:
     p = F.parse("batch=2,context=20,q_heads=4,kv_heads=2,head_dim=64,block_size=8,layout=hnd")
     inputs = F.make_inputs(p, "fp16", "cpu", 0)
     assert inputs["k_cache"].shape[1:] == (2, 8, 64)
-    assert inputs["block_tables"].dtype == torch.int32 and inputs["context_lens"].tolist() == [20, 20]
+    assert inputs["block_tables"].dtype == torch.int32 and inputs["context_lens"].tolist() == [
+        20,
+        20,
+    ]
     for name in ("q", "k_cache", "v_cache"):
         assert (inputs[name] != 0).float().mean() > 0.99
 
 
 def test_reference_matches_attention_written_out() -> None:
-    p = F.parse("batch=2,lengths=3/9,q_heads=4,kv_heads=2,head_dim=64,block_size=8,layout=hnd,scale=0.3")
+    p = F.parse(
+        "batch=2,lengths=3/9,q_heads=4,kv_heads=2,head_dim=64,block_size=8,layout=hnd,scale=0.3"
+    )
     inputs = F.make_inputs(p, "fp16", "cpu", 1)
     ref = F.reference(p, inputs)["out"]
     for b, n in enumerate((3, 9)):
         blocks = inputs["block_tables"][b].tolist()
         for h in range(4):
             kvh = h // 2
-            ks = torch.stack([inputs["k_cache"][blocks[t // 8], kvh, t % 8] for t in range(n)]).double()
-            vs = torch.stack([inputs["v_cache"][blocks[t // 8], kvh, t % 8] for t in range(n)]).double()
+            ks = torch.stack(
+                [inputs["k_cache"][blocks[t // 8], kvh, t % 8] for t in range(n)]
+            ).double()
+            vs = torch.stack(
+                [inputs["v_cache"][blocks[t // 8], kvh, t % 8] for t in range(n)]
+            ).double()
             w = torch.softmax(0.3 * ks @ inputs["q"][b, h].double(), dim=0)
             torch.testing.assert_close(ref[b, h], w @ vs)
 

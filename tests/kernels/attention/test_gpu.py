@@ -22,7 +22,9 @@ PROBLEMS = (
 @pytest.mark.parametrize("dtype", ["bf16", "fp16"])
 @pytest.mark.parametrize("problem", PROBLEMS)
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_variant_matches_reference_on_gpu(registry: Registry, variant: str, problem: str, dtype: str) -> None:
+def test_variant_matches_reference_on_gpu(
+    registry: Registry, variant: str, problem: str, dtype: str
+) -> None:
     outcome = run(registry, variant, problem, dtype, gpu=True)
     if variant == "torch_flex" and outcome.status in (Status.UNSUPPORTED, Status.SKIPPED):
         pytest.skip(outcome.message)
@@ -37,10 +39,13 @@ def test_cascade_matches_reference_on_gpu(registry: Registry, dtype: str) -> Non
 
 
 @pytest.mark.gpu
-@pytest.mark.parametrize("config", [
-    {"BLOCK_N": 16, "BLOCK_H": 1, "num_warps": 1, "num_stages": 1, "NUM_SPLITS": 64},
-    {"BLOCK_N": 128, "BLOCK_H": 16, "num_warps": 8, "num_stages": 3, "NUM_SPLITS": 2},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"BLOCK_N": 16, "BLOCK_H": 1, "num_warps": 1, "num_stages": 1, "NUM_SPLITS": 64},
+        {"BLOCK_N": 128, "BLOCK_H": 16, "num_warps": 8, "num_stages": 3, "NUM_SPLITS": 2},
+    ],
+)
 def test_split_kv_configs_on_gpu(registry: Registry, config: dict[str, int]) -> None:
     outcome = run(registry, "triton_split_kv", PROBLEMS[0], "bf16", config, gpu=True)
     assert outcome.status == Status.OK, f"{outcome.status}: {outcome.message}"

@@ -11,8 +11,9 @@ from kernbench.registry import Registry
 from kernbench.staticcheck import HOPPER, check
 
 
-def test_split_kv_compiles_for_sm90_and_reports_both_kernels(registry: Registry, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_split_kv_compiles_for_sm90_and_reports_both_kernels(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KERNBENCH_CACHE", str(tmp_path))
     variant = registry.variant("triton_split_kv")
     problem = F.parse("batch=4,context=512,q_heads=8,kv_heads=2,head_dim=64")

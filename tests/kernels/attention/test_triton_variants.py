@@ -22,47 +22,68 @@ CASES = [
     ("batch=3,lengths=1/5/23,q_heads=4,kv_heads=4,head_dim=128,block_size=1,layout=hnd", {}),
     ("batch=3,lengths=9/1/30,q_heads=8,kv_heads=1,head_dim=64,block_size=16,layout=hnd", {}),
     ("batch=2,lengths=70/1,q_heads=8,kv_heads=1,head_dim=128,block_size=16", {"BLOCK_N": 32}),
-    ("batch=2,lengths=19/1,q_heads=4,kv_heads=4,head_dim=64,block_size=1", {"BLOCK_H": 1, "BLOCK_N": 16}),
-    ("batch=2,lengths=33/2,q_heads=8,kv_heads=1,head_dim=64,block_size=16,layout=hnd", {"BLOCK_H": 2}),
+    (
+        "batch=2,lengths=19/1,q_heads=4,kv_heads=4,head_dim=64,block_size=1",
+        {"BLOCK_H": 1, "BLOCK_N": 16},
+    ),
+    (
+        "batch=2,lengths=33/2,q_heads=8,kv_heads=1,head_dim=64,block_size=16,layout=hnd",
+        {"BLOCK_H": 2},
+    ),
 ]
 SHARED = [
-    ("batch=4,lengths=1/7/20/16,q_heads=8,kv_heads=2,head_dim=64,block_size=16,shared_prefix=32", {}),
-    ("batch=3,lengths=1/3/9,q_heads=8,kv_heads=1,head_dim=128,block_size=1,layout=hnd,shared_prefix=21",
-     {"BLOCK_M": 16, "BLOCK_N": 16}),
-    ("batch=2,lengths=5/1,q_heads=4,kv_heads=4,head_dim=64,block_size=16,shared_prefix=48",
-     {"BLOCK_H": 1, "BLOCK_N": 16}),
+    (
+        "batch=4,lengths=1/7/20/16,q_heads=8,kv_heads=2,head_dim=64,block_size=16,shared_prefix=32",
+        {},
+    ),
+    (
+        "batch=3,lengths=1/3/9,q_heads=8,kv_heads=1,head_dim=128,block_size=1,layout=hnd,shared_prefix=21",
+        {"BLOCK_M": 16, "BLOCK_N": 16},
+    ),
+    (
+        "batch=2,lengths=5/1,q_heads=4,kv_heads=4,head_dim=64,block_size=16,shared_prefix=48",
+        {"BLOCK_H": 1, "BLOCK_N": 16},
+    ),
 ]
 
 
 def assert_ok(registry: Registry, variant: str, problem: str, config: dict[str, int]) -> None:
     outcome = run(registry, variant, problem, config=config)
-    assert outcome.status == Status.OK, f"{variant} {problem} {config}: {outcome.status} {outcome.message}"
+    assert outcome.status == Status.OK, (
+        f"{variant} {problem} {config}: {outcome.status} {outcome.message}"
+    )
     assert outcome.error is not None and outcome.error < 5e-3
 
 
 @pytest.mark.parametrize("problem, config", CASES)
 @pytest.mark.parametrize("variant", PLAIN)
-def test_plain_variants_match_reference(registry: Registry, variant: str, problem: str,
-                                        config: dict[str, int]) -> None:
+def test_plain_variants_match_reference(
+    registry: Registry, variant: str, problem: str, config: dict[str, int]
+) -> None:
     assert_ok(registry, variant, problem, config)
 
 
 @pytest.mark.parametrize("problem, config", SHARED)
 @pytest.mark.parametrize("variant", (*PLAIN, "triton_cascade"))
-def test_shared_prefix_batches_match_reference(registry: Registry, variant: str, problem: str,
-                                               config: dict[str, int]) -> None:
+def test_shared_prefix_batches_match_reference(
+    registry: Registry, variant: str, problem: str, config: dict[str, int]
+) -> None:
     assert_ok(registry, variant, problem, config)
 
 
 @pytest.mark.parametrize("splits", [1, 4, 64])
-def test_split_counts_beyond_the_context_leave_empty_splits_harmless(registry: Registry, splits: int) -> None:
+def test_split_counts_beyond_the_context_leave_empty_splits_harmless(
+    registry: Registry, splits: int
+) -> None:
     problem = "batch=2,lengths=40/1,q_heads=8,kv_heads=2,head_dim=64,block_size=8"
     assert_ok(registry, "triton_split_kv", problem, {"NUM_SPLITS": splits, "BLOCK_N": 16})
 
 
 def test_cascade_prefix_and_suffix_splits(registry: Registry) -> None:
     problem = "batch=5,context=30,lengths=random,q_heads=8,kv_heads=2,head_dim=64,block_size=8,shared_prefix=64"
-    assert_ok(registry, "triton_cascade", problem, {"PREFIX_SPLITS": 4, "NUM_SPLITS": 2, "BLOCK_N": 16})
+    assert_ok(
+        registry, "triton_cascade", problem, {"PREFIX_SPLITS": 4, "NUM_SPLITS": 2, "BLOCK_N": 16}
+    )
 
 
 def test_cascade_without_shared_prefix_is_unsupported(registry: Registry) -> None:
@@ -72,8 +93,17 @@ def test_cascade_without_shared_prefix_is_unsupported(registry: Registry) -> Non
 
 def test_spaces_reject_idle_warps(registry: Registry) -> None:
     space = registry.variant("triton_split_kv").space
-    assert space.violated({"BLOCK_N": 16, "BLOCK_H": 0, "num_warps": 8, "num_stages": 2, "NUM_SPLITS": 0})
+    assert space.violated(
+        {"BLOCK_N": 16, "BLOCK_H": 0, "num_warps": 8, "num_stages": 2, "NUM_SPLITS": 0}
+    )
     cascade = registry.variant("triton_cascade").space
-    config = {"BLOCK_N": 256, "BLOCK_H": 0, "num_warps": 4, "num_stages": 2, "BLOCK_M": 128,
-              "PREFIX_SPLITS": 0, "NUM_SPLITS": 0}
+    config = {
+        "BLOCK_N": 256,
+        "BLOCK_H": 0,
+        "num_warps": 4,
+        "num_stages": 2,
+        "BLOCK_M": 128,
+        "PREFIX_SPLITS": 0,
+        "NUM_SPLITS": 0,
+    }
     assert "128 x 128" in (cascade.violated(config) or "")

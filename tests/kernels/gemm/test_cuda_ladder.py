@@ -20,8 +20,15 @@ from kernbench.space import Config, Space
 from kernbench.staticcheck import HOPPER, Target, check
 from kernbench.variant import Unsupported, Variant
 
-STEPS = ("cuda_naive", "cuda_smem_simt", "cuda_mma", "cuda_vectorized", "cuda_cp_async",
-         "cuda_ldmatrix", "cuda_tuned")
+STEPS = (
+    "cuda_naive",
+    "cuda_smem_simt",
+    "cuda_mma",
+    "cuda_vectorized",
+    "cuda_cp_async",
+    "cuda_ldmatrix",
+    "cuda_tuned",
+)
 AMPERE = Target(arch="sm_80", compute_capability=(8, 0), shared_per_block=163 * 1024)
 
 # SASS each step must contain, from the step that introduces it on (regular expressions):
@@ -129,7 +136,9 @@ def test_sass_has_what_the_step_claims(registry, name):
         if order >= introduced:
             assert re.search(instruction, sass), f"step {order} ({name}) lacks {instruction}"
         else:
-            assert not re.search(instruction, sass), f"step {order} ({name}) already has {instruction}"
+            assert not re.search(instruction, sass), (
+                f"step {order} ({name}) already has {instruction}"
+            )
     if order >= 3:
         mma = "HMMA.16816.F32.BF16"
         assert mma in sass, "bf16 inputs use the bf16 mma"
@@ -215,4 +224,3 @@ def test_random_configs_are_correct(registry, name):
             continue  # over this GPU's limits: the harness would reject it before launching
         outcome = _measure(registry, name, text, "bf16", config)
         assert outcome.status == "ok", f"{name} {config}: {outcome.status} {outcome.message}"
-

@@ -23,7 +23,9 @@ def _sm90(**changes: object) -> dict:
 def test_sm90_space_encodes_the_builder_rules() -> None:
     space = cutlass_sm90.SPACE
     assert "tile_m >= 128" in (space.violated(_sm90(schedule="cooperative", tile_m=64)) or "")
-    assert "stream-K" in (space.violated(_sm90(schedule="pingpong", tile_m=64, scheduler="streamk")) or "")
+    assert "stream-K" in (
+        space.violated(_sm90(schedule="pingpong", tile_m=64, scheduler="streamk")) or ""
+    )
     assert "registers" in (space.violated(_sm90(tile_m=256, tile_n=256)) or "")
     assert "registers" in (space.violated(_sm90(schedule="pingpong", tile_m=128, tile_n=256)) or "")
     for config in space:
@@ -40,7 +42,9 @@ def test_sm80_space_fits_shared_memory_and_warp_counts() -> None:
     for config in cutlass_sm80.SPACE:
         per_stage = (int(config["tile_m"]) + int(config["tile_n"])) * int(config["tile_k"]) * 2
         assert int(config["stages"]) * per_stage <= 227 * 1024
-        warps = (int(config["tile_m"]) // int(config["warp_m"])) * (int(config["tile_n"]) // int(config["warp_n"]))
+        warps = (int(config["tile_m"]) // int(config["warp_m"])) * (
+            int(config["tile_n"]) // int(config["warp_n"])
+        )
         assert warps in (4, 8)
 
 
@@ -84,7 +88,9 @@ def test_cooperative_with_a_64_row_tile_is_rejected_by_cutlass_too() -> None:
 @pytest.mark.slow
 def test_pingpong_with_stream_k_is_rejected_by_cutlass_too() -> None:
     with pytest.raises(nvcc_lib.CompilationError, match="stream-K"):
-        cutlass_sm90.library(SQUARE, _sm90(schedule="pingpong", tile_n=128, scheduler="streamk"), "bf16")
+        cutlass_sm90.library(
+            SQUARE, _sm90(schedule="pingpong", tile_n=128, scheduler="streamk"), "bf16"
+        )
 
 
 CORNERS = [
@@ -97,7 +103,9 @@ CORNERS = [
 
 @needs_build
 @pytest.mark.slow
-@pytest.mark.parametrize("config", CORNERS, ids=lambda c: "-".join(str(c[k]) for k in cutlass_sm90.COMPILE_TIME))
+@pytest.mark.parametrize(
+    "config", CORNERS, ids=lambda c: "-".join(str(c[k]) for k in cutlass_sm90.COMPILE_TIME)
+)
 def test_sm90_corners_build_without_spills(config: dict) -> None:
     assert cutlass_sm90.SPACE.is_valid(config)
     for res in cutlass_sm90.static_check(SQUARE, config, "fp16", HOPPER):
@@ -116,8 +124,13 @@ def test_sm80_default_builds_with_mma_sync_and_cp_async() -> None:
 
 # ---- on a GPU ------------------------------------------------------------------------------
 
-SHAPES = ["1024x2048x512", "1000x1000x4096", "4096x4096x4096,alpha=0.5,beta=2.0",
-          "512x768x1024,layout_a=col", "512x768x1024,layout_b=col"]
+SHAPES = [
+    "1024x2048x512",
+    "1000x1000x4096",
+    "4096x4096x4096,alpha=0.5,beta=2.0",
+    "512x768x1024,layout_a=col",
+    "512x768x1024,layout_b=col",
+]
 
 
 def _check(variant: Variant, config: dict, shape: str, dtype: str) -> None:

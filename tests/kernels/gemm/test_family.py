@@ -13,8 +13,12 @@ from kernbench.errors import UsageError
 
 @pytest.mark.parametrize(
     "text, m, n, k",
-    [("96x80x64", 96, 80, 64), ("m=3,n=4,k=5", 3, 4, 5), (" 7x8x9 ", 7, 8, 9),
-     ("4095x4097x1000,beta=0.5", 4095, 4097, 1000)],
+    [
+        ("96x80x64", 96, 80, 64),
+        ("m=3,n=4,k=5", 3, 4, 5),
+        (" 7x8x9 ", 7, 8, 9),
+        ("4095x4097x1000,beta=0.5", 4095, 4097, 1000),
+    ],
 )
 def test_parse_shorthand_and_pairs(text, m, n, k):
     p = GEMM.parse(text)
@@ -30,9 +34,17 @@ def test_parse_options_and_identity():
 
 @pytest.mark.parametrize(
     "text, message",
-    [("0x5x5", "at least 1"), ("abc", "key=value"), ("m=5,n=5", "missing k="), ("5x5xq", "positive integer"),
-     ("-1x5x5", "positive integer"), ("5x5", "key=value"), ("2x2x2,layout_a=diag", "not one of"),
-     ("m=2,n=2,k=2,q=1", "unknown gemm parameter"), ("m=2,m=3,n=2,k=2", "given twice")],
+    [
+        ("0x5x5", "at least 1"),
+        ("abc", "key=value"),
+        ("m=5,n=5", "missing k="),
+        ("5x5xq", "positive integer"),
+        ("-1x5x5", "positive integer"),
+        ("5x5", "key=value"),
+        ("2x2x2,layout_a=diag", "not one of"),
+        ("m=2,n=2,k=2,q=1", "unknown gemm parameter"),
+        ("m=2,m=3,n=2,k=2", "given twice"),
+    ],
 )
 def test_bad_problems_are_usage_errors(text, message):
     with pytest.raises(UsageError, match=message):
@@ -44,9 +56,16 @@ def test_presets():
     assert square == [512, 1024, 2048, 4096, 8192, 16384]
     llm = GEMM.preset("llm")
     assert {p["m"] for p in llm} == {1, 16, 128, 1024, 4096, 16384}
-    assert {(p["n"], p["k"]) for p in llm} >= {(6144, 4096), (4096, 14336), (57344, 8192), (8192, 28672)}
+    assert {(p["n"], p["k"]) for p in llm} >= {
+        (6144, 4096),
+        (4096, 14336),
+        (57344, 8192),
+        (8192, 28672),
+    }
     assert all(p["m"] % 64 or p["n"] % 64 or p["k"] % 64 for p in GEMM.preset("irregular"))
-    assert {"4095x4097x1000", "77x129x65", "1x4096x256", "300x300x1000"} <= set(GEMM.presets["irregular"])
+    assert {"4095x4097x1000", "77x129x65", "1x4096x256", "300x300x1000"} <= set(
+        GEMM.presets["irregular"]
+    )
     assert all(p["m"] * p["n"] * p["k"] <= 2**21 for p in GEMM.preset("cpu-small"))
     assert set(GEMM.presets["llm-sample"]) <= set(GEMM.presets["llm"])
     with pytest.raises(UsageError, match="unknown gemm preset"):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from kernbench_kernels.gemm.torch_matmul import blas_settings
+
 from kernbench.device import cpu_device
 from kernbench.measure.run import Candidate, measure
 from kernbench.measure.settings import QUICK
 from kernbench.registry import Registry
-from kernbench_kernels.gemm.torch_matmul import blas_settings
 
 
 def test_blas_settings_records_tf32_and_workspace() -> None:
@@ -17,6 +18,8 @@ def test_blas_settings_records_tf32_and_workspace() -> None:
 def test_records_carry_the_blas_settings() -> None:
     registry = Registry.discover()
     for problem in ("33x17x9", "16x16x16,alpha=0.5,beta=2.0"):
-        outcome = measure(registry, cpu_device(), Candidate("gemm", "torch_matmul", problem, "fp32"), QUICK)
+        outcome = measure(
+            registry, cpu_device(), Candidate("gemm", "torch_matmul", problem, "fp32"), QUICK
+        )
         assert outcome.status == "ok", outcome.message
         assert outcome.method["context"]["allow_tf32"] in (True, False)

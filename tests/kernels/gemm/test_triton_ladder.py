@@ -19,23 +19,72 @@ from kernbench.registry import Registry
 from kernbench.variant import Unsupported
 
 CONFIGS = {
-    "triton_naive": [{"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32},
-                     {"BLOCK_M": 32, "BLOCK_N": 128, "BLOCK_K": 64}],
-    "triton_grouped": [{"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8},
-                       {"BLOCK_M": 16, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 2}],
+    "triton_naive": [
+        {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32},
+        {"BLOCK_M": 32, "BLOCK_N": 128, "BLOCK_K": 64},
+    ],
+    "triton_grouped": [
+        {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8},
+        {"BLOCK_M": 16, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 2},
+    ],
     "triton_pipelined": [
-        {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_stages": 3, "num_warps": 4},
-        {"BLOCK_M": 64, "BLOCK_N": 256, "BLOCK_K": 32, "GROUP_M": 4, "num_stages": 2, "num_warps": 8}],
+        {
+            "BLOCK_M": 128,
+            "BLOCK_N": 128,
+            "BLOCK_K": 64,
+            "GROUP_M": 8,
+            "num_stages": 3,
+            "num_warps": 4,
+        },
+        {
+            "BLOCK_M": 64,
+            "BLOCK_N": 256,
+            "BLOCK_K": 32,
+            "GROUP_M": 4,
+            "num_stages": 2,
+            "num_warps": 8,
+        },
+    ],
     "triton_splitk": [
-        {"BLOCK_M": 64, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "SPLIT_K": 4, "num_stages": 3,
-         "num_warps": 4},
-        {"BLOCK_M": 32, "BLOCK_N": 256, "BLOCK_K": 64, "GROUP_M": 2, "SPLIT_K": 8, "num_stages": 2,
-         "num_warps": 4}],
+        {
+            "BLOCK_M": 64,
+            "BLOCK_N": 128,
+            "BLOCK_K": 64,
+            "GROUP_M": 8,
+            "SPLIT_K": 4,
+            "num_stages": 3,
+            "num_warps": 4,
+        },
+        {
+            "BLOCK_M": 32,
+            "BLOCK_N": 256,
+            "BLOCK_K": 64,
+            "GROUP_M": 2,
+            "SPLIT_K": 8,
+            "num_stages": 2,
+            "num_warps": 4,
+        },
+    ],
     "triton_persistent": [
-        {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 64, "GROUP_M": 8, "num_stages": 3, "num_warps": 4,
-         "PROGRAMS_PER_SM": 1},
-        {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 32, "GROUP_M": 4, "num_stages": 2, "num_warps": 8,
-         "PROGRAMS_PER_SM": 2}],
+        {
+            "BLOCK_M": 64,
+            "BLOCK_N": 64,
+            "BLOCK_K": 64,
+            "GROUP_M": 8,
+            "num_stages": 3,
+            "num_warps": 4,
+            "PROGRAMS_PER_SM": 1,
+        },
+        {
+            "BLOCK_M": 128,
+            "BLOCK_N": 128,
+            "BLOCK_K": 32,
+            "GROUP_M": 4,
+            "num_stages": 2,
+            "num_warps": 8,
+            "PROGRAMS_PER_SM": 2,
+        },
+    ],
 }
 CPU_LADDER = tuple(CONFIGS)
 SMALL = ("77x129x65", "1x4096x256")
@@ -92,8 +141,12 @@ def test_matches_reference_on_long_k(registry, name):
 @pytest.mark.parametrize("name", CPU_LADDER)
 def test_alpha_beta_and_column_major_operands(registry, name):
     config = CONFIGS[name][0]
-    for text in ("37x45x70,alpha=-1.5,beta=0.75", "37x45x70,layout_a=col", "37x45x70,layout_b=col,beta=2",
-                 "19x33x40,layout_a=col,layout_b=col,alpha=0.5"):
+    for text in (
+        "37x45x70,alpha=-1.5,beta=0.75",
+        "37x45x70,layout_a=col",
+        "37x45x70,layout_b=col,beta=2",
+        "19x33x40,layout_a=col,layout_b=col,alpha=0.5",
+    ):
         result = gate(registry, name, text, "fp16", config)
         assert result.ok, f"{name} {text}: {result.message}"
 
@@ -117,8 +170,14 @@ def test_non_contiguous_and_transposed_views(registry, name):
 def test_through_the_harness_on_the_cpu_device(registry):
     """measure(): inputs, build, poisoned gate and (meaningless, CPU) timing, all in one."""
     activate("cpu")
-    settings = QUICK.__class__(min_samples=2, min_time_s=0.0, max_time_s=0.5, warmup_min_s=0.0,
-                               warmup_max_s=0.05, isolate=False)
+    settings = QUICK.__class__(
+        min_samples=2,
+        min_time_s=0.0,
+        max_time_s=0.5,
+        warmup_min_s=0.0,
+        warmup_max_s=0.05,
+        isolate=False,
+    )
     for name in CPU_LADDER:
         cand = Candidate("gemm", name, "77x129x65", "fp16", CONFIGS[name][0])
         outcome = measure(registry, cpu_device(), cand, settings)
@@ -142,8 +201,12 @@ def test_tma_is_hopper_only_and_rejects_unaligned_rows(registry):
         check_operands(inputs)
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="on a GPU the gpu-marked TMA tests run the real thing")
-@pytest.mark.parametrize("text", ["200x136x72", "72x200x136,layout_a=col,layout_b=col,alpha=2,beta=0.5"])
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="on a GPU the gpu-marked TMA tests run the real thing"
+)
+@pytest.mark.parametrize(
+    "text", ["200x136x72", "72x200x136,layout_a=col,layout_b=col,alpha=2,beta=0.5"]
+)
 def test_tma_kernel_indexing_under_the_interpreter(registry, text):
     """The interpreter emulates tensor descriptors: the TMA step's tiling and layouts are right
     even here, though only Hopper can run (or time) it for real."""
@@ -153,7 +216,13 @@ def test_tma_kernel_indexing_under_the_interpreter(registry, text):
         assert result.ok, f"{text} {dtype}: {result.message}"
 
 
-GPU_SHAPES = ("77x129x65", "1x4096x256", "300x300x1000", "4095x4097x1000", "1024x1024x1024,beta=0.5")
+GPU_SHAPES = (
+    "77x129x65",
+    "1x4096x256",
+    "300x300x1000",
+    "4095x4097x1000",
+    "1024x1024x1024,beta=0.5",
+)
 
 
 @pytest.mark.gpu
@@ -172,8 +241,15 @@ def test_bf16_on_gpu(registry, name, shape):
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("dtype", ["fp16", "fp32"])
-@pytest.mark.parametrize("shape", ["1024x512x256", "128x4096x4096", "4096x4096x512,layout_a=col,layout_b=col",
-                                   "1000x1000x4096,beta=1"])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "1024x512x256",
+        "128x4096x4096",
+        "4096x4096x512,layout_a=col,layout_b=col",
+        "1000x1000x4096,beta=1",
+    ],
+)
 def test_tma_on_gpu(registry, shape, dtype):
     tma = registry.variant("triton_tma")
     for config in tma.default_configs():
