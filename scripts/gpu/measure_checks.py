@@ -59,8 +59,14 @@ def _session(device: Any, registry: Any, store: Any, settings: Any, runner: Any)
 def _matmul(registry: Any, session: Any, n: int) -> Any:
     from kernbench.calibrate import CALIBRATION
 
-    return session.evaluate(CALIBRATION, registry.variant("matmul_bf16"),
-                            CALIBRATION.parse(f"op=matmul,n={n}"), "bf16", {}, study="measure_checks")
+    return session.evaluate(
+        CALIBRATION,
+        registry.variant("matmul_bf16"),
+        CALIBRATION.parse(f"op=matmul,n={n}"),
+        "bf16",
+        {},
+        study="measure_checks",
+    )
 
 
 def check_repeatable(device: Any, registry: Any, store: Any, settings: Any) -> dict[str, Any]:
@@ -78,8 +84,15 @@ def check_repeatable(device: Any, registry: Any, store: Any, settings: Any) -> d
         medians.append(rec.median_s)
         ids.append(rec.id)
     diff = abs(medians[0] - medians[1]) / min(medians)
-    return {"kernel": f"matmul_bf16 {REPEAT_N}^3", "medians_s": medians, "rel_diff": diff,
-            "limit": 0.01, "pass": diff < 0.01 and medians[0] > 50e-6, "record_ids": ids, "worker_pids": pids}
+    return {
+        "kernel": f"matmul_bf16 {REPEAT_N}^3",
+        "medians_s": medians,
+        "rel_diff": diff,
+        "limit": 0.01,
+        "pass": diff < 0.01 and medians[0] > 50e-6,
+        "record_ids": ids,
+        "worker_pids": pids,
+    }
 
 
 def profiler_kernel_time(launch: Any, launches: int = 50) -> tuple[float, int]:
@@ -94,8 +107,12 @@ def profiler_kernel_time(launch: Any, launches: int = 50) -> tuple[float, int]:
         for _ in range(launches):
             launch()
         torch.cuda.synchronize()
-    kernels = [e for e in prof.events()
-               if e.device_type == torch.autograd.DeviceType.CUDA and not e.name.startswith(("Memcpy", "Memset"))]
+    kernels = [
+        e
+        for e in prof.events()
+        if e.device_type == torch.autograd.DeviceType.CUDA
+        and not e.name.startswith(("Memcpy", "Memset"))
+    ]
     total_us = sum(e.time_range.elapsed_us() for e in kernels)
     return total_us * 1e-6 / launches, max(1, round(len(kernels) / launches))
 
@@ -106,16 +123,37 @@ def ncu_kernel_time(n: int, kernels_per_launch: int) -> float | None:
     if ncu is None:
         return None
     count = 20 * kernels_per_launch
-    cmd = [ncu, "--clock-control", "none", "--cache-control", "none", "--metrics", "gpu__time_duration.sum",
-           "--csv", "--launch-skip", str(10 * kernels_per_launch), "--launch-count", str(count),
-           sys.executable, __file__, "--ncu-target", str(n)]
+    cmd = [
+        ncu,
+        "--clock-control",
+        "none",
+        "--cache-control",
+        "none",
+        "--metrics",
+        "gpu__time_duration.sum",
+        "--csv",
+        "--launch-skip",
+        str(10 * kernels_per_launch),
+        "--launch-count",
+        str(count),
+        sys.executable,
+        __file__,
+        "--ncu-target",
+        str(n),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    rows = [r for r in csv.DictReader(io.StringIO(proc.stdout[proc.stdout.find('"ID"'):]))
-            if r.get("Metric Name") == "gpu__time_duration.sum"]
+    rows = [
+        r
+        for r in csv.DictReader(io.StringIO(proc.stdout[proc.stdout.find('"ID"') :]))
+        if r.get("Metric Name") == "gpu__time_duration.sum"
+    ]
     if not rows:
         return None
     scale = {"nsecond": 1e-9, "usecond": 1e-6, "msecond": 1e-3, "second": 1.0}
-    total = sum(float(r["Metric Value"].replace(",", "")) * scale.get(r.get("Metric Unit", ""), 1e-9) for r in rows)
+    total = sum(
+        float(r["Metric Value"].replace(",", "")) * scale.get(r.get("Metric Unit", ""), 1e-9)
+        for r in rows
+    )
     return total / (len(rows) / kernels_per_launch)
 
 
@@ -141,11 +179,18 @@ def check_profiler(device: Any, registry: Any, store: Any, settings: Any) -> dic
             continue
         prof_s, per_launch = profiler_kernel_time(_launch_for(n))
         ncu_s = ncu_kernel_time(n, per_launch)
-        row = {"kernel": f"matmul_bf16 {n}^3", "record_id": rec.id, "harness_median_s": rec.median_s,
-               "timer": rec.method.get("timer"), "graph_batch": rec.method.get("graph_batch"),
-               "profiler_s": prof_s, "kernels_per_launch": per_launch,
-               "rel_diff_profiler": rec.median_s / prof_s - 1, "ncu_s": ncu_s,
-               "rel_diff_ncu": rec.median_s / ncu_s - 1 if ncu_s else None}
+        row = {
+            "kernel": f"matmul_bf16 {n}^3",
+            "record_id": rec.id,
+            "harness_median_s": rec.median_s,
+            "timer": rec.method.get("timer"),
+            "graph_batch": rec.method.get("graph_batch"),
+            "profiler_s": prof_s,
+            "kernels_per_launch": per_launch,
+            "rel_diff_profiler": rec.median_s / prof_s - 1,
+            "ncu_s": ncu_s,
+            "rel_diff_ncu": rec.median_s / ncu_s - 1 if ncu_s else None,
+        }
         diffs = [abs(row["rel_diff_profiler"])] + ([abs(row["rel_diff_ncu"])] if ncu_s else [])
         row["pass"] = min(diffs) < 0.03
         rows.append(row)
@@ -163,15 +208,31 @@ def check_faults(device: Any, registry: Any, store: Any, settings: Any) -> dict[
     runner = ProcessRunner(device, fast, registry.references)
     with runner:
         session = _session(device, registry, store, fast, runner)
-        tuner = Tuner(session=session, family=family, variant=variant, problem=family.parse("n=1048576"),
-                      dtype="fp32", storage_url=store.url, study="measure_checks_faults", sampler="random")
+        tuner = Tuner(
+            session=session,
+            family=family,
+            variant=variant,
+            problem=family.parse("n=1048576"),
+            dtype="fp32",
+            storage_url=store.url,
+            study="measure_checks_faults",
+            sampler="random",
+        )
         result = tuner.run(Budget(trials=len(EXPECTED_FAULTS)))
         restarts = runner.restarts
-    got = {r.config["mode"]: r.status for r in store.query(variant="toy_triton_faulty", run_id=session.run_id)}
-    return {"expected": EXPECTED_FAULTS, "recorded": got, "worker_restarts": restarts,
-            "tune_stop_reason": result.stop_reason,
-            "best": result.best.config if result.best is not None else None,
-            "pass": all(got.get(k) == v for k, v in EXPECTED_FAULTS.items()) and result.best is not None}
+    got = {
+        r.config["mode"]: r.status
+        for r in store.query(variant="toy_triton_faulty", run_id=session.run_id)
+    }
+    return {
+        "expected": EXPECTED_FAULTS,
+        "recorded": got,
+        "worker_restarts": restarts,
+        "tune_stop_reason": result.stop_reason,
+        "best": result.best.config if result.best is not None else None,
+        "pass": all(got.get(k) == v for k, v in EXPECTED_FAULTS.items())
+        and result.best is not None,
+    }
 
 
 def main() -> int:
@@ -198,8 +259,13 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     device, registry, store, settings = _setup(args.out)
     checks = {"repeatable": check_repeatable, "profiler": check_profiler, "faults": check_faults}
-    summary: dict[str, Any] = {"provenance": provenance.collect(), "device": device.as_dict(),
-                               "settings": settings.as_dict(), "store": store.url, "checks": {}}
+    summary: dict[str, Any] = {
+        "provenance": provenance.collect(),
+        "device": device.as_dict(),
+        "settings": settings.as_dict(),
+        "store": store.url,
+        "checks": {},
+    }
     for name, check in checks.items():
         if args.only and name not in args.only:
             continue
@@ -208,7 +274,9 @@ def main() -> int:
         print(json.dumps(result, indent=1, default=str), flush=True)
         (args.out / "measure_checks.json").write_text(json.dumps(summary, indent=1, default=str))
     ok = all(c["pass"] for c in summary["checks"].values())
-    print(f"measure_checks: {'all passed' if ok else 'FAILED'}; summary in {args.out / 'measure_checks.json'}")
+    print(
+        f"measure_checks: {'all passed' if ok else 'FAILED'}; summary in {args.out / 'measure_checks.json'}"
+    )
     return 0 if ok else 1
 
 
