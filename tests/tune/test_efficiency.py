@@ -27,12 +27,24 @@ def test_score_is_one_at_the_optimum_and_zero_at_random() -> None:
     assert score(3.0, 1.0, 2.0) < 0
 
 
+HEAVY_SPACE_BYTES = 4_000_000
+"""Replaying TPE over 20 seeds costs about the square of the budget: the largest recorded
+spaces run only with ``-m heavy`` (their figures are stored under results/tune_eval)."""
+
+
 def recorded_spaces() -> list[Path]:
     return sorted(SPACES.glob("*.json"))
 
 
+def _params() -> list[object]:
+    return [
+        pytest.param(p, marks=[pytest.mark.heavy] if p.stat().st_size > HEAVY_SPACE_BYTES else [])
+        for p in recorded_spaces()
+    ]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("path", recorded_spaces(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _params(), ids=lambda p: p.stem)
 def test_tpe_finds_near_optimum_in_a_tenth_of_the_space_and_beats_random(path: Path) -> None:
     """The issue's bar, over 20 seeds: a regression of the tuner fails here."""
     space = SpaceFile.load(path)
