@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from ..space import Value
 from ..staticcheck import Resources, Target
@@ -53,6 +53,16 @@ class KernelCall:
 
 Plan = Callable[[Any, Mapping[str, Value], Mapping[str, ArgValue]], Sequence[KernelCall]]
 """``plan(problem, config, shared_args) -> calls``: one variant's launches."""
+
+
+class LaunchOptions(TypedDict):
+    num_warps: int
+    num_stages: int
+
+
+def launch_options(config: Mapping[str, Value]) -> LaunchOptions:
+    """The config's num_warps and num_stages, as ``KernelCall`` keywords."""
+    return {"num_warps": int(config["num_warps"]), "num_stages": int(config["num_stages"])}
 
 
 def _raw(kernel: Any) -> Any:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
 from ..measure.outcome import Status
 from ..present import records_table
 from .common import (
@@ -17,6 +15,7 @@ from .common import (
     load_registry,
     open_session,
     problems_for,
+    progress_bar,
 )
 
 
@@ -42,14 +41,7 @@ def run(args: argparse.Namespace) -> int:
     records = []
     with (
         session.runner,
-        Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
+        progress_bar() as progress,
     ):
         task = progress.add_task("bench", total=len(jobs))
         for problem, variant, config in jobs:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import device as devices
 from ..device import Device
@@ -152,6 +153,18 @@ def load_registry() -> Registry:
     for name, why in registry.failures.items():
         err_console.print(f"[yellow]warning:[/] {name} failed to load: {why}")
     return registry
+
+
+def progress_bar() -> Progress:
+    """The progress display of every command that takes more than a second."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def is_tty() -> bool:

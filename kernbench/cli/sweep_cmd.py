@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
 from ..errors import UsageError
 from ..tune.sweep import sweep
 from .common import (
@@ -18,6 +16,7 @@ from .common import (
     load_registry,
     open_session,
     problems_for,
+    progress_bar,
 )
 
 
@@ -56,14 +55,7 @@ def run(args: argparse.Namespace) -> int:
     session = open_session(args, device, registry)
     with (
         session.runner,
-        Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
+        progress_bar() as progress,
     ):
         task = progress.add_task(f"sweep {variant.name} {problem.key}", total=variant.space.size())
         space = sweep(

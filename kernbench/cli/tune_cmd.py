@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, TaskID
 
 from ..analyse.importance import MIN_TRIALS, importance_table, study_importances
 from ..errors import UsageError
@@ -34,6 +34,7 @@ from .common import (
     load_registry,
     open_session,
     problems_for,
+    progress_bar,
 )
 
 
@@ -190,14 +191,7 @@ def run(args: argparse.Namespace) -> int:
     shown: list[Record] = []
     with (
         session.runner,
-        Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.completed}/{task.total}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as progress,
+        progress_bar() as progress,
     ):
         for problem in problems:
             for base in baselines:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import triton
 import triton.language as tl
 
-from kernbench.backends.triton import ArgValue, KernelCall
+from kernbench.backends.triton import ArgValue, KernelCall, launch_options
 from kernbench.family import Inputs
 from kernbench.problem import Problem
 from kernbench.space import Categorical, Config, Space, Value
@@ -18,11 +18,13 @@ from .triton_common import (
     SPLITS,
     attend_tokens,
     build_with,
+    chunk_bounds,
     group_of,
     heuristic_splits,
     partials_call,
     reduce_call,
     static_check_of,
+    store_partial,
     suffix_splits,
     tile_constexprs,
     warps_have_tokens,
@@ -78,18 +80,10 @@ def prefix_kernel(  # type: ignore[no-untyped-def]
         mask=row_ok[:, None],
         other=0.0,
     )
-    chunk = tl.cdiv(tl.cdiv(prefix_len, num_splits), BLOCK_N) * BLOCK_N
-    start = split * chunk
-    end = tl.minimum(start + chunk, prefix_len)
-    m_i = tl.full((BLOCK_M,), float("-inf"), tl.float32)
-    l_i = tl.zeros((BLOCK_M,), tl.float32)
-    acc = tl.zeros((BLOCK_M, HEAD_DIM), tl.float32)
+    start, end = chunk_bounds(0, prefix_len, split, num_splits, BLOCK_N)
     # Every table starts with the same prefix blocks: table 0 addresses them for all rows.
     m_i, l_i, acc = attend_tokens(
         q,
-        m_i,
-        l_i,
-        acc,
         k_ptr,
         v_ptr,
         table_ptr,
@@ -108,11 +102,24 @@ def prefix_kernel(  # type: ignore[no-untyped-def]
         HEAD_DIM,
         True,
     )
-    a_row = b * stride_ab + qh * stride_ah + split * stride_as
-    tl.store(acc_ptr + a_row[:, None] + offs_d[None, :], acc, mask=row_ok[:, None])
-    m_row = ml_ptr + b * stride_mb + qh * stride_mh + split * stride_ms
-    tl.store(m_row, m_i, mask=row_ok)
-    tl.store(m_row + 1, l_i, mask=row_ok)
+    store_partial(
+        acc_ptr,
+        ml_ptr,
+        acc,
+        m_i,
+        l_i,
+        b,
+        qh,
+        split,
+        row_ok,
+        stride_ab,
+        stride_ah,
+        stride_as,
+        stride_mb,
+        stride_mh,
+        stride_ms,
+        HEAD_DIM,
+    )
 
 
 def scores_tile_fits(c: Mapping[str, Value]) -> bool:
@@ -160,8 +167,7 @@ def plan(
         prefix_kernel,
         (problem.int("kv_heads"), triton.cdiv(rows, block_m), n_prefix),
         {"GROUP": group_of(problem), "BLOCK_M": block_m, **tile_constexprs(problem, config)},
-        num_warps=int(config["num_warps"]),
-        num_stages=int(config["num_stages"]),
+        **launch_options(config),
         args={
             "batch": problem.int("batch"),
             "prefix_len": problem.int("shared_prefix"),

@@ -15,7 +15,14 @@ import torch
 import triton
 import triton.language as tl
 
-from kernbench.backends.triton import ArgValue, KernelCall, Plan, launcher, plan_resources
+from kernbench.backends.triton import (
+    ArgValue,
+    KernelCall,
+    Plan,
+    launch_options,
+    launcher,
+    plan_resources,
+)
 from kernbench.family import Inputs
 from kernbench.problem import Problem
 from kernbench.space import Categorical, Config, Pow2, Value
@@ -47,9 +54,6 @@ def warps_have_tokens(c: Mapping[str, Value]) -> bool:
 @triton.jit
 def attend_tokens(  # type: ignore[no-untyped-def]
     q,
-    m_i,
-    l_i,
-    acc,
     k_ptr,
     v_ptr,
     table_ptr,
@@ -71,10 +75,13 @@ def attend_tokens(  # type: ignore[no-untyped-def]
     """Online softmax of the rows of ``q`` over tokens [start, end) of one block table.
 
     ``qk_scale`` includes log2(e), so the loop uses exp2. Returns the running max, the
-    running sum and the unnormalised accumulator.
+    running sum and the unnormalised accumulator (-inf, 0 and 0 for an empty range).
     """
     offs_n = tl.arange(0, BLOCK_N)
     offs_d = tl.arange(0, HEAD_DIM)
+    m_i = tl.full((q.shape[0],), float("-inf"), tl.float32)
+    l_i = tl.zeros((q.shape[0],), tl.float32)
+    acc = tl.zeros((q.shape[0], HEAD_DIM), tl.float32)
     head = kv_head.to(tl.int64)
     for tok0 in range(start, end, BLOCK_N):
         tok = tok0 + offs_n
@@ -102,6 +109,74 @@ def attend_tokens(  # type: ignore[no-untyped-def]
             )
         m_i = m_new
     return m_i, l_i, acc
+
+
+@triton.jit
+def query_heads(  # type: ignore[no-untyped-def]
+    q_ptr,
+    b,
+    kv_head,
+    tile,
+    stride_qb,
+    stride_qh,
+    GROUP: tl.constexpr,
+    HEADS: tl.constexpr,
+    ROWS: tl.constexpr,
+    HEAD_DIM: tl.constexpr,
+):
+    """Query rows of one program: head tile ``tile`` of kv head ``kv_head``'s GQA group.
+
+    Returns the (ROWS, HEAD_DIM) query tile (padding rows are 0), the query head of each
+    row and which rows are real.
+    """
+    rows = tl.arange(0, ROWS)
+    g = tile * HEADS + rows
+    row_ok = (rows < HEADS) & (g < GROUP)
+    qh = kv_head * GROUP + g
+    offs_d = tl.arange(0, HEAD_DIM)
+    q = tl.load(
+        q_ptr + b * stride_qb + qh[:, None] * stride_qh + offs_d[None, :],
+        mask=row_ok[:, None],
+        other=0.0,
+    )
+    return q, qh, row_ok
+
+
+@triton.jit
+def chunk_bounds(first, last, split, num_splits, BLOCK_N: tl.constexpr):  # type: ignore[no-untyped-def]
+    """Tokens [start, end) of chunk ``split`` when [first, last) is cut into ``num_splits``
+    chunks of whole BLOCK_N steps; a chunk past the end is empty."""
+    chunk = tl.cdiv(tl.cdiv(last - first, num_splits), BLOCK_N) * BLOCK_N
+    start = first + split * chunk
+    return start, tl.minimum(start + chunk, last)
+
+
+@triton.jit
+def store_partial(  # type: ignore[no-untyped-def]
+    acc_ptr,
+    ml_ptr,
+    acc,
+    m_i,
+    l_i,
+    b,
+    qh,
+    slot,
+    row_ok,
+    stride_ab,
+    stride_ah,
+    stride_as,
+    stride_mb,
+    stride_mh,
+    stride_ms,
+    HEAD_DIM: tl.constexpr,
+):
+    """Write one chunk's unnormalised accumulator, max and sum into ``slot`` for the merge."""
+    offs_d = tl.arange(0, HEAD_DIM)
+    a_row = b * stride_ab + qh * stride_ah + slot * stride_as
+    tl.store(acc_ptr + a_row[:, None] + offs_d[None, :], acc, mask=row_ok[:, None])
+    m_row = ml_ptr + b * stride_mb + qh * stride_mh + slot * stride_ms
+    tl.store(m_row, m_i, mask=row_ok)
+    tl.store(m_row + 1, l_i, mask=row_ok)
 
 
 @triton.jit
@@ -148,30 +223,22 @@ def partial_kernel(  # type: ignore[no-untyped-def]
     """
     b = tl.program_id(0)
     kv_head = tl.program_id(1) // TILES
-    tile = tl.program_id(1) % TILES
     split = tl.program_id(2)
-    rows = tl.arange(0, ROWS)
-    g = tile * HEADS + rows
-    row_ok = (rows < HEADS) & (g < GROUP)
-    qh = kv_head * GROUP + g
-    offs_d = tl.arange(0, HEAD_DIM)
-    q = tl.load(
-        q_ptr + b * stride_qb + qh[:, None] * stride_qh + offs_d[None, :],
-        mask=row_ok[:, None],
-        other=0.0,
+    q, qh, row_ok = query_heads(
+        q_ptr,
+        b,
+        kv_head,
+        tl.program_id(1) % TILES,
+        stride_qb,
+        stride_qh,
+        GROUP,
+        HEADS,
+        ROWS,
+        HEAD_DIM,
     )
-    seq_len = tl.load(lens_ptr + b)
-    chunk = tl.cdiv(tl.cdiv(seq_len - token_offset, num_splits), BLOCK_N) * BLOCK_N
-    start = token_offset + split * chunk
-    end = tl.minimum(start + chunk, seq_len)
-    m_i = tl.full((ROWS,), float("-inf"), tl.float32)
-    l_i = tl.zeros((ROWS,), tl.float32)
-    acc = tl.zeros((ROWS, HEAD_DIM), tl.float32)
+    start, end = chunk_bounds(token_offset, tl.load(lens_ptr + b), split, num_splits, BLOCK_N)
     m_i, l_i, acc = attend_tokens(
         q,
-        m_i,
-        l_i,
-        acc,
         k_ptr,
         v_ptr,
         table_ptr + b * stride_tb,
@@ -190,12 +257,24 @@ def partial_kernel(  # type: ignore[no-untyped-def]
         HEAD_DIM,
         USE_DOT,
     )
-    slot = slot_offset + split
-    a_row = b * stride_ab + qh * stride_ah + slot * stride_as
-    tl.store(acc_ptr + a_row[:, None] + offs_d[None, :], acc, mask=row_ok[:, None])
-    m_row = ml_ptr + b * stride_mb + qh * stride_mh + slot * stride_ms
-    tl.store(m_row, m_i, mask=row_ok)
-    tl.store(m_row + 1, l_i, mask=row_ok)
+    store_partial(
+        acc_ptr,
+        ml_ptr,
+        acc,
+        m_i,
+        l_i,
+        b,
+        qh,
+        slot_offset + split,
+        row_ok,
+        stride_ab,
+        stride_ah,
+        stride_as,
+        stride_mb,
+        stride_mh,
+        stride_ms,
+        HEAD_DIM,
+    )
 
 
 @triton.jit
@@ -367,6 +446,16 @@ def shared_args(
     return args
 
 
+def head_tiles(
+    problem: Problem, config: Mapping[str, Value]
+) -> tuple[tuple[int, int], dict[str, Value]]:
+    """Grid (sequences, kv heads x head tiles) and constexprs of a kernel that tiles GQA groups."""
+    group = group_of(problem)
+    tiling = head_tiling(group, int(config["BLOCK_H"]))
+    grid = (problem.int("batch"), problem.int("kv_heads") * tiling.tiles)
+    return grid, {**tiling.constexprs(group), **tile_constexprs(problem, config)}
+
+
 def partials_call(
     problem: Problem,
     config: Mapping[str, Value],
@@ -375,14 +464,12 @@ def partials_call(
     slot_offset: int = 0,
 ) -> KernelCall:
     """Split-KV pass over every sequence's tokens from ``token_offset`` into ``splits`` slots."""
-    tiling = head_tiling(group_of(problem), int(config["BLOCK_H"]))
-    grid = (problem.int("batch"), problem.int("kv_heads") * tiling.tiles, splits)
+    grid, constexprs = head_tiles(problem, config)
     return KernelCall(
         partial_kernel,
-        grid,
-        {**tiling.constexprs(group_of(problem)), **tile_constexprs(problem, config)},
-        num_warps=int(config["num_warps"]),
-        num_stages=int(config["num_stages"]),
+        (*grid, splits),
+        constexprs,
+        **launch_options(config),
         args={"token_offset": token_offset, "slot_offset": slot_offset, "num_splits": splits},
     )
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import triton
 import triton.language as tl
 
-from kernbench.backends.triton import ArgValue, KernelCall
+from kernbench.backends.triton import ArgValue, KernelCall, launch_options
 from kernbench.family import Inputs
 from kernbench.problem import Problem
 from kernbench.space import Config, Space, Value
@@ -17,10 +17,9 @@ from .triton_common import (
     COMMON_PARAMS,
     attend_tokens,
     build_with,
-    group_of,
-    head_tiling,
+    head_tiles,
+    query_heads,
     static_check_of,
-    tile_constexprs,
     warps_have_tokens,
 )
 
@@ -56,25 +55,20 @@ def single_pass_kernel(  # type: ignore[no-untyped-def]
 ):
     b = tl.program_id(0)
     kv_head = tl.program_id(1) // TILES
-    tile = tl.program_id(1) % TILES
-    rows = tl.arange(0, ROWS)
-    g = tile * HEADS + rows
-    row_ok = (rows < HEADS) & (g < GROUP)
-    qh = kv_head * GROUP + g
-    offs_d = tl.arange(0, HEAD_DIM)
-    q = tl.load(
-        q_ptr + b * stride_qb + qh[:, None] * stride_qh + offs_d[None, :],
-        mask=row_ok[:, None],
-        other=0.0,
+    q, qh, row_ok = query_heads(
+        q_ptr,
+        b,
+        kv_head,
+        tl.program_id(1) % TILES,
+        stride_qb,
+        stride_qh,
+        GROUP,
+        HEADS,
+        ROWS,
+        HEAD_DIM,
     )
-    m_i = tl.full((ROWS,), float("-inf"), tl.float32)
-    l_i = tl.zeros((ROWS,), tl.float32)
-    acc = tl.zeros((ROWS, HEAD_DIM), tl.float32)
-    m_i, l_i, acc = attend_tokens(
+    _, l_i, acc = attend_tokens(
         q,
-        m_i,
-        l_i,
-        acc,
         k_ptr,
         v_ptr,
         table_ptr + b * stride_tb,
@@ -94,6 +88,7 @@ def single_pass_kernel(  # type: ignore[no-untyped-def]
         USE_DOT,
     )
     out = acc / l_i[:, None]
+    offs_d = tl.arange(0, HEAD_DIM)
     tl.store(
         out_ptr + b * stride_ob + qh[:, None] * stride_oh + offs_d[None, :],
         out.to(out_ptr.dtype.element_ty),
@@ -108,17 +103,8 @@ def plan(
     problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]
 ) -> list[KernelCall]:
     """One kernel: a program per (sequence, kv head, tile of its group's query heads)."""
-    tiling = head_tiling(group_of(problem), int(config["BLOCK_H"]))
-    grid = (problem.int("batch"), problem.int("kv_heads") * tiling.tiles)
-    return [
-        KernelCall(
-            single_pass_kernel,
-            grid,
-            {**tiling.constexprs(group_of(problem)), **tile_constexprs(problem, config)},
-            num_warps=int(config["num_warps"]),
-            num_stages=int(config["num_stages"]),
-        )
-    ]
+    grid, constexprs = head_tiles(problem, config)
+    return [KernelCall(single_pass_kernel, grid, constexprs, **launch_options(config))]
 
 
 def no_slots(problem: Problem, config: Mapping[str, Value], sms: int) -> int:

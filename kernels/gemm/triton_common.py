@@ -18,12 +18,21 @@ import triton.language as tl
 from kernbench.backends.triton import ArgValue, Plan, launcher, plan_resources
 from kernbench.family import Inputs
 from kernbench.problem import Problem
-from kernbench.space import Config, Value
+from kernbench.space import Categorical, Config, Int, Value
 from kernbench.staticcheck import Resources, Target
 from kernbench.variant import Launch, StaticCheck
 
 MAX_ACC_REGISTERS = 128
 """fp32 accumulator registers per thread a config may ask for, leaving room for the rest."""
+
+PIPELINE_PARAMS = (Int("num_stages", 2, 5), Categorical("num_warps", (4, 8)))
+"""The launch options every step from 3 on tunes: pipelining depth and warps per program."""
+
+LARGE_TILE_DEFAULTS: tuple[Config, Config] = (
+    {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 64, "GROUP_M": 8, "num_stages": 3, "num_warps": 8},
+    {"BLOCK_M": 128, "BLOCK_N": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_stages": 4, "num_warps": 4},
+)
+"""Starting configs of the large-tile steps (3, 5, 6), so they are compared like for like."""
 
 
 @triton.jit
@@ -108,14 +117,84 @@ def store_tile(  # type: ignore[no-untyped-def]
     )
 
 
+@triton.jit
+def gemm_tile(  # type: ignore[no-untyped-def]
+    pid_m,
+    pid_n,
+    a_ptr,
+    b_ptr,
+    c_ptr,
+    out_ptr,
+    M,
+    N,
+    K,
+    stride_am,
+    stride_ak,
+    stride_bk,
+    stride_bn,
+    stride_cm,
+    stride_cn,
+    stride_om,
+    stride_on,
+    alpha,
+    beta,
+    BLOCK_M: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    BLOCK_K: tl.constexpr,
+    HAS_C: tl.constexpr,
+):
+    """Output tile (pid_m, pid_n) start to finish: the whole K loop, then the epilogue.
+
+    Steps 1, 2 and 5 differ only in which tile a program computes, so they share this body.
+    """
+    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    acc = dot_tile(
+        a_ptr,
+        b_ptr,
+        M,
+        N,
+        K,
+        0,
+        K,
+        stride_am,
+        stride_ak,
+        stride_bk,
+        stride_bn,
+        offs_m,
+        offs_n,
+        BLOCK_K,
+    )
+    store_tile(
+        acc,
+        offs_m,
+        offs_n,
+        M,
+        N,
+        c_ptr,
+        stride_cm,
+        stride_cn,
+        out_ptr,
+        stride_om,
+        stride_on,
+        alpha,
+        beta,
+        HAS_C,
+    )
+
+
 def _strides(rows: int, cols: int, layout: Value) -> tuple[int, int]:
     return (1, rows) if layout == "col" else (cols, 1)
+
+
+def has_c(problem: Problem) -> bool:
+    """A nonzero beta: the epilogue reads C."""
+    return float(problem["beta"]) != 0.0
 
 
 def shared_args(problem: Problem, dtype: str, inputs: Inputs | None = None) -> dict[str, ArgValue]:
     """Arguments common to the ladder: tensors from ``inputs``, else the types the problem implies."""
     m, n, k = problem.int("m"), problem.int("n"), problem.int("k")
-    has_c = float(problem["beta"]) != 0.0
     if inputs is None:
         ptr = "*" + dtype
         a, b, c, out = ptr, ptr, ptr, ptr
@@ -124,7 +203,7 @@ def shared_args(problem: Problem, dtype: str, inputs: Inputs | None = None) -> d
         so = sc = (n, 1)
     else:
         a, b, out = inputs["a"], inputs["b"], inputs["out"]
-        c = inputs["c"] if has_c else out
+        c = inputs["c"] if has_c(problem) else out
         sa, sb, sc, so = a.stride(), b.stride(), c.stride(), out.stride()
     return {
         "a_ptr": a,
@@ -147,13 +226,14 @@ def shared_args(problem: Problem, dtype: str, inputs: Inputs | None = None) -> d
     }
 
 
-def has_c(problem: Problem) -> bool:
-    return float(problem["beta"]) != 0.0
-
-
 def blocks(config: Mapping[str, Value]) -> dict[str, Value]:
     """The tile sizes of a config, as the kernels' constexpr names."""
     return {k: config[k] for k in ("BLOCK_M", "BLOCK_N", "BLOCK_K")}
+
+
+def grouped_constexprs(problem: Problem, config: Mapping[str, Value]) -> dict[str, Value]:
+    """Constexprs of the kernels that compute whole tiles in grouped order (steps 2-6)."""
+    return {**blocks(config), "GROUP_M": config["GROUP_M"], "HAS_C": has_c(problem)}
 
 
 def acc_fits(config: Mapping[str, Value]) -> bool:
@@ -195,6 +275,13 @@ def tiles(problem: Problem, config: Mapping[str, Value]) -> int:
     return triton.cdiv(problem.int("m"), int(config["BLOCK_M"])) * triton.cdiv(
         problem.int("n"), int(config["BLOCK_N"])
     )
+
+
+def persistent_programs(
+    problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue], per_sm: int = 1
+) -> int:
+    """Grid of a persistent kernel: ``per_sm`` programs per SM, never more than there are tiles."""
+    return min(tiles(problem, config), sm_count(args["a_ptr"]) * per_sm)
 
 
 def sm_count(tensor: Any) -> int:

@@ -14,13 +14,11 @@ from kernbench.space import Config, Pow2, Space, Value
 from kernbench.variant import Launch, variant
 
 from .triton_common import (
-    blocks,
     build_with,
-    dot_tile,
+    gemm_tile,
     grid_1d,
-    has_c,
+    grouped_constexprs,
     static_check_of,
-    store_tile,
     tile_coords,
     tiles,
 )
@@ -52,38 +50,29 @@ def gemm_grouped_kernel(  # type: ignore[no-untyped-def]
     HAS_C: tl.constexpr,
 ):
     pid_m, pid_n = tile_coords(tl.program_id(0), M, N, BLOCK_M, BLOCK_N, GROUP_M)
-    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
-    acc = dot_tile(
+    gemm_tile(
+        pid_m,
+        pid_n,
         a_ptr,
         b_ptr,
+        c_ptr,
+        out_ptr,
         M,
         N,
-        K,
-        0,
         K,
         stride_am,
         stride_ak,
         stride_bk,
         stride_bn,
-        offs_m,
-        offs_n,
-        BLOCK_K,
-    )
-    store_tile(
-        acc,
-        offs_m,
-        offs_n,
-        M,
-        N,
-        c_ptr,
         stride_cm,
         stride_cn,
-        out_ptr,
         stride_om,
         stride_on,
         alpha,
         beta,
+        BLOCK_M,
+        BLOCK_N,
+        BLOCK_K,
         HAS_C,
     )
 
@@ -105,7 +94,7 @@ def grouped_call(
     return KernelCall(
         gemm_grouped_kernel,
         grid_1d(tiles(problem, config)),
-        {**blocks(config), "GROUP_M": config["GROUP_M"], "HAS_C": has_c(problem)},
+        grouped_constexprs(problem, config),
         num_warps=num_warps,
         num_stages=num_stages,
     )

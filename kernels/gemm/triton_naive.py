@@ -13,7 +13,7 @@ from kernbench.problem import Problem
 from kernbench.space import Config, Pow2, Space, Value
 from kernbench.variant import Launch, variant
 
-from .triton_common import blocks, build_with, dot_tile, has_c, static_check_of, store_tile
+from .triton_common import blocks, build_with, gemm_tile, has_c, static_check_of
 
 
 @triton.jit
@@ -42,38 +42,29 @@ def gemm_naive_kernel(  # type: ignore[no-untyped-def]
 ):
     pid_m = tl.program_id(0)
     pid_n = tl.program_id(1)
-    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
-    offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
-    acc = dot_tile(
+    gemm_tile(
+        pid_m,
+        pid_n,
         a_ptr,
         b_ptr,
+        c_ptr,
+        out_ptr,
         M,
         N,
-        K,
-        0,
         K,
         stride_am,
         stride_ak,
         stride_bk,
         stride_bn,
-        offs_m,
-        offs_n,
-        BLOCK_K,
-    )
-    store_tile(
-        acc,
-        offs_m,
-        offs_n,
-        M,
-        N,
-        c_ptr,
         stride_cm,
         stride_cn,
-        out_ptr,
         stride_om,
         stride_on,
         alpha,
         beta,
+        BLOCK_M,
+        BLOCK_N,
+        BLOCK_K,
         HAS_C,
     )
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kernbench.backends.triton import ArgValue, KernelCall
+from kernbench.backends.triton import ArgValue, KernelCall, launch_options
 from kernbench.family import Inputs
 from kernbench.problem import Problem
-from kernbench.space import Categorical, Config, Int, Pow2, Space, Value
+from kernbench.space import Config, Pow2, Space, Value
 from kernbench.variant import Launch, variant
 
-from .triton_common import acc_fits, build_with, static_check_of
+from .triton_common import (
+    LARGE_TILE_DEFAULTS,
+    PIPELINE_PARAMS,
+    acc_fits,
+    build_with,
+    static_check_of,
+)
 from .triton_grouped import grouped_call
 
 SPACE = Space(
@@ -19,8 +25,7 @@ SPACE = Space(
         Pow2("BLOCK_N", 32, 256),
         Pow2("BLOCK_K", 32, 128),
         Pow2("GROUP_M", 1, 16),
-        Int("num_stages", 2, 5),
-        Categorical("num_warps", (4, 8)),
+        *PIPELINE_PARAMS,
     ),
     constraints=(acc_fits,),
 )
@@ -30,14 +35,7 @@ def plan(
     problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]
 ) -> list[KernelCall]:
     """Step 2's kernel, launched with the config's num_warps and num_stages."""
-    return [
-        grouped_call(
-            problem,
-            config,
-            num_warps=int(config["num_warps"]),
-            num_stages=int(config["num_stages"]),
-        )
-    ]
+    return [grouped_call(problem, config, **launch_options(config))]
 
 
 @variant(
@@ -45,24 +43,7 @@ def plan(
     name="triton_pipelined",
     language="triton",
     space=SPACE,
-    defaults=[
-        {
-            "BLOCK_M": 128,
-            "BLOCK_N": 256,
-            "BLOCK_K": 64,
-            "GROUP_M": 8,
-            "num_stages": 3,
-            "num_warps": 8,
-        },
-        {
-            "BLOCK_M": 128,
-            "BLOCK_N": 128,
-            "BLOCK_K": 64,
-            "GROUP_M": 8,
-            "num_stages": 4,
-            "num_warps": 4,
-        },
-    ],
+    defaults=list(LARGE_TILE_DEFAULTS),
     static_check=static_check_of(plan),
     sources=["triton_common.py", "triton_grouped.py"],
     order=3,

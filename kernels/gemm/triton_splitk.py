@@ -8,13 +8,14 @@ import torch
 import triton
 import triton.language as tl
 
-from kernbench.backends.triton import ArgValue, KernelCall
+from kernbench.backends.triton import ArgValue, KernelCall, launch_options
 from kernbench.family import Inputs
 from kernbench.problem import Problem
-from kernbench.space import Categorical, Config, Int, Pow2, Space, Value
+from kernbench.space import Config, Pow2, Space, Value
 from kernbench.variant import Launch, variant
 
 from .triton_common import (
+    PIPELINE_PARAMS,
     acc_fits,
     blocks,
     build_with,
@@ -126,8 +127,7 @@ SPACE = Space(
         Pow2("BLOCK_K", 32, 128),
         Pow2("GROUP_M", 1, 8),
         Pow2("SPLIT_K", 2, 16),
-        Int("num_stages", 2, 5),
-        Categorical("num_warps", (4, 8)),
+        *PIPELINE_PARAMS,
     ),
     constraints=(acc_fits,),
 )
@@ -150,8 +150,7 @@ def plan(
         gemm_splitk_partial_kernel,
         (tiles(problem, config), split),
         {**blocks(config), "GROUP_M": config["GROUP_M"]},
-        num_warps=int(config["num_warps"]),
-        num_stages=int(config["num_stages"]),
+        **launch_options(config),
         args={"k_per_split": k_per_split(problem, config)},
     )
     reduce = KernelCall(

@@ -9,21 +9,21 @@ from typing import Any
 import triton
 import triton.language as tl
 
-from kernbench.backends.triton import ArgValue, KernelCall
+from kernbench.backends.triton import ArgValue, KernelCall, launch_options
 from kernbench.family import Inputs
 from kernbench.problem import Problem
-from kernbench.space import Categorical, Config, Int, Pow2, Space, Value
+from kernbench.space import Categorical, Config, Pow2, Space, Value
 from kernbench.variant import Launch, Requirements, Unsupported, variant
 
 from .triton_common import (
+    LARGE_TILE_DEFAULTS,
+    PIPELINE_PARAMS,
     acc_fits,
-    blocks,
     build_with,
-    has_c,
-    sm_count,
+    grouped_constexprs,
+    persistent_programs,
     static_check_of,
     tile_coords,
-    tiles,
 )
 
 HAS_WARP_SPECIALIZE = "warp_specialize" in inspect.signature(tl.range).parameters
@@ -109,8 +109,7 @@ def _space() -> Space:
         Pow2("BLOCK_N", 64, 256),
         Pow2("BLOCK_K", 32, 128),
         Pow2("GROUP_M", 1, 16),
-        Int("num_stages", 2, 5),
-        Categorical("num_warps", (4, 8)),
+        *PIPELINE_PARAMS,
     ]
     if HAS_WARP_SPECIALIZE:
         params.append(Categorical("WARP_SPECIALIZE", (False, True)))
@@ -131,20 +130,17 @@ def plan(
     problem: Problem, config: Mapping[str, Value], args: Mapping[str, ArgValue]
 ) -> list[KernelCall]:
     """Persistent grid (one program per SM); descriptors are built on the device per program."""
-    programs = min(tiles(problem, config), sm_count(args["a_ptr"]))
+    programs = persistent_programs(problem, config, args)
     return [
         KernelCall(
             gemm_tma_kernel,
             (programs,),
             {
-                **blocks(config),
-                "GROUP_M": config["GROUP_M"],
-                "HAS_C": has_c(problem),
+                **grouped_constexprs(problem, config),
                 "WARP_SPECIALIZE": bool(config.get("WARP_SPECIALIZE", False)),
                 **_layouts(args),
             },
-            num_warps=int(config["num_warps"]),
-            num_stages=int(config["num_stages"]),
+            **launch_options(config),
             args={"num_programs": programs},
         )
     ]
@@ -182,28 +178,7 @@ def _allocator(size: int, alignment: int, stream: Any) -> Any:
     name="triton_tma",
     language="triton",
     space=_space(),
-    defaults=[
-        _with_ws(
-            {
-                "BLOCK_M": 128,
-                "BLOCK_N": 256,
-                "BLOCK_K": 64,
-                "GROUP_M": 8,
-                "num_stages": 3,
-                "num_warps": 8,
-            }
-        ),
-        _with_ws(
-            {
-                "BLOCK_M": 128,
-                "BLOCK_N": 128,
-                "BLOCK_K": 64,
-                "GROUP_M": 8,
-                "num_stages": 4,
-                "num_warps": 4,
-            }
-        ),
-    ],
+    defaults=[_with_ws(config) for config in LARGE_TILE_DEFAULTS],
     requires=Requirements(devices=frozenset({"cuda"}), min_compute_capability=(9, 0), probe=_probe),
     static_check=static_check_of(plan),
     sources=["triton_common.py"],
