@@ -167,10 +167,6 @@ def progress_bar() -> Progress:
     )
 
 
-def is_tty() -> bool:
-    return sys.stdout.isatty()
-
-
 def open_session(
     args: argparse.Namespace, device: Device, registry: Registry, storage: str | None = None
 ) -> Session:

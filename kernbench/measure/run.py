@@ -7,7 +7,7 @@ takes and returns is plain data.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -179,9 +179,3 @@ def _synchronizer(device: Device) -> Callable[[], None]:
 
         return torch.cuda.synchronize
     return lambda: None
-
-
-def measure_many(
-    registry: Registry, device: Device, cands: Sequence[Candidate], settings: MeasureSettings
-) -> list[Outcome]:
-    return [measure(registry, device, c, settings) for c in cands]
