@@ -40,13 +40,16 @@ __device__ __forceinline__ void mbar_arrive(u64* bar) {
     asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smem_addr(bar)) : "memory");
 }
 
-// Arrive on the barrier at the same shared-memory offset in CTA `rank` of this cluster.
+// Arrive on the barrier at the same shared-memory offset in CTA `rank` of this cluster. The
+// default (release, CTA scope) form, as CUTLASS's cluster barriers use it: the stage's reads
+// are complete after wgmma.wait_group, and a cluster-scope release would add a GPU-wide
+// MEMBAR before every arrival.
 __device__ __forceinline__ void mbar_arrive_cluster(u64* bar, unsigned rank) {
     asm volatile(
         "{\n"
         ".reg .b32 remote;\n"
         "mapa.shared::cluster.u32 remote, %0, %1;\n"
-        "mbarrier.arrive.release.cluster.shared::cluster.b64 _, [remote];\n"
+        "mbarrier.arrive.shared::cluster.b64 _, [remote];\n"
         "}\n" ::"r"(smem_addr(bar)),
         "r"(rank)
         : "memory");
@@ -140,10 +143,13 @@ __device__ __forceinline__ void fence_proxy_async() {
 // --- wgmma ------------------------------------------------------------------------------------
 
 // A shared-memory matrix descriptor with the 128-byte swizzle TMA writes: 14 bits of address,
-// leading and stride byte offsets (16-byte units) and the swizzle mode in bits 62-63.
-__device__ __forceinline__ u64 wgmma_desc(const void* tile, unsigned leading_bytes,
-                                          unsigned stride_bytes) {
-    const u64 addr = smem_addr(tile);
+// leading and stride byte offsets (16-byte units), base offset 0 (tiles start 1024-aligned) and
+// the swizzle mode in bits 62-63. A function of the integer shared address, and host-callable,
+// so that tests/kernels/gemm/test_wgmma_descriptors.py checks it against CuTe without a GPU.
+__host__ __device__ __forceinline__ u64 wgmma_desc_at(unsigned smem_address,
+                                                      unsigned leading_bytes,
+                                                      unsigned stride_bytes) {
+    const u64 addr = smem_address;
     return ((addr & 0x3FFFF) >> 4) | ((u64)((leading_bytes >> 4) & 0x3FFF) << 16) |
            ((u64)((stride_bytes >> 4) & 0x3FFF) << 32) | (1ull << 62);
 }
@@ -246,12 +252,25 @@ __device__ __forceinline__ void wgmma_bn(float (&d)[128], u64 desc_a, u64 desc_b
 #define KB_TILE_K 64
 #define KB_BOX_BYTES (64 * KB_TILE_K * 2)
 
+// A is K-major: LBO is unused by the hardware for swizzled K-major layouts (16 is the value
+// it assumes), SBO = 1024 B between 8-row groups. B is N-major: LBO = 8192 B between 64-column
+// boxes, SBO = 1024 B between 8-k-row groups. `*_at` take the tile's shared address (host and
+// device); `*_tile` are the kernels' pointer wrappers.
+__host__ __device__ __forceinline__ u64 desc_a_at(unsigned a_tile, int m64, int k16) {
+    return wgmma_desc_at(a_tile + (m64 * 64 * KB_TILE_K + 16 * k16) * (unsigned)sizeof(elem_t),
+                         16, 1024);
+}
+
+__host__ __device__ __forceinline__ u64 desc_b_at(unsigned b_tile, int k16) {
+    return wgmma_desc_at(b_tile + 16 * k16 * 64 * (unsigned)sizeof(elem_t), KB_BOX_BYTES, 1024);
+}
+
 __device__ __forceinline__ u64 desc_a_tile(const elem_t* a_tile, int m64, int k16) {
-    return wgmma_desc(a_tile + m64 * 64 * KB_TILE_K + 16 * k16, 16, 1024);
+    return desc_a_at(smem_addr(a_tile), m64, k16);
 }
 
 __device__ __forceinline__ u64 desc_b_tile(const elem_t* b_tile, int k16) {
-    return wgmma_desc(b_tile + 16 * k16 * 64, KB_BOX_BYTES, 1024);
+    return desc_b_at(smem_addr(b_tile), k16);
 }
 
 // Issue the TMA loads of k-tile `kt`: A rows m0.. (one box of a_rows) and WIDTH/64 B boxes.
