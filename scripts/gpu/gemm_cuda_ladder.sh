@@ -2,7 +2,7 @@
 # Run ON the GPU machine, after `source scripts/gpu/setup.sh`:
 #   bash scripts/gpu/gemm_cuda_ladder.sh [OUTDIR] [STAGE ...]
 #     OUTDIR  default: $OUT, else results/gpu-gemm-cuda-ladder
-#     STAGE   any of: tests bench tune-bf16 tune-fp16 csv (default: all, in that order). Each
+#     STAGE   any of: tests bench tune-bf16 tune-fp16 tune-hopper csv (default: all, in that order). Each
 #             stage is meant to fit one 10-minute device call; a tune stage that is cut off
 #             resumes its studies when run again with the same OUTDIR.
 #   Env: TRIALS (unique configs per study of steps 3-7; default 12), TRIALS_SIMT (steps 1-2,
@@ -14,6 +14,8 @@
 #               and fp16, beside torch_matmul (cuBLAS) and CUTLASS where its variants load;
 # 3. tune-bf16: `kernbench tune` every step at 4096^3 and 8192^3 in bf16, baselines in the same run;
 # 4. tune-fp16: the same in fp16;
+# 4b. tune-hopper: steps 8-10 (sm_90a: wgmma, warp specialisation, persistent clusters) in
+#               bf16 and fp16 at both shapes, cuBLAS measured in the same run (bench covers them too);
 # 5. csv:       every stored record as CSV (median, quantiles, config, resources, provenance).
 # Everything lands in one results store under OUTDIR. Nothing here writes a number by hand:
 # every figure comes from the harness measuring on this GPU.
@@ -21,10 +23,11 @@ set -uo pipefail
 out=${1:-${OUT:-results/gpu-gemm-cuda-ladder}}
 shift $(( $# > 0 ? 1 : 0 ))
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(tests bench tune-bf16 tune-fp16 csv)
+[ ${#stages[@]} -eq 0 ] && stages=(tests bench tune-bf16 tune-fp16 tune-hopper csv)
 mkdir -p "$out"
 simt=(-v cuda_naive -v cuda_smem_simt)
 mma=(-v cuda_mma -v cuda_vectorized -v cuda_cp_async -v cuda_ldmatrix -v cuda_tuned)
+hopper=(-v cuda_wgmma -v cuda_ws -v cuda_persistent)
 shapes=(-s 4096x4096x4096 -s 8192x8192x8192)
 baselines=(-v torch_matmul)
 for cutlass in cutlass_sm90 cutlass_sm80; do  # CUTLASS beside cuBLAS when its variants load here
@@ -53,14 +56,20 @@ for stage in "${stages[@]}"; do
     bench)
       for dtype in bf16 fp16; do
         kernbench bench gemm "${common[@]}" --dtype "$dtype" "${shapes[@]}" --no-baselines \
-          "${simt[@]}" "${mma[@]}" "${baselines[@]}" > "$out/bench-$dtype.log" 2>&1
+          "${simt[@]}" "${mma[@]}" "${hopper[@]}" "${baselines[@]}" > "$out/bench-$dtype.log" 2>&1
         echo "bench $dtype: exit $?"; cat "$out/bench-$dtype.log"
       done ;;
     tune-bf16) tune bf16 ;;
     tune-fp16) tune fp16 ;;
+    tune-hopper)
+      for dtype in bf16 fp16; do
+        kernbench tune gemm "${common[@]}" --dtype "$dtype" "${shapes[@]}" "${hopper[@]}" \
+          --trials "${TRIALS:-12}" --timeout "${STUDY_TIMEOUT:-30}" > "$out/tune-$dtype-hopper.log" 2>&1
+        echo "tune $dtype steps 8-10: exit $?"; tail -20 "$out/tune-$dtype-hopper.log"
+      done ;;
     csv)
       kernbench results --out "$out" --family gemm --format csv -o "$out/records.csv" > /dev/null 2>&1
       echo "results csv: exit $?" ;;
-    *) echo "unknown stage $stage (tests bench tune-bf16 tune-fp16 csv)"; exit 2 ;;
+    *) echo "unknown stage $stage (tests bench tune-bf16 tune-fp16 tune-hopper csv)"; exit 2 ;;
   esac
 done

@@ -19,6 +19,8 @@ OUTDIR=${1:-${OUT:-results}}
 PHASE=${2:-all}
 PY=${PY:-.venv/bin/python}
 KB=${KB:-.venv/bin/kernbench}
+[ -x "$PY" ] || PY=python3     # the GPU machine has no .venv: setup.sh puts kernbench on PATH
+[ -x "$KB" ] || KB=kernbench
 TRIALS=${TRIALS:-24}
 JOBS=${JOBS:-$(nproc)}
 mkdir -p "$OUTDIR"

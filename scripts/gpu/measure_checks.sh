@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY="${PYTHON:-.venv/bin/python}"
-[ -x "$PY" ] || PY=python
+[ -x "$PY" ] || PY=python3
 OUT_DIR="${1:-${OUT:-results/measure_checks}}"
 "$PY" scripts/gpu/measure_checks.py --out "$OUT_DIR"

@@ -6,6 +6,7 @@
 set -euo pipefail
 OUT_DIR="${1:-${OUT:-results}}"
 KB="${KB:-.venv/bin/kernbench}"
+[ -x "$KB" ] || KB=kernbench   # the GPU machine has no .venv: setup.sh puts kernbench on PATH
 JOBS="${JOBS:-$(nproc)}"
 mkdir -p "$OUT_DIR/spaces"
 "$KB" env || true
