@@ -72,6 +72,12 @@ def add_measure_options(parser: argparse.ArgumentParser) -> None:
         help="stop sampling once the median's CI half-width is under this fraction",
     )
     parser.add_argument(
+        "--min-time",
+        type=float,
+        default=None,
+        help="seconds of sampling per candidate at least (lower it for whole-space sweeps)",
+    )
+    parser.add_argument(
         "--max-time", type=float, default=None, help="seconds of sampling per candidate at most"
     )
     parser.add_argument(
@@ -96,6 +102,8 @@ def settings_from(args: argparse.Namespace, device: Device) -> MeasureSettings:
     changes: dict[str, object] = {"cache": args.cache}
     if args.target_noise is not None:
         changes["target_rel_ci"] = args.target_noise
+    if args.min_time is not None:
+        changes["min_time_s"] = args.min_time
     if args.max_time is not None:
         changes["max_time_s"] = args.max_time
     if args.candidate_timeout is not None:
@@ -106,7 +114,13 @@ def settings_from(args: argparse.Namespace, device: Device) -> MeasureSettings:
         changes["warmup_max_s"] = args.warmup_max
     if args.no_isolate:
         changes["isolate"] = False
-    return replace(base, **changes)  # type: ignore[arg-type]
+    settings = replace(base, **changes)  # type: ignore[arg-type]
+    if not 0 <= settings.min_time_s <= settings.max_time_s:
+        raise UsageError(
+            f"sampling time: need 0 <= --min-time ({settings.min_time_s:g} s) "
+            f"<= --max-time ({settings.max_time_s:g} s)"
+        )
+    return settings
 
 
 def activate_device(kind: str, *, fallback_note: bool = False) -> Device:

@@ -45,6 +45,7 @@ def _store_with_one_record(out: Path) -> bytes:
         ),
         (["tune", "gemm", "--device", "cpu", "--trials", "0"], "--trials must be at least 1"),
         (["tune", "gemm", "--device", "cpu", "--sampler", "magic"], "invalid choice: 'magic'"),
+        (["bench", "gemm", "--device", "cpu", "--min-time", "3", "--max-time", "1"], "--min-time"),
         (["frobnicate"], "invalid choice"),
     ],
 )
