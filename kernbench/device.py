@@ -114,6 +114,10 @@ def activate(kind: str) -> Device:
     For ``cpu`` this sets ``TRITON_INTERPRET=1``, which Triton reads when kernels are
     decorated: call this before any plugin is imported.
     """
+    # Triton 3.9 warns that its floating-point fusion default flips in 3.10: pin the default
+    # every Triton so far compiled with (FMA contraction on), so that records compare across
+    # Triton versions. A user's own setting wins; provenance records the value.
+    os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
     if kind == "auto":
         kind = "cuda" if cuda_available() else "cpu"
     if kind == "cpu":

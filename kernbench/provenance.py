@@ -74,4 +74,5 @@ def collect(command: str | None = None) -> dict[str, Any]:
         "commit": git_commit(),
         "versions": versions(),
         "triton_interpret": os.environ.get("TRITON_INTERPRET", ""),
+        "triton_fp_fusion": os.environ.get("TRITON_DEFAULT_FP_FUSION", ""),
     }
