@@ -33,6 +33,7 @@ from typing import Any, TypedDict
 
 from ..space import Value
 from ..staticcheck import Resources, Target
+from ..variant import Unsupported
 
 ArgValue = Any
 """A tensor or scalar at launch; a pointer type (``"*fp16"``), int or float when compiling."""
@@ -84,7 +85,17 @@ def kernel_args(
 
 
 def launcher(calls: Sequence[KernelCall], shared: Mapping[str, ArgValue]) -> Callable[[], None]:
-    """A zero-argument callable that launches ``calls`` in order with real arguments."""
+    """A zero-argument callable that launches ``calls`` in order with real arguments.
+
+    Under the interpreter, an environment it cannot run in (see ``triton_interpreter``) makes
+    the build ``Unsupported`` with the reason, rather than fail inside every kernel.
+    """
+    if _interpreting():
+        from .triton_interpreter import interpreter_issue
+
+        issue = interpreter_issue()
+        if issue:
+            raise Unsupported(issue)
     bound = [
         (
             c.kernel[c.grid],

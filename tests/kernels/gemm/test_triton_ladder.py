@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from kernbench.device import activate, cpu_device
+from kernbench.device import activate, cpu_device, cuda_device
 from kernbench.measure.gate import run_gate
 from kernbench.measure.outcome import Status
 from kernbench.measure.run import Candidate, measure
@@ -103,6 +103,8 @@ def gate(registry, name, text, dtype, config, edit=None):
     gemm = registry.family("gemm")
     problem = gemm.parse(text)
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and (why := registry.variant(name).unavailable(cuda_device())):
+        pytest.skip(why)  # e.g. a Triton without tensor descriptors, for triton_tma
     inputs = gemm.make_inputs(problem, dtype, device, seed=7)
     if edit is not None:
         edit(inputs)
