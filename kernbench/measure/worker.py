@@ -35,6 +35,22 @@ _PR_SET_PDEATHSIG = 1
 _TAIL_BYTES = 64_000
 
 
+_POLL_SLICE_S = 0.2
+
+
+def _ready(conn: Connection, timeout_s: float) -> bool:
+    """Wait for data on ``conn`` in short slices. A SIGINT that lands on another thread of this
+    process (torch's pool, say) does not interrupt the main thread's wait; between slices the
+    interpreter raises the pending KeyboardInterrupt, so Ctrl-C is honoured at once."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = deadline - time.monotonic()
+        if conn.poll(max(0.0, min(_POLL_SLICE_S, left))):
+            return True
+        if left <= _POLL_SLICE_S:
+            return False
+
+
 def _die_with_parent(parent_pid: int) -> None:
     """Ask Linux to SIGKILL this process when its parent exits (no-op elsewhere)."""
     if not sys.platform.startswith("linux"):
@@ -156,7 +172,7 @@ class ProcessRunner(Runner):
         proc.start()
         child.close()
         self._proc, self._conn = proc, parent
-        if not parent.poll(self.startup_timeout_s):
+        if not _ready(parent, self.startup_timeout_s):
             raise RuntimeError(f"no sign of life within {self.startup_timeout_s:g}s")
         parent.recv()  # EOFError when the worker died while starting
 
@@ -189,7 +205,7 @@ class ProcessRunner(Runner):
         start = time.monotonic()
         try:
             self._conn.send(cand.as_dict())
-            if not self._conn.poll(self.settings.timeout_s):
+            if not _ready(self._conn, self.settings.timeout_s):
                 return self._fault(
                     Status.TIMEOUT, f"no result within {self.settings.timeout_s:g}s; worker killed"
                 )

@@ -150,3 +150,31 @@ def test_interrupting_or_killing_the_parent_keeps_the_store_and_ends_the_worker(
     con.close()
     statuses = [(r.config["mode"], r.status) for r in open_store(db, create=False)]
     assert statuses == [("ok", Status.OK), ("half", Status.WRONG)]
+
+
+def test_ctrl_c_on_another_thread_still_ends_the_wait_for_a_worker() -> None:
+    """Linux may deliver a process's SIGINT to any thread (torch's pool, say): the main
+    thread's wait for a hung worker must still end promptly with KeyboardInterrupt."""
+    import multiprocessing as mp
+    import threading
+
+    from kernbench.measure.worker import _ready
+
+    ours, theirs = mp.Pipe()  # nothing is ever sent: a worker that hangs
+    ready = threading.Event()
+
+    def other_thread() -> None:
+        ready.wait()
+        time.sleep(0.3)
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+    thread = threading.Thread(target=other_thread, daemon=True)
+    thread.start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        ready.set()
+        _ready(ours, 30.0)
+    assert time.monotonic() - start < 5.0
+    thread.join(timeout=5)
+    ours.close()
+    theirs.close()
