@@ -7,12 +7,16 @@ Arguments: results directory, pid file for the hanging worker.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from dataclasses import replace
 
 
 def main() -> int:
     out_dir, pidfile = sys.argv[1], sys.argv[2]
+    # A terminal's foreground process takes Ctrl-C; a CI runner that started the suite in the
+    # background may hand its children SIGINT ignored, so restore what a user's shell gives.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     os.environ["KERNBENCH_TOY_PIDFILE"] = pidfile
 
     from kernbench import device as devices
