@@ -8,9 +8,10 @@
 #   Env: TRIALS (unique configs per study of steps 3-7; default 12), TRIALS_SIMT (steps 1-2,
 #        default 3), STUDY_TIMEOUT (seconds per study; default 30), MAX_TIME (s per candidate, 1),
 #        KERNBENCH_CUDA_COMPILER (nvrtc or nvcc; default: NVRTC if usable, else nvcc).
-# 1. tests:     the CUDA backend and ladder tests, GPU ones included (every step correct in bf16
-#               and fp16 on square and irregular shapes, through the harness's gate);
-# 2. bench:     `kernbench bench gemm` of steps 1-7 at their defaults at 4096^3 and 8192^3, bf16
+# 1. tests:     the CUDA backend and ladder tests of steps 1-10, GPU ones included (every step
+#               correct in bf16 and fp16 on square and irregular shapes, through the harness's
+#               gate), and the host check of the steps 8-10 wgmma descriptors against CuTe;
+# 2. bench:     `kernbench bench gemm` of steps 1-10 at their defaults at 4096^3 and 8192^3, bf16
 #               and fp16, beside torch_matmul (cuBLAS) and CUTLASS where its variants load;
 # 3. tune-bf16: `kernbench tune` every step at 4096^3 and 8192^3 in bf16, baselines in the same run;
 # 4. tune-fp16: the same in fp16;
@@ -38,21 +39,26 @@ done
 echo "baselines: ${baselines[*]}"
 common=(--device cuda --max-time "${MAX_TIME:-1}" --out "$out")
 
-tune() {  # dtype
-  kernbench tune gemm "${common[@]}" --dtype "$1" "${shapes[@]}" "${simt[@]}" \
-    --trials "${TRIALS_SIMT:-3}" --timeout "${STUDY_TIMEOUT:-30}" > "$out/tune-$1-simt.log" 2>&1
-  echo "tune $1 steps 1-2: exit $?"; tail -12 "$out/tune-$1-simt.log"
-  kernbench tune gemm "${common[@]}" --dtype "$1" "${shapes[@]}" "${mma[@]}" "${baselines[@]}" \
-    --trials "${TRIALS:-12}" --timeout "${STUDY_TIMEOUT:-30}" > "$out/tune-$1.log" 2>&1
-  echo "tune $1 steps 3-7: exit $?"; tail -30 "$out/tune-$1.log"
+study() {  # DTYPE LABEL TRIALS TAIL_LINES VARIANT_ARGS...: one `kernbench tune` run, logged
+  local dtype=$1 label=$2 trials=$3 lines=$4; shift 4
+  kernbench tune gemm "${common[@]}" --dtype "$dtype" "${shapes[@]}" "$@" \
+    --trials "$trials" --timeout "${STUDY_TIMEOUT:-30}" > "$out/tune-$dtype-$label.log" 2>&1
+  echo "tune $dtype $label: exit $?"; tail -"$lines" "$out/tune-$dtype-$label.log"
+}
+
+tune() {  # dtype: steps 1-2, then steps 3-7 beside the baselines
+  study "$1" simt "${TRIALS_SIMT:-3}" 12 "${simt[@]}"
+  study "$1" mma "${TRIALS:-12}" 30 "${mma[@]}" "${baselines[@]}"
 }
 
 for stage in "${stages[@]}"; do
   case "$stage" in
     tests)
-      python3 -m pytest -q -p no:cacheprovider tests/backends/test_cuda.py \
-        tests/kernels/gemm/test_cuda_ladder.py > "$out/pytest-cuda.log" 2>&1
-      echo "cuda backend + ladder tests (GPU tests included): exit $?"; tail -15 "$out/pytest-cuda.log" ;;
+      python3 -m pytest -q -p no:cacheprovider -rs tests/backends/test_cuda.py \
+        tests/kernels/gemm/test_cuda_ladder.py tests/kernels/gemm/test_wgmma_descriptors.py \
+        tests/kernels/gemm/test_cuda_hopper.py > "$out/pytest-cuda.log" 2>&1
+      echo "cuda backend + ladder tests, steps 1-10 (GPU tests included): exit $?"
+      tail -25 "$out/pytest-cuda.log" ;;
     bench)
       for dtype in bf16 fp16; do
         kernbench bench gemm "${common[@]}" --dtype "$dtype" "${shapes[@]}" --no-baselines \
@@ -62,11 +68,7 @@ for stage in "${stages[@]}"; do
     tune-bf16) tune bf16 ;;
     tune-fp16) tune fp16 ;;
     tune-hopper)
-      for dtype in bf16 fp16; do
-        kernbench tune gemm "${common[@]}" --dtype "$dtype" "${shapes[@]}" "${hopper[@]}" \
-          --trials "${TRIALS:-12}" --timeout "${STUDY_TIMEOUT:-30}" > "$out/tune-$dtype-hopper.log" 2>&1
-        echo "tune $dtype steps 8-10: exit $?"; tail -20 "$out/tune-$dtype-hopper.log"
-      done ;;
+      for dtype in bf16 fp16; do study "$dtype" hopper "${TRIALS:-12}" 20 "${hopper[@]}"; done ;;
     csv)
       kernbench results --out "$out" --family gemm --format csv -o "$out/records.csv" > /dev/null 2>&1
       echo "results csv: exit $?" ;;
