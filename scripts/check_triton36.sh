@@ -20,7 +20,6 @@ export TRITON_CACHE_DIR=${TRITON_CACHE_DIR:-/tmp/triton36-cache}
 export KERNBENCH_CACHE=${KERNBENCH_CACHE:-/tmp/kb36-cache}
 "$VENV/bin/python" -m pytest -x -q -p no:cacheprovider -W ignore::DeprecationWarning \
     tests/backends/test_triton.py tests/backends/test_triton_interpreter.py \
-    tests/kernels/gemm/test_triton_ladder.py tests/kernels/gemm/test_triton_tma.py \
-    tests/kernels/gemm/test_triton_tma_versions.py \
+    tests/kernels/gemm/test_triton_ladder.py tests/kernels/gemm/test_triton_tma_versions.py \
     tests/kernels/attention tests/tune/test_static_sm90.py \
     tests/measure/test_timers.py tests/test_registry.py tests/cli/test_walkthrough.py "$@"

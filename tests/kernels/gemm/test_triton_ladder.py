@@ -15,7 +15,6 @@ from kernbench.measure.gate import run_gate
 from kernbench.measure.outcome import Status
 from kernbench.measure.run import Candidate, measure
 from kernbench.measure.settings import QUICK
-from kernbench.registry import Registry
 from kernbench.variant import Unsupported
 
 CONFIGS = {
@@ -89,13 +88,6 @@ CONFIGS = {
 CPU_LADDER = tuple(CONFIGS)
 SMALL = ("77x129x65", "1x4096x256")
 LARGE = "300x300x1000"
-
-
-@pytest.fixture(scope="module")
-def registry() -> Registry:
-    reg = Registry()
-    reg.add_reference("kernbench_kernels.gemm:PLUGIN")
-    return reg
 
 
 def gate(registry, name, text, dtype, config, edit=None):
@@ -216,6 +208,33 @@ def test_tma_kernel_indexing_under_the_interpreter(registry, text):
     for dtype in ("fp16", "fp32"):
         result = gate(registry, "triton_tma", text, dtype, config)
         assert result.ok, f"{text} {dtype}: {result.message}"
+
+
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="on a GPU the gpu-marked TMA tests run the real thing"
+)
+@pytest.mark.parametrize("dtype", ["fp16", "fp32"])
+def test_tma_on_the_irregular_shapes_matches_or_refuses_unaligned_rows(registry, dtype):
+    """The shapes every other step is held to: each (shape, config) matches the reference or
+    is refused with the alignment reason (TMA needs 16-byte rows), and aligned shapes run."""
+    tma = registry.variant("triton_tma")
+    defaults = tma.default_configs()
+    small_tiles = {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 4}
+    configs = [*defaults, {**defaults[1], **small_tiles, "num_stages": 2, "num_warps": 4}]
+    assert all(tma.space.is_valid(c) for c in configs)
+    ran = []
+    for shape in (*SMALL, LARGE):
+        for config in configs:
+            try:
+                result = gate(registry, "triton_tma", shape, dtype, config)
+            except Unsupported as why:
+                assert "16-byte aligned" in str(why), (shape, dtype, why)
+                continue
+            assert result.ok, f"{shape} {dtype} {config}: {result.message}"
+            ran.append(shape)
+    # 1x4096x256 has 16-byte rows in both dtypes; 300x300x1000 in fp32 (1200-byte rows of B).
+    expected = {"1x4096x256"} | ({"300x300x1000"} if dtype == "fp32" else set())
+    assert set(ran) == expected, ran
 
 
 GPU_SHAPES = (

@@ -19,13 +19,6 @@ from kernbench.registry import Registry
 from kernbench.staticcheck import HOPPER, check
 
 
-@pytest.fixture(scope="module")
-def registry() -> Registry:
-    reg = Registry()
-    reg.add_reference("kernbench_kernels.gemm:PLUGIN")
-    return reg
-
-
 def test_warp_specialized_loop_compiles_for_sm90_with_producer_warps(
     registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
