@@ -13,7 +13,7 @@ from kernbench.backends import triton_interpreter
 from kernbench.device import cpu_device
 from kernbench.measure.outcome import Status
 from kernbench.measure.run import Candidate, measure
-from kernbench.measure.settings import QUICK
+from kernbench.measure.settings import MeasureSettings
 from kernbench.registry import Registry
 from kernbench.space import Config
 from kernbench.variant import Unsupported
@@ -47,7 +47,7 @@ def test_a_failed_probe_is_recorded_as_unsupported_with_the_reason(
 ) -> None:
     reason = "triton 0.0's interpreter cannot run a loop over a runtime bound with numpy 9.9"
     monkeypatch.setattr(triton_interpreter, "interpreter_issue", lambda: reason)
-    settings = QUICK.__class__(min_samples=1, max_time_s=0.1, isolate=False)
+    settings = MeasureSettings(min_samples=1, max_time_s=0.1, isolate=False)
     cand = Candidate("gemm", "triton_naive", "37x45x70", "fp16", NAIVE)
     outcome = measure(registry, cpu_device(), cand, settings)
     assert outcome.status == Status.UNSUPPORTED
