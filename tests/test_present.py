@@ -13,15 +13,17 @@ from kernbench.store import Record
 from tests.report.conftest import GEMM_4K, GEMM_4K_BYTES, GEMM_4K_FLOPS, decode, synthetic
 
 
-def _rows(records: list[Record], precision: dict[str, str], order: dict[str, int]) -> list[str]:
+def _table(
+    records: list[Record], precision: dict[str, str], order: dict[str, int], variant: str
+) -> tuple[list[str], dict[str, str]]:
+    """The table's column names and the cells of ``variant``'s row, as a terminal shows them."""
     console = Console(width=400, record=True, force_terminal=False)
     console.print(records_table(records, "t", precision, (), order))
-    return console.export_text().splitlines()
-
-
-def _row(lines: list[str], variant: str) -> list[str]:
+    lines = console.export_text().splitlines()
+    header = [cell.strip() for cell in next(ln for ln in lines if "variant" in ln).split("┃")]
     line = next(ln for ln in lines if ln.startswith(f"│ {variant} "))
-    return [cell.strip() for cell in line.strip("│").split("│")]
+    cells = [cell.strip() for cell in line.strip("│").split("│")]
+    return header, dict(zip(header[1:-1], cells, strict=True))
 
 
 def test_gemm_ladder_table_shows_tflops_roofline_percent_of_cublas_and_step_gain() -> None:
@@ -31,11 +33,10 @@ def test_gemm_ladder_table_shows_tflops_roofline_percent_of_cublas_and_step_gain
         synthetic("gemm", "triton_grouped", GEMM_4K, "bf16", f, b, f / 350e12),
         synthetic("gemm", "torch_matmul", GEMM_4K, "bf16", f, b, f / 700e12, baseline=True),
     ]
-    lines = _rows(records, {"gemm": "bf16"}, {"triton_naive": 1, "triton_grouped": 2})
-    header = [cell.strip() for cell in next(ln for ln in lines if "variant" in ln).split("┃")]
+    order = {"triton_naive": 1, "triton_grouped": 2}
+    header, row = _table(records, {"gemm": "bf16"}, order, "triton_grouped")
     for column in ("config", "median", "TFLOP/s", "% roofline", "% torch_matmul", "step gain"):
         assert column in header
-    row = dict(zip(header[1:-1], _row(lines, "triton_grouped"), strict=True))
     assert row["TFLOP/s"] == "350"
     assert row["% roofline"] == "35.4%" and row["bound"] == "compute"  # 350 of 989 (datasheet)
     assert row["% torch_matmul"] == "50.0%"  # cuBLAS at 700 TFLOP/s
@@ -59,9 +60,7 @@ def test_paged_attention_table_shows_bandwidth_roofline_and_each_baseline() -> N
             baseline=True,
         ),
     ]
-    lines = _rows(records, {"paged_attention": "fp16"}, {})
-    header = [cell.strip() for cell in next(ln for ln in lines if "variant" in ln).split("┃")]
-    row = dict(zip(header[1:-1], _row(lines, "triton_split_kv"), strict=True))
+    _, row = _table(records, {"paged_attention": "fp16"}, {}, "triton_split_kv")
     assert row["GB/s"] == "2680"
     assert row["% roofline"] == "80.0%" and row["bound"] == "memory"  # of 3.35 TB/s HBM
     assert row["% torch_sdpa"] == "200.0%"  # twice as fast as the baseline
