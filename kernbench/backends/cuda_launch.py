@@ -17,29 +17,10 @@ from typing import Any
 
 from ..variant import Launch
 from .cuda import CudaBinary
+from .cuda_driver import check
 from .cuda_tensormap import TensorMap
 
 Dim3 = tuple[int, int, int]
-
-
-class CudaError(RuntimeError):
-    """A CUDA driver call failed; the message has the call, the error name and its text."""
-
-
-def check(result: Any, call: str) -> Any:
-    """Unpack a ``cuda.bindings`` result ``(err, *values)``, raising on any error."""
-    from cuda.bindings import driver
-
-    err, *values = result if isinstance(result, tuple) else (result,)
-    if err != driver.CUresult.CUDA_SUCCESS:
-        _, name = driver.cuGetErrorName(err)
-        _, text = driver.cuGetErrorString(err)
-        name = name.decode() if isinstance(name, bytes) else str(err)
-        text = text.decode() if isinstance(text, bytes) else ""
-        raise CudaError(f"{call} failed: {name}: {text}")
-    if not values:
-        return None
-    return values[0] if len(values) == 1 else tuple(values)
 
 
 def _current_device() -> int:

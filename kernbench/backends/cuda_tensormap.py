@@ -11,6 +11,8 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
+from .cuda_driver import check
+
 TENSOR_MAP_BYTES = 128
 _ALIGN = 64
 
@@ -18,16 +20,26 @@ _SWIZZLE_BYTES = {"none": 0, "32B": 32, "64B": 64, "128B": 128}
 
 
 class TensorMap:
-    """The 128 bytes of an encoded ``CUtensorMap`` in a 64-byte aligned host buffer."""
+    """The 128 bytes of an encoded ``CUtensorMap`` in a host buffer the project aligns to 64 B.
 
-    def __init__(self, raw: bytes) -> None:
-        if len(raw) != TENSOR_MAP_BYTES:
+    The driver requires the map's address to be 64-byte aligned, both where it is encoded and
+    where it is passed by value; cuda-bindings' ``CUtensorMap`` object is only 16-byte aligned,
+    so maps are encoded straight into this buffer (see :func:`encode_tiled_2d`).
+    """
+
+    def __init__(self, raw: bytes | None = None) -> None:
+        if raw is not None and len(raw) != TENSOR_MAP_BYTES:
             raise ValueError(f"a CUtensorMap has {TENSOR_MAP_BYTES} bytes, got {len(raw)}")
         self._storage = (ctypes.c_ubyte * (TENSOR_MAP_BYTES + _ALIGN))()
         start = ctypes.addressof(self._storage)
         offset = -start % _ALIGN
         self.buffer = (ctypes.c_ubyte * TENSOR_MAP_BYTES).from_buffer(self._storage, offset)
-        ctypes.memmove(self.buffer, raw, TENSOR_MAP_BYTES)
+        if raw is not None:
+            ctypes.memmove(self.buffer, raw, TENSOR_MAP_BYTES)
+
+    @property
+    def address(self) -> int:
+        return ctypes.addressof(self.buffer)
 
     @property
     def raw(self) -> bytes:
@@ -76,6 +88,36 @@ def check_box(tensor: Any, box_rows: int, box_cols: int, swizzle: str) -> None:
         )
 
 
+_U64_2 = ctypes.c_uint64 * 2
+_U32_2 = ctypes.c_uint32 * 2
+
+
+def encode_function() -> Any:
+    """``cuTensorMapEncodeTiled`` of the driver library, called through ctypes.
+
+    cuda-bindings' wrapper encodes into its own ``CUtensorMap`` object, which is only 16-byte
+    aligned; through ctypes the driver writes into a :class:`TensorMap` buffer instead.
+    """
+    library = ctypes.CDLL("libcuda.so.1")
+    function = library.cuTensorMapEncodeTiled
+    function.restype = ctypes.c_int
+    function.argtypes = [
+        ctypes.c_void_p,  # CUtensorMap *tensorMap (64-byte aligned)
+        ctypes.c_int,  # CUtensorMapDataType
+        ctypes.c_uint32,  # rank
+        ctypes.c_void_p,  # globalAddress
+        ctypes.POINTER(ctypes.c_uint64),  # globalDim
+        ctypes.POINTER(ctypes.c_uint64),  # globalStrides (rank - 1, bytes)
+        ctypes.POINTER(ctypes.c_uint32),  # boxDim
+        ctypes.POINTER(ctypes.c_uint32),  # elementStrides
+        ctypes.c_int,  # CUtensorMapInterleave
+        ctypes.c_int,  # CUtensorMapSwizzle
+        ctypes.c_int,  # CUtensorMapL2promotion
+        ctypes.c_int,  # CUtensorMapFloatOOBfill
+    ]
+    return function
+
+
 def encode_tiled_2d(
     tensor: Any, box_rows: int, box_cols: int, swizzle: str = "128B", l2_promotion: str = "256B"
 ) -> TensorMap:
@@ -85,11 +127,8 @@ def encode_tiled_2d(
     """
     from cuda.bindings import driver
 
-    from .cuda_launch import check
-
     check_box(tensor, box_rows, box_cols, swizzle)
     rows, cols = tensor.shape
-    u64, u32 = driver.cuuint64_t, driver.cuuint32_t
     swizzles = {
         "none": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_NONE,
         "32B": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_32B,
@@ -102,20 +141,20 @@ def encode_tiled_2d(
         )
         or driver.CUtensorMapL2promotion.CU_TENSOR_MAP_L2_PROMOTION_NONE
     )
-    encoded = check(
-        driver.cuTensorMapEncodeTiled(
-            _data_type(tensor.dtype),
-            2,
-            tensor.data_ptr(),
-            [u64(cols), u64(rows)],  # innermost dimension first
-            [u64(tensor.stride(0) * tensor.element_size())],  # rank - 1 strides, in bytes
-            [u32(box_cols), u32(box_rows)],
-            [u32(1), u32(1)],
-            driver.CUtensorMapInterleave.CU_TENSOR_MAP_INTERLEAVE_NONE,
-            swizzles[swizzle],
-            promotion,
-            driver.CUtensorMapFloatOOBfill.CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE,
-        ),
-        "cuTensorMapEncodeTiled",
+    tmap = TensorMap()
+    status = encode_function()(
+        tmap.address,
+        int(_data_type(tensor.dtype)),
+        2,
+        tensor.data_ptr(),
+        _U64_2(cols, rows),  # innermost dimension first
+        _U64_2(tensor.stride(0) * tensor.element_size(), 0),  # rank - 1 strides, in bytes
+        _U32_2(box_cols, box_rows),
+        _U32_2(1, 1),
+        int(driver.CUtensorMapInterleave.CU_TENSOR_MAP_INTERLEAVE_NONE),
+        int(swizzles[swizzle]),
+        int(promotion),
+        int(driver.CUtensorMapFloatOOBfill.CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
     )
-    return TensorMap(ctypes.string_at(encoded.getPtr(), TENSOR_MAP_BYTES))
+    check(status, "cuTensorMapEncodeTiled")
+    return tmap

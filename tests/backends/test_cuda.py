@@ -195,6 +195,41 @@ def test_tensor_map_box_rules_are_checked_before_the_driver():
         check_box(a.t(), 8, 8, "none")
 
 
+def test_tensor_map_is_encoded_into_64_byte_aligned_memory(monkeypatch):
+    from kernbench.backends import cuda_tensormap
+    from kernbench.backends.cuda_driver import CudaError
+
+    seen: list[tuple] = []
+
+    def fake_encode(address, dtype, rank, base, dims, strides, box, elem_strides, *modes):
+        seen.append((address, rank, base, list(dims), strides[0], list(box)))
+        ctypes.memmove(address, bytes(range(128)), 128)  # what the driver writes
+        return 0
+
+    monkeypatch.setattr(cuda_tensormap, "encode_function", lambda: fake_encode)
+    a = torch.zeros(300, 256, dtype=torch.bfloat16)
+    for _ in range(8):  # every map, wherever its buffer falls
+        tmap = cuda_tensormap.encode_tiled_2d(a, 128, 64)
+        address, rank, base, dims, pitch, box = seen[-1]
+        assert address % 64 == 0 and address == tmap.address
+        assert (rank, base, dims, pitch, box) == (2, a.data_ptr(), [256, 300], 512, [64, 128])
+        assert tmap.raw == bytes(range(128))
+    monkeypatch.setattr(cuda_tensormap, "encode_function", lambda: lambda *args: 1)
+    with pytest.raises(CudaError, match="cuTensorMapEncodeTiled failed: CUDA_ERROR_INVALID_VALUE"):
+        cuda_tensormap.encode_tiled_2d(a, 128, 64)
+
+
+def test_launching_and_tensor_maps_import_one_way():
+    import ast
+    import inspect
+
+    from kernbench.backends import cuda_tensormap
+
+    tree = ast.parse(inspect.getsource(cuda_tensormap))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "cuda_launch" not in imported and "cuda_driver" in imported
+
+
 def test_sass_needs_a_disassembler(source, monkeypatch):
     binary = cuda.compile_cuda(source, "sm_80", {"TILE": 32})
     monkeypatch.setattr(cuda, "find_tool", lambda name: None)
@@ -274,4 +309,4 @@ def test_tensor_map_encodes_on_hopper():
         pytest.skip("tensor maps need sm_90")
     a = torch.randn(512, 256, device="cuda", dtype=torch.bfloat16)
     tmap = encode_tiled_2d(a, 128, 64)
-    assert len(tmap.raw) == 128 and any(tmap.raw)
+    assert len(tmap.raw) == 128 and any(tmap.raw) and tmap.address % 64 == 0
