@@ -3,7 +3,8 @@
 A background thread reads the SM and memory clocks, temperature, power and the driver's
 clock-event reasons every ``poll_s``. A sample is kept when no reading taken during it shows
 the SM clock under ``throttle_fraction`` of the maximum SM clock; the others stay in the raw
-samples and are left out of the statistics. Without NVML or a GPU the monitor does nothing
+samples and are left out of the statistics. A sample during which no reading was taken
+(shorter than the poll) is kept and counted as unjudged. Without NVML or a GPU the monitor does nothing
 and says so in the record's method.
 """
 
@@ -44,22 +45,22 @@ class Reading:
     reasons: int = 0
 
 
+def inside(window: Window, readings: Sequence[Reading]) -> list[Reading]:
+    """The readings taken during ``window``: the only ones that saw the sample run."""
+    t0, t1 = window
+    return [r for r in readings if t0 <= r.t <= t1]
+
+
 def keep_flags(
     windows: Sequence[Window], readings: Sequence[Reading], threshold_mhz: float
 ) -> list[bool]:
-    """One flag per sample window: False when the SM clock was under ``threshold_mhz``.
+    """One flag per sample window: False when a reading taken during it was under ``threshold_mhz``.
 
-    Readings inside a window decide it; a window shorter than the poll interval is judged
-    by the latest reading taken before its end.
+    A window shorter than the poll interval may hold no reading; it is kept, since the reading
+    before it may have been taken while the GPU idled at a low clock and says nothing about
+    the sample (the monitor counts such samples as unjudged).
     """
-    flags: list[bool] = []
-    for t0, t1 in windows:
-        inside = [r for r in readings if t0 <= r.t <= t1]
-        if not inside:
-            before = [r for r in readings if r.t <= t1]
-            inside = before[-1:]
-        flags.append(all(r.sm_mhz >= threshold_mhz for r in inside))
-    return flags
+    return [all(r.sm_mhz >= threshold_mhz for r in inside(w, readings)) for w in windows]
 
 
 def describe_readings(readings: Sequence[Reading]) -> dict[str, Any]:
@@ -148,6 +149,8 @@ class NvmlMonitor(ClockMonitor):
         self.threshold_mhz = throttle_fraction * self.max_sm_mhz
         self.readings: list[Reading] = []
         self.errors = 0
+        self.judged = 0
+        self.unjudged = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -197,6 +200,9 @@ class NvmlMonitor(ClockMonitor):
     def keep(self, windows: Sequence[Window]) -> list[bool]:
         with self._lock:
             readings = list(self.readings)
+        seen = sum(1 for w in windows if inside(w, readings))
+        self.judged += seen
+        self.unjudged += len(windows) - seen
         return keep_flags(windows, readings, self.threshold_mhz)
 
     def describe(self) -> dict[str, Any]:
@@ -209,6 +215,8 @@ class NvmlMonitor(ClockMonitor):
             "throttle_below_mhz": round(self.threshold_mhz, 1),
             "throttled_detection": True,
             "read_errors": self.errors,
+            "samples_judged": self.judged,
+            "samples_unjudged": self.unjudged,
             **describe_readings(readings),
         }
 

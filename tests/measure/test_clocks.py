@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from kernbench.measure.clocks import NoMonitor, Reading, describe_readings, keep_flags, open_monitor
@@ -20,9 +22,29 @@ def test_a_sample_with_a_low_clock_reading_inside_is_dropped():
     assert flags == [True, False, True]
 
 
-def test_a_short_sample_is_judged_by_the_latest_reading_before_its_end():
-    assert keep_flags([(0.021, 0.022)], READINGS, THRESHOLD) == [False]
+def test_a_short_sample_is_judged_only_by_readings_taken_during_it():
+    # between two polls: the low reading at 0.02 was taken before the sample (maybe idle)
+    assert keep_flags([(0.021, 0.022)], READINGS, THRESHOLD) == [True]
     assert keep_flags([(0.031, 0.032)], READINGS, THRESHOLD) == [True]
+    # a reading on the window's edge was taken while the sample ran
+    assert keep_flags([(0.019, 0.020), (0.020, 0.021)], READINGS, THRESHOLD) == [False, False]
+
+
+def test_an_idle_reading_before_a_burst_of_short_samples_drops_none_of_them():
+    idle = [reading(0.0, 345), reading(0.010, 1980)]  # idle clock, then the work's clock
+    windows = [(0.001 + i * 1e-4, 0.001 + (i + 1) * 1e-4) for i in range(50)]
+    assert all(keep_flags(windows, idle, THRESHOLD))
+
+
+def test_the_monitor_counts_samples_no_reading_could_judge():
+    from kernbench.measure.clocks import NvmlMonitor
+
+    monitor = NvmlMonitor.__new__(NvmlMonitor)  # no NVML: only the bookkeeping is exercised
+    monitor.readings, monitor.threshold_mhz = list(READINGS), THRESHOLD
+    monitor.judged = monitor.unjudged = 0
+    monitor._lock = threading.Lock()
+    assert monitor.keep([(0.015, 0.025), (0.021, 0.022)]) == [False, True]
+    assert (monitor.judged, monitor.unjudged) == (1, 1)
 
 
 def test_without_readings_every_sample_is_kept():
