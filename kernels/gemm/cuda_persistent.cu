@@ -5,11 +5,17 @@
 // B columns from L2). The CLUSTER_M CTAs of a cluster take vertically adjacent tiles with
 // the same B columns: each loads 1/CLUSTER_M of the B boxes and multicasts them to all.
 // A stage is refilled only when the consumers of every CTA in the cluster released it
-// (`empty` counts 2 x CLUSTER_M arrivals, some remote). The producer runs ahead into the next
-// tile while consumers finish the epilogue: accumulators go to a swizzled shared buffer and
-// one thread per warpgroup stores it with TMA (clipped at the edges).
+// (`empty` counts 2 x CLUSTER_M arrivals, some remote); as in step 9, a consumer releases a
+// stage once the wgmma group reading it retired, with the next k-tile's group in flight.
+// The producer runs ahead into the next tile while consumers finish the epilogue:
+// accumulators go to a swizzled shared buffer and one thread per warpgroup stores it with
+// TMA (clipped at the edges).
 // Config macros: BM (128 or 256), BN (128 or 256), STAGES, CLUSTER_M (1 or 2), GROUP_M.
 #include "cuda_wgmma_ops.cuh"
+
+#if STAGES < 2
+#error "STAGES >= 2: the consumers keep one stage's wgmmas in flight"
+#endif
 
 #define CONSUMERS 2
 #define WG_ROWS (BM / CONSUMERS)
@@ -36,6 +42,15 @@ struct TileOrder {
 __device__ __forceinline__ int swizzled(int r, int col) {
     const int bytes = col * 2;
     return r * 128 + ((((bytes >> 4) ^ r) & 7) << 4) + (bytes & 15);
+}
+
+// The consumer warpgroup's leader tells every CTA of the cluster that stage `s` may be refilled.
+__device__ __forceinline__ void release(u64* empty, int s) {
+    if (threadIdx.x % 128 != 0) return;
+    for (int r = 0; r < CLUSTER_M; ++r) {
+        if (CLUSTER_M == 1) mbar_arrive(&empty[s]);
+        else mbar_arrive_cluster(&empty[s], r);
+    }
 }
 
 extern "C" __global__ void __launch_bounds__(128 * (CONSUMERS + 1), 1)
@@ -107,14 +122,13 @@ gemm_cuda_persistent(const __grid_constant__ TmaDesc map_a, const __grid_constan
                 const int s = it % STAGES;
                 mbar_wait(&full[s], (it / STAGES) & 1);
                 const elem_t* a_tile = sA + s * A_TILE + c * WG_ROWS * KB_TILE_K;
-                wgmma_k_tile(d, a_tile, sB + s * B_TILE);
-                if (threadIdx.x % 128 == 0) {
-                    for (int r = 0; r < CLUSTER_M; ++r) {
-                        if (CLUSTER_M == 1) mbar_arrive(&empty[s]);
-                        else mbar_arrive_cluster(&empty[s], r);
-                    }
-                }
+                wgmma_k_tile_async(d, a_tile, sB + s * B_TILE);
+                // One group stays in flight: k-tile kt-1's wgmmas are done, release its stage.
+                wgmma_wait<1>();
+                if (kt > 0) release(empty, (it - 1) % STAGES);
             }
+            wgmma_wait<0>();
+            if (ktiles > 0) release(empty, (it - 1) % STAGES);
             // Epilogue: the previous tile's store must have read the buffer before it is rewritten.
             if (threadIdx.x % 128 == 0) tma_store_wait_read();
             named_barrier(1 + c, 128);

@@ -2,8 +2,8 @@
 // One warpgroup (128 threads) computes a BM x BN tile. Per 64-wide k-tile, thread 0 asks the
 // TMA unit for the A box and the BN/64 B boxes (128-byte swizzled, edges zero-filled) and all
 // threads wait on one mbarrier; then the warpgroup issues BM/64 x 4 asynchronous wgmma
-// m64nBNk16 straight from shared memory (wgmma_k_tile in cuda_wgmma_ops.cuh, which steps 9
-// and 10 reuse), waits for them and the block synchronises before
+// m64nBNk16 straight from shared memory (wgmma_k_tile in cuda_wgmma_ops.cuh; steps 9 and 10
+// issue the same k-tile without waiting), waits for them and the block synchronises before
 // the buffer is refilled: no overlap of loads and math yet (that is step 9).
 // Config macros: BM (64 or 128), BN (64, 128 or 256).
 #include "cuda_wgmma_ops.cuh"

@@ -284,12 +284,14 @@ __device__ __forceinline__ void load_ab(elem_t* a_tile, elem_t* b_tile, const Tm
     }
 }
 
-// One 64-deep k-tile of a warpgroup's TILES x (64 x BN) accumulator tiles, straight from the
-// shared A tile (TILES x 64 rows) and B tile: 4 k16 steps of TILES wgmmas, committed and
-// waited for, so that the tiles may be refilled afterwards.
+// Issue one 64-deep k-tile of a warpgroup's TILES x (64 x BN) accumulator tiles, straight from
+// the shared A tile (TILES x 64 rows) and B tile: 4 k16 steps of TILES wgmmas, committed as one
+// group and not waited for. wgmmas accumulating into the same registers run in order, so the
+// next k-tile may be issued while this group is in flight; its tiles may be refilled only after
+// a wgmma_wait has retired the group.
 template <int TILES, int ACC>
-__device__ __forceinline__ void wgmma_k_tile(float (&d)[TILES][ACC], const elem_t* a_tile,
-                                             const elem_t* b_tile) {
+__device__ __forceinline__ void wgmma_k_tile_async(float (&d)[TILES][ACC], const elem_t* a_tile,
+                                                   const elem_t* b_tile) {
     wgmma_fence();
 #pragma unroll
     for (int k = 0; k < KB_TILE_K / 16; ++k)
@@ -297,6 +299,13 @@ __device__ __forceinline__ void wgmma_k_tile(float (&d)[TILES][ACC], const elem_
         for (int i = 0; i < TILES; ++i)
             wgmma_bn(d[i], desc_a_tile(a_tile, i, k), desc_b_tile(b_tile, k));
     wgmma_commit();
+}
+
+// One k-tile, waited for: the tiles may be refilled afterwards (step 8's single buffer).
+template <int TILES, int ACC>
+__device__ __forceinline__ void wgmma_k_tile(float (&d)[TILES][ACC], const elem_t* a_tile,
+                                             const elem_t* b_tile) {
+    wgmma_k_tile_async(d, a_tile, b_tile);
     wgmma_wait<0>();
 }
 

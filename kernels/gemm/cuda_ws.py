@@ -52,7 +52,8 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     (one thread issuing TMA) runs up to STAGES k-tiles ahead through a ring of shared-memory
     buffers, each guarded by two mbarriers (`full`: the bytes have landed; `empty`: both
     consumers are done with it), while two consumer warpgroups each run wgmma on half of a
-    BM x BN tile. Loads hide behind math, a tile twice as tall halves the B traffic per
+    BM x BN tile, keeping one k-tile's wgmmas in flight while they issue the next (a stage is
+    released once the group reading it retired). Loads hide behind math, a tile twice as tall halves the B traffic per
     FLOP, and setmaxnreg hands the producer's unused registers to the consumers so a
     128 x 256 tile's accumulators fit. Needs K and N multiples of 8."""
     return launch_hopper(

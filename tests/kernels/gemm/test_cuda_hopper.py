@@ -3,6 +3,8 @@ spills, their SASS holds the instructions each step claims, and on an H100 they 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from kernbench_kernels.gemm import cuda_persistent, cuda_wgmma, cuda_ws
 from kernbench_kernels.gemm.family import GEMM
@@ -77,6 +79,52 @@ def test_default_compiles_for_sm90a_with_the_claimed_instructions(name: str, dty
     must, must_not = CLAIMS[name]
     assert must <= found, must - found
     assert not (must_not & found), must_not & found
+
+
+_INSTRUCTION = re.compile(r"/\*([0-9a-f]{4,})\*/\s+(?:@!?U?P\w+\s+)?([^;]*);")
+_BRANCH = re.compile(r"\bBRA(?:\.\S+)?\s+(0x[0-9a-f]+)")
+
+
+def innermost_wgmma_loop(sass: str) -> list[str]:
+    """The instructions (predicates dropped) of the smallest backward-branch loop that issues
+    wgmmas: the k loop."""
+    code = [(int(a, 16), text.strip()) for a, text in _INSTRUCTION.findall(sass)]
+    loops = []
+    for at, text in code:
+        branch = _BRANCH.search(text)
+        if branch and int(branch.group(1), 16) < at:
+            body = [t for a, t in code if int(branch.group(1), 16) <= a <= at]
+            if any(t.startswith("HGMMA") for t in body):
+                loops.append(body)
+    assert loops, "no loop issues wgmmas"
+    return min(loops, key=len)
+
+
+@needs_compiler
+@pytest.mark.parametrize("name", ["cuda_ws", "cuda_persistent"])
+def test_a_wgmma_group_stays_in_flight_across_k_tiles(name: str) -> None:
+    # Step 8 retires every k-tile's wgmmas before the next (it has one buffer); steps 9-10
+    # wait only until one group is left (k-tile t runs while t+1 is issued), and release a
+    # stage to the producer only after that wait, never before it.
+    config = _variant(name).default_configs()[0]
+    sass = STEPS[name].plan(SQUARE, config, "bf16").compile("sm_90a").sass()
+    loop = innermost_wgmma_loop(sass)
+    waits = [t for t in loop if t.startswith("WARPGROUP.DEPBAR")]
+    assert waits == ["WARPGROUP.DEPBAR.LE gsb0, 0x1"], waits
+    assert "WARPGROUP.DEPBAR.LE gsb0, 0x0" in sass  # after the loop: the last group
+    last_wgmma = max(i for i, t in enumerate(loop) if t.startswith("HGMMA"))
+    wait = loop.index(waits[0])
+    releases = [i for i, t in enumerate(loop) if t.startswith("SYNCS.ARRIVE")]
+    assert releases and all(i > wait > last_wgmma for i in releases), loop
+
+
+@needs_compiler
+def test_step_8_retires_each_k_tile_before_refilling_its_buffer() -> None:
+    config = cuda_wgmma.build.default_configs()[0]
+    loop = innermost_wgmma_loop(cuda_wgmma.plan(SQUARE, config, "bf16").compile("sm_90a").sass())
+    assert [t for t in loop if t.startswith("WARPGROUP.DEPBAR")] == [
+        "WARPGROUP.DEPBAR.LE gsb0, 0x0"
+    ]
 
 
 @needs_compiler
