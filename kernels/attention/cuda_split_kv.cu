@@ -24,6 +24,10 @@
 #define CSTEP (WARPS * WSTEP)               // tokens per CTA per iteration
 #define TILES ((GROUP + HEADS - 1) / HEADS) // head tiles per kv head
 #define MERGE_ROWS (512 / HEAD_DIM)         // (sequence, head) rows per merge CTA of 128 threads
+// A memory-bound kernel wants many warps per SM, each with loads in flight: at most 128
+// registers per thread (16 warps of the 64K registers per SM) is asked of the compiler,
+// which the variant's head tiling (HEADS x VEC <= 4) lets it meet without spilling.
+#define MIN_CTAS (65536 / (128 * THREADS))
 
 static_assert(HEAD_DIM % SLICE == 0 && TG >= 1 && TG <= 32 && 32 % TG == 0, "lanes per token");
 static_assert(HEADS >= 1 && HEADS <= GROUP, "heads per CTA");
@@ -59,7 +63,7 @@ __device__ __forceinline__ void store4(elem_t* p, float a, float b, float c, flo
     *reinterpret_cast<uint2*>(p) = packed;
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS)
+extern "C" __global__ void __launch_bounds__(THREADS, MIN_CTAS)
 paged_split_partial(const elem_t* __restrict__ q, const elem_t* __restrict__ k_cache,
                     const elem_t* __restrict__ v_cache, const int* __restrict__ block_tables,
                     const int* __restrict__ context_lens, float* __restrict__ part_acc,

@@ -18,8 +18,9 @@ from .triton_common import LOG2E, SPLITS, group_of, heuristic_splits, sm_count
 
 SOURCE = Path(__file__).parent / "cuda_split_kv.cu"
 HEADER = "../gemm/cuda_common.cuh"
-HEAD_SLOTS = 8
-"""Query heads x 16-byte vectors a lane keeps in registers (queries and accumulators)."""
+HEAD_SLOTS = 4
+"""Query heads x 16-byte vectors a lane keeps in registers (queries and accumulators): with 4,
+the default (TOKENS 4, VEC 1) fits 128 registers; 8 took 247 (8 warps per SM, not 16)."""
 MERGE_THREADS = 128
 VECTOR_TENSORS = ("q", "k_cache", "v_cache", "out")
 """Tensors the kernels read or write in 16-byte (output: 8-byte) vectors."""
@@ -122,7 +123,9 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     """Flash-decoding in CUDA C++. Each sequence's context is cut into NUM_SPLITS chunks
     (0 = the Triton variants' heuristic: two waves of CTAs over the SMs, chunks of 256 tokens
     or more); one CTA per (chunk, kv head, sequence) serves every query head of the GQA group
-    (up to 8 / VEC heads; larger groups are tiled), so each K/V byte crosses memory once.
+    (up to 4 / VEC heads, so that a lane's queries, accumulators and loads in flight fit 128
+    registers and 16 warps share an SM; larger groups are tiled, and the tiles of a kv head,
+    launched side by side, find its K/V in L2), so each K/V byte crosses HBM about once.
     Lanes load K and V as 16-byte vectors (VEC per token, so head_dim / (8 VEC) lanes share a
     token), TOKENS tokens per lane group in flight before any math; dot products and the
     softmax max are reduced with warp shuffles, each warp keeps its own online softmax with no
