@@ -253,7 +253,8 @@ def _compile_elsewhere(specs: Sequence[KernelSpec]) -> list[Resources]:
 
 
 def _ast_source(fn: Any, spec: KernelSpec) -> Any:
-    """Triton's ASTSource across versions: 3.3+ take ``constexprs``/``attrs`` keyed by path."""
+    """Triton's ASTSource built from the spec alone, for a Triton whose JIT cannot be driven
+    (see :func:`jit_source`): it compiles the same kernel, but under another cache key."""
     import triton
     from triton.compiler import ASTSource
 
@@ -266,6 +267,107 @@ def _ast_source(fn: Any, spec: KernelSpec) -> Any:
     return ASTSource(fn, spec.signature, constants=dict(spec.constexprs))  # older Triton
 
 
+_POINTEE = {
+    "fp16": "float16",
+    "bf16": "bfloat16",
+    "fp32": "float32",
+    "fp64": "float64",
+    "i8": "int8",
+    "i16": "int16",
+    "i32": "int32",
+    "i64": "int64",
+    "u8": "uint8",
+    "fp8e4nv": "float8_e4m3fn",
+    "fp8e5": "float8_e5m2",
+}
+
+
+def _representative(kind: str, divisible: bool) -> Any:
+    """An argument the JIT specialises exactly as the spec types it (a mock tensor for a pointer)."""
+    import torch
+    from triton.runtime.jit import MockTensor
+
+    if kind.startswith("*"):
+        if kind[1:] not in _POINTEE:
+            raise TypeError(f"no torch dtype for the pointer type {kind!r}")
+        return MockTensor(getattr(torch, _POINTEE[kind[1:]]))  # address 0: 16-byte aligned
+    if kind in ("i32", "i64"):
+        base = 16 if kind == "i32" else 2**32
+        return base if divisible else base + 1
+    if kind in ("i1", "u1"):
+        return True
+    if kind == "fp32":
+        return 1.0
+    raise TypeError(f"no representative argument for the type {kind!r}")
+
+
+def jit_source(fn: Any, spec: KernelSpec) -> tuple[Any, dict[str, Any]]:
+    """The ASTSource and options Triton's JIT builds at the first launch of this spec on its GPU.
+
+    Triton caches compilations (``TRITON_CACHE_DIR``, default ``~/.triton/cache``) under a key
+    of the source (kernel, signature, constexprs, attributes), the options, the target and
+    the Triton build. Building the source through the JIT's own argument binder (with
+    arguments it specialises as the spec types them) gives the static check the key the
+    JIT will compute, so a config compiled here is not compiled again at its first launch on
+    a GPU of the same architecture, with the same Triton and cache directory. Keys differ,
+    and the launch compiles again, when: Triton's version or ``ptxas`` differs between the
+    two processes (e.g. a cache filled on another machine), a cache-invalidating ``TRITON_*``
+    variable differs, a launched pointer is not 16-byte aligned (the check assumes aligned
+    tensors), or this Triton's JIT has no binder to drive (then :func:`_ast_source`).
+    """
+    from triton import knobs
+    from triton.compiler import ASTSource, make_backend
+    from triton.runtime.jit import create_function_from_signature
+
+    backend = make_backend(_gpu_target(spec.arch))
+    kwargs: dict[str, Any] = {
+        name: _representative(kind, name in spec.divisible)
+        for name, kind in spec.signature.items()
+        if kind != "constexpr"
+    }
+    kwargs.update(spec.constexprs)
+    kwargs.update(spec.options)
+    # What JITFunction.run adds to the launch's keywords before binding them.
+    kwargs["debug"] = fn.debug or knobs.runtime.debug
+    for knob in ("instrumentation_mode", "fpsan_homomorphic_casts"):
+        if hasattr(knobs.compilation, knob):
+            kwargs[knob] = getattr(knobs.compilation, knob)
+    binder = create_function_from_signature(fn.signature, fn.params, backend)
+    bound, specialization, options = binder(**kwargs)
+    options, signature, constexprs, attrs = fn._pack_args(
+        backend, kwargs, bound, specialization, options
+    )
+    return ASTSource(fn, signature, constexprs, attrs), dict(options.__dict__)
+
+
+def source_and_options(fn: Any, spec: KernelSpec) -> tuple[Any, dict[str, Any]]:
+    """:func:`jit_source` where this Triton's JIT can be driven, else the spec's own source."""
+    try:
+        from triton.runtime.jit import create_function_from_signature  # noqa: F401
+    except ImportError:
+        return _ast_source(fn, spec), dict(spec.options)
+    if not hasattr(fn, "_pack_args"):
+        return _ast_source(fn, spec), dict(spec.options)
+    return jit_source(fn, spec)
+
+
+def _kernel_of(spec: KernelSpec) -> Any:
+    module, _, name = spec.kernel.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def triton_cache_key(spec: KernelSpec) -> str:
+    """The key under which ``triton.compile`` caches this spec (as ``triton.compile`` forms it)."""
+    from triton.compiler import make_backend
+    from triton.compiler.compiler import get_cache_invalidating_env_vars
+    from triton.runtime.cache import get_cache_key
+
+    src, options = source_and_options(_kernel_of(spec), spec)
+    backend = make_backend(_gpu_target(spec.arch))
+    parsed = backend.parse_options(dict(options, **src.parse_options()))
+    return str(get_cache_key(src, backend, parsed, get_cache_invalidating_env_vars()))
+
+
 def _gpu_target(arch: int) -> Any:
     from triton.backends.compiler import GPUTarget
 
@@ -273,14 +375,16 @@ def _gpu_target(arch: int) -> Any:
 
 
 def compile_spec(spec: KernelSpec) -> Resources:
-    """Compile one spec in this process (kernels must be real JITFunctions) and cache it."""
+    """Compile one spec in this process (kernels must be real JITFunctions) and cache it.
+
+    A plain function of plain data, so a process pool can run it ahead of measuring: it also
+    fills Triton's own cache under the key the JIT will look up (see :func:`jit_source`).
+    """
     import triton
 
-    module, _, name = spec.kernel.partition(":")
-    fn = getattr(importlib.import_module(module), name)
-    compiled = triton.compile(
-        _ast_source(fn, spec), target=_gpu_target(spec.arch), options=spec.options
-    )
+    fn = _kernel_of(spec)
+    src, options = source_and_options(fn, spec)
+    compiled = triton.compile(src, target=_gpu_target(spec.arch), options=options)
     usage = _resource_usage(compiled.asm["cubin"], compiled.metadata.name)
     meta = compiled.metadata
     res = Resources(

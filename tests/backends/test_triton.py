@@ -119,3 +119,39 @@ def test_arguments_are_typed_the_way_triton_specialises_them():
     assert spec.key() != tb.spec_for(call, {**args, "K": 128}, HOPPER).key()
     with pytest.raises(TypeError, match="no value for argument"):
         tb.spec_for(call, {k: v for k, v in args.items() if k != "K"}, HOPPER)
+
+
+def _without_interpreter(args: list[str], tmp_path) -> str:
+    """Run tests/backends/triton_jit_keys.py where kernels are real JITFunctions."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    env.update(TRITON_CACHE_DIR=str(tmp_path / "triton"), KERNBENCH_CACHE=str(tmp_path / "kb"))
+    script = Path(__file__).with_name("triton_jit_keys.py")
+    proc = subprocess.run(
+        [sys.executable, "-W", "ignore", str(script), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("shape", ["4096x4096x4096", "777x1032x520"])
+def test_the_static_check_compiles_under_the_key_the_jit_looks_up(shape, tmp_path):
+    import json
+
+    pairs = json.loads(_without_interpreter([shape, *LADDER], tmp_path))
+    assert set(pairs) == set(LADDER)
+    for name, keys in pairs.items():
+        assert keys and all(static == jit for static, jit in keys), (name, keys)
+
+
+def test_a_jit_launch_after_the_static_check_finds_its_kernel_in_the_cache(tmp_path):
+    out = _without_interpreter(["--hit", "777x1032x520", "triton_pipelined"], tmp_path)
+    assert out == "true"
