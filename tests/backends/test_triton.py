@@ -142,12 +142,26 @@ def _without_interpreter(args: list[str], tmp_path) -> str:
     return proc.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("shape", ["4096x4096x4096", "777x1032x520"])
-def test_the_static_check_compiles_under_the_key_the_jit_looks_up(shape, tmp_path):
+ATTENTION = ("triton_single_pass", "triton_split_kv", "triton_cascade")
+
+
+@pytest.mark.parametrize(
+    ("shape", "names"),
+    [
+        ("4096x4096x4096", LADDER),
+        ("777x1032x520", LADDER),
+        ("batch=16,context=4096,q_heads=32,kv_heads=8,head_dim=128", ATTENTION[:2]),
+        ("batch=4,context=300,q_heads=8,kv_heads=2,shared_prefix=1024", ATTENTION),
+    ],
+    ids=["gemm-square", "gemm-odd", "attention", "attention-prefix"],
+)
+def test_the_static_check_compiles_under_the_key_the_jit_looks_up(shape, names, tmp_path):
+    # Each launched kernel: the key Triton's cache stores the static check's compilation
+    # under equals the key the JIT computes at the first launch of the same config.
     import json
 
-    pairs = json.loads(_without_interpreter([shape, *LADDER], tmp_path))
-    assert set(pairs) == set(LADDER)
+    pairs = json.loads(_without_interpreter([shape, *names], tmp_path))
+    assert set(pairs) == set(names)
     for name, keys in pairs.items():
         assert keys and all(static == jit for static, jit in keys), (name, keys)
 

@@ -1,4 +1,4 @@
-"""Run without ``TRITON_INTERPRET``: for each GEMM ladder variant, the Triton cache key its static
+"""Run without ``TRITON_INTERPRET``: for each Triton variant named, the Triton cache key its static
 check compiles under and the key Triton's JIT computes at its first launch on real tensors.
 
 Prints one JSON object {variant: [[static, jit], ...]} (one pair of key digests per launched
@@ -15,7 +15,8 @@ import sys
 from typing import Any
 
 import triton
-from kernbench_kernels.gemm import triton_common
+from kernbench_kernels.attention import triton_common as attention_common
+from kernbench_kernels.gemm import triton_common as gemm_common
 from kernbench_kernels.gemm.family import GEMM
 from triton import knobs
 from triton.compiler import ASTSource, make_backend
@@ -26,6 +27,8 @@ from triton.runtime.jit import create_function_from_signature
 from kernbench.backends import triton as tb
 from kernbench.registry import Registry
 from kernbench.staticcheck import HOPPER
+
+REGISTRY = Registry.discover()
 
 
 def jit_source(kernel: Any, kwargs: dict[str, Any]) -> tuple[Any, Any, Any]:
@@ -64,9 +67,7 @@ def launch_kwargs(call: tb.KernelCall, shared: dict) -> dict[str, Any]:
 def jit_hits_the_static_check_cache(name: str, problem: Any, config: dict) -> bool:
     """Compile the variant's first kernel as the static check does, then as the JIT does with
     parsing forbidden: the JIT's compile must come whole from Triton's cache."""
-    registry = Registry()
-    registry.add_reference("kernbench_kernels.gemm:PLUGIN")
-    variant = registry.variant(name)
+    variant = REGISTRY.variant(name)
     spec = checked(variant, problem, config)[0]
     tb.compile_spec(spec)
     call, shared = launched(variant, problem, config)[0]
@@ -88,9 +89,9 @@ def launched(variant: Any, problem: Any, config: dict) -> list[tuple[tb.KernelCa
         seen.extend((c, dict(shared)) for c in calls)
         return lambda: None
 
-    triton_common.launcher = capture
-    inputs = GEMM.make_inputs(problem, "bf16", "cpu", seed=0)
-    variant.build(problem, config, inputs)
+    gemm_common.launcher = attention_common.launcher = capture
+    family = REGISTRY.family(variant.family)
+    variant.build(problem, config, family.make_inputs(problem, "bf16", "cpu", seed=0))
     return seen
 
 
@@ -107,13 +108,11 @@ def checked(variant: Any, problem: Any, config: dict) -> list[tb.KernelSpec]:
     return seen
 
 
-def main(names: list[str], shape: str) -> None:
-    registry = Registry()
-    registry.add_reference("kernbench_kernels.gemm:PLUGIN")
-    problem = GEMM.parse(shape)
+def main(shape: str, names: list[str]) -> None:
     pairs: dict[str, list[list[str]]] = {}
     for name in names:
-        variant = registry.variant(name)
+        variant = REGISTRY.variant(name)
+        problem = REGISTRY.family(variant.family).parse(shape)
         config = variant.default_configs()[0]
         specs = checked(variant, problem, config)
         calls = launched(variant, problem, config)
@@ -128,7 +127,7 @@ def main(names: list[str], shape: str) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "--hit":
         shape, name = sys.argv[2], sys.argv[3]
-        variant_config = Registry.discover().variant(name).default_configs()[0]
-        print(json.dumps(jit_hits_the_static_check_cache(name, GEMM.parse(shape), variant_config)))
+        config = REGISTRY.variant(name).default_configs()[0]
+        print(json.dumps(jit_hits_the_static_check_cache(name, GEMM.parse(shape), config)))
     else:
-        main(sys.argv[2:], sys.argv[1])
+        main(sys.argv[1], sys.argv[2:])
