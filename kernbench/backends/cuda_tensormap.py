@@ -9,6 +9,7 @@ here first so a bad box gets a clear reason rather than ``CUDA_ERROR_INVALID_VAL
 from __future__ import annotations
 
 import ctypes
+from functools import cache
 from typing import Any
 
 from .cuda_driver import check
@@ -92,6 +93,7 @@ _U64_2 = ctypes.c_uint64 * 2
 _U32_2 = ctypes.c_uint32 * 2
 
 
+@cache
 def encode_function() -> Any:
     """``cuTensorMapEncodeTiled`` of the driver library, called through ctypes.
 
