@@ -11,6 +11,12 @@ Results are cached on disk (``$KERNBENCH_CACHE`` or ``~/.cache/kernbench``, unde
 ``TRITON_INTERPRET=1`` (the CPU device) kernels are interpreted functions and
 ``triton.language`` is patched while they run, so compilation happens in a clean
 subprocess (``python -m kernbench.backends.triton``).
+
+Each compilation also lands in Triton's own cache (``TRITON_CACHE_DIR``) under the key the
+JIT computes at the config's first launch on an sm_90 GPU, so a checked config is not
+compiled again there (see :func:`jit_source` for when the keys cannot match).
+:func:`compile_spec` is a plain function of plain data: a process pool can run it ahead of
+measuring to fill that cache.
 """
 
 from __future__ import annotations
