@@ -81,7 +81,7 @@ FOLDED = ("skipped", "unsupported")
 MAX_NOTES = 20
 """Failure lines under a table at most; the rest are counted."""
 BASELINE_MARK = "*"
-VS_BASELINE = "% baseline"
+VS_BASELINE = "% base"
 """The compact table's one baseline column: % of the fastest baseline's speed."""
 _EMPTY = ("", "-")
 
@@ -271,25 +271,30 @@ class RecordsView:
     wide: bool
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        rows = [dict(r) for r in self.table.rows]  # rendering twice must give the same
         widths = {
             name: max(
                 [
-                    *(len(Text.from_markup(r[name])) for r in self.table.rows),
+                    *(len(Text.from_markup(r[name])) for r in rows),
                     *map(len, name.split()),
                 ]
             )
             for name, _ in self.table.columns
         }
         notes = list(self.notes)
-        configs = [row.get("config", "-") for row in self.table.rows]
         fixed = sum(w + 1 for name, w in widths.items() if name not in ("problem", "config"))
-        if not self.wide and widths.get("config", 0) > max(options.max_width - fixed, 12):
-            named = [c for c in dict.fromkeys(configs) if c not in _EMPTY]
-            ids = {c: f"c{i}" for i, c in enumerate(named, 1)}
-            for row in self.table.rows:
-                row["config"] = ids.get(row["config"], "-")
-            notes += [f"{ident}: {config}" for config, ident in ids.items()]
-            widths["config"] = max(len(i) for i in [*ids.values(), "config"])
+        folding = [name for name in ("config", "problem") if name in widths]
+        left = options.max_width - fixed - len(folding)
+        for name in folding:
+            if self.wide or sum(widths[n] for n in folding) <= left:
+                break
+            # Too long to show whole: a short id per distinct value, spelled out below.
+            named = [c for c in dict.fromkeys(r[name] for r in rows) if c not in _EMPTY]
+            ids = {c: f"{name[0]}{i}" for i, c in enumerate(named, 1)}
+            for row in rows:
+                row[name] = ids.get(row[name], "-")
+            notes += [f"{ident}: {value}" for value, ident in ids.items()]
+            widths[name] = max(len(name), *map(len, ids.values()))
         out = Table(
             title=self.title,
             title_justify="left",
@@ -305,10 +310,10 @@ class RecordsView:
                 justify=justify,  # type: ignore[arg-type]
                 # Every other column gets exactly its widest cell (headers wrap at spaces), so
                 # variant names and figures stay whole; problem and config fold into the rest.
-                width=None if folds else widths[name],
+                width=None if folds else max(widths[name], len(name) if self.wide else 0),
                 overflow="fold",
             )
-        for row in self.table.rows:
+        for row in rows:
             out.add_row(*(row[name] for name, _ in self.table.columns))
         yield out
         for line in notes:

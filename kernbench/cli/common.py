@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,9 +23,15 @@ from ..registry import Registry
 if TYPE_CHECKING:
     from ..pipeline import Session
 
-# Piped output keeps wide tables whole instead of folding them to 80 columns.
-console = Console(width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+def _width(stream: TextIO) -> int | None:
+    """The terminal's width, or COLUMNS where set (rich reads both); other piped output gets
+    200 columns, so wide tables stay whole rather than folding to rich's 80."""
+    return None if stream.isatty() or "COLUMNS" in os.environ else 200
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
 
 
 def add_device(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +76,7 @@ def print_table(table: RenderableType, wide: bool) -> None:
     """Print a records table: folded to the terminal, or with ``wide`` whole (lines as long
     as they need, for a pager or a file)."""
     if wide:
-        console.print(table, width=max(console.width, WIDE), crop=False)
+        Console(file=console.file, width=WIDE, color_system=console.color_system).print(table)
     else:
         console.print(table)
 
