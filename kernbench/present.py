@@ -283,18 +283,18 @@ class RecordsView:
         }
         notes = list(self.notes)
         fixed = sum(w + 1 for name, w in widths.items() if name not in ("problem", "config"))
-        folding = [name for name in ("config", "problem") if name in widths]
+        folding = [col for col in ("config", "problem") if col in widths]
         left = options.max_width - fixed - len(folding)
-        for name in folding:
+        for col in folding:
             if self.wide or sum(widths[n] for n in folding) <= left:
                 break
             # Too long to show whole: a short id per distinct value, spelled out below.
-            named = [c for c in dict.fromkeys(r[name] for r in rows) if c not in _EMPTY]
-            ids = {c: f"{name[0]}{i}" for i, c in enumerate(named, 1)}
+            named = [c for c in dict.fromkeys(r[col] for r in rows) if c not in _EMPTY]
+            ids = {c: f"{col[0]}{i}" for i, c in enumerate(named, 1)}
             for row in rows:
-                row[name] = ids.get(row[name], "-")
+                row[col] = ids.get(row[col], "-")
             notes += [f"{ident}: {value}" for value, ident in ids.items()]
-            widths[name] = max(len(name), *map(len, ids.values()))
+            widths[col] = max(len(col), *map(len, ids.values()))
         out = Table(
             title=self.title,
             title_justify="left",

@@ -76,7 +76,7 @@ def print_table(table: RenderableType, wide: bool) -> None:
     """Print a records table: folded to the terminal, or with ``wide`` whole (lines as long
     as they need, for a pager or a file)."""
     if wide:
-        Console(file=console.file, width=WIDE, color_system=console.color_system).print(table)
+        Console(file=console.file, width=WIDE, force_terminal=console.is_terminal).print(table)
     else:
         console.print(table)
 
