@@ -12,6 +12,15 @@ from ..analyse.sources import load
 from ..errors import UsageError
 from .common import add_store, console
 
+EPILOG = """\
+exit status:
+  0  no regression
+  1  a regression: a slow-down that is significant and beyond its threshold
+  2  bad usage or input (a missing store or baseline, different GPUs without --force)
+
+CI: kernbench baseline save main (on the main branch), then kernbench compare baseline:main
+"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sources = (
@@ -19,7 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "a baseline .json file or pytest-benchmark JSON"
     )
     parser.add_argument("baseline", help=sources)
-    parser.add_argument("candidate", nargs="?", default=None, help=f"{sources} (default: --store)")
+    parser.add_argument(
+        "candidate", nargs="?", default=None, help="the same kinds as baseline (default: --store)"
+    )
     parser.add_argument(
         "--threshold",
         default=None,
