@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .errors import UsageError
@@ -33,6 +33,9 @@ class Device:
     driver: str = ""
     cuda_runtime: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    fallback: bool = field(default=False, compare=False)
+    """Resolved from ``auto`` on a machine without a GPU: the user never asked for the CPU,
+    so commands refuse GPU-sized problems instead of running them for minutes."""
 
     @property
     def is_gpu(self) -> bool:
@@ -58,6 +61,7 @@ class Device:
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        del out["fallback"]  # how the device was chosen is not a property of the device
         out["timing_kind"] = self.timing_kind
         return out
 
@@ -108,6 +112,17 @@ def cpu_device() -> Device:
     return Device(kind="cpu", name=f"CPU ({name}, {os.cpu_count()} cores)")
 
 
+def _one_thread() -> None:
+    """Run torch on one CPU thread: OpenMP threads spinning on a busy machine made CPU-device
+    timings swing 200x between runs. Workers call ``activate`` too, so they inherit this."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(1)
+
+
 def activate(kind: str) -> Device:
     """Resolve ``cuda``/``cpu``/``auto`` and prepare the process for it.
 
@@ -118,11 +133,13 @@ def activate(kind: str) -> Device:
     # every Triton so far compiled with (FMA contraction on), so that records compare across
     # Triton versions. A user's own setting wins; provenance records the value.
     os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
+    fallback = kind == "auto" and not cuda_available()
     if kind == "auto":
-        kind = "cuda" if cuda_available() else "cpu"
+        kind = "cpu" if fallback else "cuda"
     if kind == "cpu":
         os.environ["TRITON_INTERPRET"] = "1"
-        return cpu_device()
+        _one_thread()
+        return replace(cpu_device(), fallback=fallback)
     if kind == "cuda":
         if not cuda_available():
             raise UsageError("no CUDA GPU is visible here: use --device cpu")

@@ -73,6 +73,9 @@ class Family(ABC):
     presets: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     default_preset: ClassVar[str] = ""
     cpu_preset: ClassVar[str] = ""
+    cpu_max_scale: ClassVar[float] = 16.0
+    """A problem is CPU-sized when it costs at most this many times the ``cpu_preset``'s
+    costliest problem (FLOPs and bytes): bigger ones take minutes on the Triton interpreter."""
     memory_bound: ClassVar[bool] = False
     """Memory-bound families are timed with a cold L2 by default."""
 
@@ -100,6 +103,16 @@ class Family(ABC):
                 f"unknown {self.name} preset {name!r} (known: {', '.join(self.presets)})"
             )
         return [self.parse(text) for text in self.presets[name]]
+
+    def cpu_sized(self, problem: Problem, dtype: str) -> bool:
+        """Whether the CPU device finishes ``problem`` in seconds, judged by the cost model
+        against the ``cpu_preset`` (no preset declared: no bound to judge by, so yes)."""
+        if not self.cpu_preset:
+            return True
+        largest = self.preset(self.cpu_preset)
+        max_flops = max(self.flops(p) for p in largest) * self.cpu_max_scale
+        max_bytes = max(self.min_bytes(p, dtype) for p in largest) * self.cpu_max_scale
+        return self.flops(problem) <= max_flops and self.min_bytes(problem, dtype) <= max_bytes
 
     def check_dtype(self, dtype: str) -> str:
         if dtype not in self.dtypes:

@@ -26,3 +26,25 @@ def test_a_users_fp_fusion_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None
 def test_unknown_device_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="unknown device 'tpu'"):
         device.activate("tpu")
+
+
+def test_cpu_device_runs_torch_on_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenMP threads spinning on a busy 2-core box made CPU timings swing 200x."""
+    import torch
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
+    before = torch.get_num_threads()
+    try:
+        device.activate("cpu")
+        assert torch.get_num_threads() == 1
+        assert device.os.environ["OMP_NUM_THREADS"] == "1"  # workers inherit it
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.skipif(device.cuda_available(), reason="auto picks the GPU here")
+def test_auto_without_gpu_is_marked_a_fallback_but_not_in_records() -> None:
+    auto = device.activate("auto")
+    assert auto.kind == "cpu" and auto.fallback
+    assert not device.activate("cpu").fallback  # asked for: no fallback
+    assert "fallback" not in auto.as_dict()

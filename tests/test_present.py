@@ -6,7 +6,11 @@ figures in the cells can be computed by hand; they are never shown as results.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from rich.console import Console
+from rich.text import Text
 
 from kernbench.present import records_table
 from kernbench.store import Record
@@ -16,14 +20,18 @@ from tests.report.conftest import GEMM_4K, GEMM_4K_BYTES, GEMM_4K_FLOPS, decode,
 def _table(
     records: list[Record], precision: dict[str, str], order: dict[str, int], variant: str
 ) -> tuple[list[str], dict[str, str]]:
-    """The table's column names and the cells of ``variant``'s row, as a terminal shows them."""
-    console = Console(width=400, record=True, force_terminal=False)
-    console.print(records_table(records, "t", precision, (), order))
-    lines = console.export_text().splitlines()
-    header = [cell.strip() for cell in next(ln for ln in lines if "variant" in ln).split("┃")]
-    line = next(ln for ln in lines if ln.startswith(f"│ {variant} "))
-    cells = [cell.strip() for cell in line.strip("│").split("│")]
-    return header, dict(zip(header[1:-1], cells, strict=True))
+    """The --wide table's column names and the cells of ``variant``'s row."""
+    view = records_table(records, "t", precision, (), order, wide=True)
+    header = [name for name, _ in view.table.columns]
+    (row,) = [r for r in view.table.rows if r["variant"] == variant]
+    return header, {name: Text.from_markup(row[name]).plain for name in header}
+
+
+def _render(records: list[Record], width: int = 100, **kw: Any) -> list[str]:
+    """The lines a terminal of ``width`` columns shows."""
+    console = Console(width=width, record=True, force_terminal=False)
+    console.print(records_table(records, "t", {"gemm": "bf16"}, (), **kw))
+    return console.export_text().splitlines()
 
 
 def test_gemm_ladder_table_shows_tflops_roofline_percent_of_cublas_and_step_gain() -> None:
@@ -64,3 +72,78 @@ def test_paged_attention_table_shows_bandwidth_roofline_and_each_baseline() -> N
     assert row["GB/s"] == "2680"
     assert row["% roofline"] == "80.0%" and row["bound"] == "memory"  # of 3.35 TB/s HBM
     assert row["% torch_sdpa"] == "200.0%"  # twice as fast as the baseline
+
+
+LONG = "triton_pipelined_persistent_tma"
+
+
+def _bench_like() -> list[Record]:
+    """A GPU bench's records: two configs of one long-named variant, a wrong result, variants
+    skipped as unsupported, and two baselines (the issue's 100-column complaint)."""
+    f, b = GEMM_4K_FLOPS, GEMM_4K_BYTES
+    cfg = {"BLOCK_M": 128, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8, "num_stages": 3}
+    skipped = [
+        replace(
+            synthetic("gemm", f"cuda_step{i}_wgmma_cluster", GEMM_4K, "bf16", f, b, 1.0),
+            status="skipped",
+            message=f"cuda_step{i}_wgmma_cluster needs sm_90a",
+            samples=[],
+            stats={},
+        )
+        for i in range(6)
+    ]
+    return [
+        synthetic("gemm", "triton_naive", GEMM_4K, "bf16", f, b, f / 100e12),
+        synthetic("gemm", LONG, GEMM_4K, "bf16", f, b, f / 400e12, config={**cfg, "BLOCK_N": 128}),
+        synthetic("gemm", LONG, GEMM_4K, "bf16", f, b, f / 420e12, config={**cfg, "BLOCK_N": 256}),
+        replace(
+            synthetic("gemm", "triton_pipelined_tma_ws", GEMM_4K, "bf16", f, b, 1.0),
+            status="wrong_result",
+            message="2048 of 4096 elements never written",
+            samples=[],
+            stats={},
+        ),
+        synthetic("gemm", "torch_matmul", GEMM_4K, "bf16", f, b, f / 700e12, baseline=True),
+        synthetic("gemm", "cublas_lt_heuristic", GEMM_4K, "bf16", f, b, f / 710e12, baseline=True),
+        *skipped,
+    ]
+
+
+def test_default_table_fits_100_columns_with_names_whole_rows_distinct_and_reasons() -> None:
+    lines = _render(_bench_like(), order_of={"triton_naive": 1, LONG: 2})
+    assert max(map(len, lines)) <= 100
+    rows = [
+        ln
+        for ln in lines
+        if ln.split(" ")[0].rstrip("*")
+        in {"triton_naive", LONG, "triton_pipelined_tma_ws", "torch_matmul", "cublas_lt_heuristic"}
+    ]
+    assert len(rows) == 6  # skipped variants are not rows
+    assert len(set(rows)) == len(rows)  # the two configs of LONG are told apart
+    assert "why: triton_pipelined_tma_ws wrong_result: 2048 of 4096 elements never written" in lines
+    folded = [ln for ln in lines if ln.startswith("not run: ")]
+    assert len(folded) == 6 and all("needs sm_90a" in ln for ln in folded)
+    # Too long to show inline at 100 columns: the differing keys get short ids, spelled out.
+    assert {"c1: BLOCK_N=128", "c2: BLOCK_N=256"} <= set(lines)
+
+
+def test_configs_keep_only_the_keys_that_tell_rows_apart() -> None:
+    view = records_table(_bench_like(), "t", {"gemm": "bf16"})
+    configs = {r["config"] for r in view.table.rows if r["variant"] == LONG}
+    assert configs == {"BLOCK_N=128", "BLOCK_N=256"}
+
+
+def test_all_empty_columns_go_and_wide_keeps_everything() -> None:
+    cpu = [
+        replace(r, device={"kind": "cpu", "name": "CPU", "timing_kind": "cpu-interpreter"})
+        for r in _bench_like()
+    ]
+    compact = records_table(cpu, "t", {"gemm": "bf16"})
+    names = [n for n, _ in compact.table.columns]
+    assert "% roofline" not in names and "bound" not in names  # no roofline for CPU timings
+    wide = records_table(cpu, "t", {"gemm": "bf16"}, wide=True)
+    wide_names = [n for n, _ in wide.table.columns]
+    assert {"% roofline", "bound", "problem", "dtype", "% torch_matmul"} <= set(wide_names)
+    assert len(wide.table.rows) == len(cpu)  # skipped ones too, one row each
+    lines = _render(cpu, width=1000, wide=True)
+    assert any("cuda_step0_wgmma_cluster" in ln and "skipped" in ln for ln in lines)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from rich.table import Table
 
 from ..analyse.sources import baseline_path, latest_ok, list_baselines, save_baseline
 from ..errors import UsageError
 from ..store import open_store
-from .common import add_out, console
+from .common import add_store, console
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     sub.required = True
-    save = sub.add_parser("save", help="write OUT/baselines/NAME.json from the store in OUT")
+    save = sub.add_parser(
+        "save", help="write STORE/baselines/NAME.json from the latest results in --store"
+    )
     save.add_argument("name", help="baseline name, e.g. main")
     save.add_argument(
         "--all",
@@ -24,9 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     save.add_argument("--family", default=None)
     save.add_argument("--variant", default=None)
-    add_out(save)
-    listing = sub.add_parser("list", help="the baselines saved under OUT/baselines/")
-    add_out(listing)
+    add_store(save)
+    listing = sub.add_parser("list", help="the baselines saved under STORE/baselines/")
+    add_store(listing)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,7 +48,10 @@ def _save(args: argparse.Namespace) -> int:
         raise UsageError(f"no {'' if args.all else 'ok '}records in {store.url} to save")
     path = save_baseline(args.name, chosen, args.out, store.url)
     console.print(f"saved {len(chosen)} records as baseline {args.name!r} in {path}")
-    console.print(f"[dim]gate against it: kernbench compare baseline:{args.name} {args.out}[/]")
+    where = "" if args.out == Path("results") else f" --store {args.out}"
+    console.print(
+        f"[dim]gate a later run against it: kernbench compare baseline:{args.name}{where}[/]"
+    )
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 
 from ..measure.outcome import Status
 from ..present import records_table
@@ -10,13 +11,26 @@ from .common import (
     activate_device,
     add_measure_options,
     add_problem_options,
+    add_wide,
     console,
     dtype_for,
     load_registry,
     open_session,
+    print_table,
     problems_for,
     progress_bar,
 )
+
+EPILOG = """\
+exit status:
+  0  every candidate ran correctly, or was skipped, unsupported or rejected statically
+  1  a candidate failed: wrong_result, compile_error, launch_error, crash, timeout or
+     out_of_memory (each failure's message is listed under the table)
+  2  bad usage or input, e.g. a GPU-sized --shape with no GPU and no --device cpu
+"""
+
+PASSING = (Status.OK, *Status.NOT_LAUNCHED)
+"""Statuses that do not fail a bench: ran correctly, or decided before any launch."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-baselines", action="store_true", help="leave the family's baselines out"
     )
+    add_wide(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             progress.update(task, description=f"{variant.name} {problem.key}")
             records.append(session.evaluate(family, variant, problem, dtype, config))
             progress.advance(task)
-    console.print(
+    print_table(
         records_table(
             records,
             f"{family.name} on {device.name}",
@@ -56,13 +71,18 @@ def run(args: argparse.Namespace) -> int:
             [session.store],
             {v.name: v.order for v in variants},
             lambda rec: family.label(family.parse(rec.problem)),
-        )
+            wide=args.wide,
+        ),
+        args.wide,
     )
     console.print(
         f"[dim]{len(records)} records stored in {session.store.url} (run {session.run_id})[/]"
     )
-    wrong = [r for r in records if r.status == Status.WRONG]
-    if wrong:
-        console.print(f"[red]{len(wrong)} wrong result(s): see the status column[/]")
+    failed = Counter(r.status for r in records if r.status not in PASSING)
+    if failed:
+        counts = ", ".join(f"{n} {status}" for status, n in failed.items())
+        console.print(
+            f"[red]{sum(failed.values())} candidate(s) failed ({counts}): why is listed under the table[/]"
+        )
         return 1
     return 0

@@ -14,7 +14,7 @@ from .common import (
     activate_device,
     add_device,
     add_measure_options,
-    add_out,
+    add_store,
     console,
     load_registry,
     open_session,
@@ -23,7 +23,7 @@ from .common import (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_device(parser)
-    add_out(parser)
+    add_store(parser)
     add_measure_options(parser)
 
 

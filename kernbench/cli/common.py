@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import device as devices
@@ -22,9 +23,15 @@ from ..registry import Registry
 if TYPE_CHECKING:
     from ..pipeline import Session
 
-# Piped output keeps wide tables whole instead of folding them to 80 columns.
-console = Console(width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+def _width(stream: TextIO) -> int | None:
+    """The terminal's width, or COLUMNS where set (rich reads both); other piped output gets
+    200 columns, so wide tables stay whole rather than folding to rich's 80."""
+    return None if stream.isatty() or "COLUMNS" in os.environ else 200
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
 
 
 def add_device(parser: argparse.ArgumentParser) -> None:
@@ -35,10 +42,47 @@ def add_device(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_out(parser: argparse.ArgumentParser) -> None:
+def add_store(parser: argparse.ArgumentParser) -> None:
+    """``--store DIR``: the results store every command reads or writes (``-o`` is only ever
+    an output file). ``--out`` stays as a hidden alias so old scripts keep working; the value
+    lands in ``args.out`` either way."""
     parser.add_argument(
-        "--out", default="results", type=Path, help="results directory (default: results/)"
+        "--store",
+        dest="out",
+        metavar="DIR",
+        default=Path("results"),
+        type=Path,
+        help="results store: a directory, .sqlite3 file or database URL (default: results/)",
     )
+    parser.add_argument(
+        "--out", dest="out", type=Path, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+
+
+add_out = add_store
+"""The option's old name, for code written before ``--store`` (same option)."""
+
+
+def add_wide(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wide",
+        action="store_true",
+        help="the whole table: every column, full configs, one row per record (the default "
+        "fits the terminal and lists what did not run under it)",
+    )
+
+
+def print_table(table: RenderableType, wide: bool) -> None:
+    """Print a records table: folded to the terminal, or with ``wide`` whole (lines as long
+    as they need, for a pager or a file)."""
+    if wide:
+        Console(file=console.file, width=WIDE, force_terminal=console.is_terminal).print(table)
+    else:
+        console.print(table)
+
+
+WIDE = 1000
+"""Columns a ``--wide`` table may use."""
 
 
 def add_problem_options(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +99,7 @@ def add_problem_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--dtype", default=None, help="fp16, bf16 or fp32 (default: the family's)")
     add_device(parser)
-    add_out(parser)
+    add_store(parser)
 
 
 def add_measure_options(parser: argparse.ArgumentParser) -> None:
@@ -123,21 +167,26 @@ def settings_from(args: argparse.Namespace, device: Device) -> MeasureSettings:
     return settings
 
 
+_fallback_note = False
+"""Set by activate_device: problems_for says the CPU was chosen once it has accepted the
+problems, so a refused one costs the user a single line."""
+
+
 def activate_device(kind: str, *, fallback_note: bool = False) -> Device:
     """Resolve the device (before plugins load: the CPU device sets TRITON_INTERPRET)."""
+    global _fallback_note
     if kind.startswith("replay:"):
         raise UsageError("--device replay:FILE is for kernbench tune and tune-eval")
     device = devices.activate(kind)
-    if fallback_note and kind == "auto" and not device.is_gpu:
-        err_console.print(
-            "[yellow]No CUDA GPU here: running on the CPU device (Triton interpreter). "
-            "Its timings are not GPU performance.[/]"
-        )
+    _fallback_note = fallback_note and device.fallback
     return device
 
 
 def problems_for(family: Family, shapes: list[str], device: Device) -> list[Problem]:
-    """Problems from --shape arguments, or the family's default preset for the device."""
+    """Problems from --shape arguments, or the family's default preset for the device.
+
+    When ``auto`` found no GPU, a GPU-sized problem is refused rather than run for minutes on
+    the Triton interpreter: the user asked for a GPU, or for the CPU with ``--device cpu``."""
     if not shapes:
         preset = (
             family.default_preset if device.is_gpu else (family.cpu_preset or family.default_preset)
@@ -151,7 +200,28 @@ def problems_for(family: Family, shapes: list[str], device: Device) -> list[Prob
             out.extend(family.preset(text.removeprefix("preset:")))
         else:
             out.append(family.parse(text))
+    global _fallback_note
+    if device.fallback:
+        for problem in out:
+            _refuse_gpu_sized(family, problem)
+    if _fallback_note:
+        _fallback_note = False
+        err_console.print(
+            "[yellow]No CUDA GPU here: running on the CPU device (Triton interpreter). "
+            "Its timings are not GPU performance.[/]"
+        )
     return out
+
+
+def _refuse_gpu_sized(family: Family, problem: Problem) -> None:
+    if family.cpu_sized(problem, family.cpu_dtype):
+        return
+    small = family.label(max(family.preset(family.cpu_preset), key=family.flops))
+    raise UsageError(
+        f"{family.name} {family.label(problem)} is GPU-sized and no CUDA GPU is here: "
+        f"try --shape {small} (or --shape preset:{family.cpu_preset}), "
+        "or --device cpu to run it on the Triton interpreter anyway (minutes)"
+    )
 
 
 def dtype_for(family: Family, dtype: str | None, device: Device) -> str:

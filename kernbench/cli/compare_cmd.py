@@ -10,16 +10,27 @@ from ..analyse import compare_format
 from ..analyse.compare import MATCH_MODES, compare
 from ..analyse.sources import load
 from ..errors import UsageError
-from .common import add_out, console
+from .common import add_store, console
+
+EPILOG = """\
+exit status:
+  0  no regression
+  1  a regression: a slow-down that is significant and beyond its threshold
+  2  bad usage or input (a missing store or baseline, different GPUs without --force)
+
+CI: kernbench baseline save main (on the main branch), then kernbench compare baseline:main
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    for side in ("baseline", "candidate"):
-        parser.add_argument(
-            side,
-            help="results store (dir, .sqlite3 file or URL), baseline:NAME, a baseline .json "
-            "file or pytest-benchmark JSON",
-        )
+    sources = (
+        "a results store (dir, .sqlite3 file or URL), baseline:NAME (saved under --store), "
+        "a baseline .json file or pytest-benchmark JSON"
+    )
+    parser.add_argument("baseline", help=sources)
+    parser.add_argument(
+        "candidate", nargs="?", default=None, help="the same kinds as baseline (default: --store)"
+    )
     parser.add_argument(
         "--threshold",
         default=None,
@@ -59,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force", action="store_true", help="compare records from different GPUs or drivers anyway"
     )
-    add_out(parser)
+    add_store(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("-o needs --format markdown or json")
     gate = config.load().with_overrides(args.threshold, args.alpha)
     base = load(args.baseline, args.out)
-    cand = load(args.candidate, args.out)
+    cand = load(str(args.candidate or args.out), args.out)
     result = compare(
         base.records,
         cand.records,

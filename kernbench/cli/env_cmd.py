@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
         console.print(ceil)
     versions = Table(title="versions", show_header=False, title_justify="left")
     for key, value in provenance.versions().items():
+        if key == "torch.cuda" and not value:
+            value = "none (CPU build)"  # torch.version.cuda is None without CUDA
         versions.add_row(key, value)
     versions.add_row("commit", provenance.git_commit() or "-")
     console.print(versions)

@@ -10,11 +10,11 @@ from .. import provenance
 from ..errors import UsageError
 from ..store import open_store
 from ..tune.best import best_records, export_rows
-from .common import add_out, console
+from .common import add_store, console
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_out(parser)
+    add_store(parser)
     parser.add_argument("--family", default=None)
     parser.add_argument("--variant", default=None)
     parser.add_argument("--gpu-only", action="store_true", help="leave out CPU-interpreter records")

@@ -1,7 +1,8 @@
 """Entry point: parse the command line, run one command, map failures to exit codes.
 
-Exit codes: 0 success, 1 a check failed (wrong result, regression), 2 bad usage or bad
-input, always with one clear line and no traceback.
+Exit codes: 0 success, 1 a check failed (a failed candidate in bench, no correct config in
+tune, a regression in compare), 2 bad usage or bad input, always with one clear line and no
+traceback. Each command's --help says its own rule.
 """
 
 from __future__ import annotations
@@ -45,7 +46,13 @@ def build_parser() -> Parser:
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)
         doc = (module.__doc__ or "").strip().splitlines()[0]
-        cmd = sub.add_parser(name, help=doc, description=doc)
+        cmd = sub.add_parser(
+            name,
+            help=doc,
+            description=doc,
+            epilog=getattr(module, "EPILOG", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(cmd)
         cmd.set_defaults(_run=module.run)
     return parser

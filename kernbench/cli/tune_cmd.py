@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--storage",
         default=None,
         help="RDB URL for studies and records, e.g. postgresql://... for many workers "
-        "(default: the SQLite file in --out)",
+        "(default: the SQLite file in --store)",
     )
     parser.add_argument(
         "--study", default=None, help="study name (default: derived from variant/problem/device)"

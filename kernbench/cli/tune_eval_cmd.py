@@ -13,7 +13,7 @@ from ..errors import UsageError
 from ..tune.efficiency import WITHIN, evaluate_sampler
 from ..tune.samplers import SAMPLERS
 from ..tune.spacefile import SpaceFile
-from .common import add_out, console, load_registry
+from .common import add_store, console, load_registry
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.5,
         help="stop a run unsuccessful after this fraction of the space (default 0.5)",
     )
-    add_out(parser)
+    add_store(parser)
 
 
 def run(args: argparse.Namespace) -> int:

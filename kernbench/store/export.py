@@ -64,20 +64,43 @@ def to_frame(records: Iterable[Record]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write(frame: pd.DataFrame, path: Path, fmt: str) -> None:
+def samples_frame(records: Iterable[Record]) -> pd.DataFrame:
+    """The raw samples, tidy: one row per (record, sample), throttled ones flagged."""
+    rows = [
+        {"id": r.id, "sample": i, "seconds": t, "throttled": i in set(r.throttled)}
+        for r in records
+        for i, t in enumerate(r.samples)
+    ]
+    return pd.DataFrame(rows, columns=["id", "sample", "seconds", "throttled"])
+
+
+def samples_path(path: Path) -> Path:
+    """Where a CSV export's samples go: ``out.csv`` -> ``out.samples.csv``."""
+    return path.with_name(f"{path.stem}.samples{path.suffix or '.csv'}")
+
+
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The records for CSV: configs as JSON text, raw samples left out (hundreds of KB in one
+    field break CSV readers); ``samples_frame`` holds them, one row each."""
+    flat = frame.drop(columns=["samples"], errors="ignore")
+    if "config" in flat:
+        flat["config"] = flat["config"].map(json.dumps)
+    return flat
+
+
+def write(frame: pd.DataFrame, path: Path, fmt: str, samples: pd.DataFrame | None = None) -> None:
+    """Write ``frame`` as ``fmt``; a CSV gets its ``samples`` in a second file beside it."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
-        flat = frame.copy()
-        for col in ("config", "samples"):
-            if col in flat:
-                flat[col] = flat[col].map(lambda v: json.dumps(v))
-        flat.to_csv(path, index=False)
+        csv_frame(frame).to_csv(path, index=False)
+        if samples is not None:
+            samples.to_csv(samples_path(path), index=False)
     elif fmt == "json":
         frame.to_json(path, orient="records", indent=1, double_precision=15)
     else:
         flat = frame.copy()
         if "config" in flat:
-            flat["config"] = flat["config"].map(lambda v: json.dumps(v))
+            flat["config"] = flat["config"].map(json.dumps)
         flat.to_parquet(path, index=False)

@@ -10,7 +10,7 @@ from tests.helpers import run_cli
 
 @pytest.mark.skipif(cuda_available(), reason="checks the behaviour without a GPU")
 def test_without_a_gpu_there_is_nothing_to_calibrate(tmp_path):
-    result = run_cli("calibrate", "--out", str(tmp_path / "r"))
+    result = run_cli("calibrate", "--store", str(tmp_path / "r"))
     assert result.returncode == 0, result.stderr
     lines = [ln for ln in (result.stdout + result.stderr).splitlines() if ln.strip()]
     assert lines == ["kernbench calibrate: no CUDA GPU here, nothing to calibrate"]
@@ -24,7 +24,7 @@ def test_calibrate_stores_measured_ceilings_near_the_known_figures(tmp_path):
     from kernbench.device import cuda_device
     from kernbench.store import open_store
 
-    result = run_cli("calibrate", "--out", str(tmp_path), timeout=1200)
+    result = run_cli("calibrate", "--store", str(tmp_path), timeout=1200)
     assert result.returncode == 0, result.stdout + result.stderr
     name = cuda_device().name
     store = open_store(tmp_path)

@@ -172,7 +172,7 @@ def test_baseline_save_list_and_gate(tmp_path, capsys) -> None:
         record(data=samples(seed=1)),
         record("broken", status="wrong_result"),
     )
-    assert main(["baseline", "save", "main", "--out", str(out)]) == 0
+    assert main(["baseline", "save", "main", "--store", str(out)]) == 0
     doc = json.loads((out / "baselines" / "main.json").read_text())
     assert doc["format"] == "kernbench-baseline" and doc["version"] == 1
     (saved,) = doc["records"]  # the latest ok record per config only
@@ -181,19 +181,19 @@ def test_baseline_save_list_and_gate(tmp_path, capsys) -> None:
         and saved["device"]["name"]
         and doc["provenance"]["command"]
     )
-    assert main(["baseline", "list", "--out", str(out)]) == 0
+    assert main(["baseline", "list", "--store", str(out)]) == 0
     assert "main" in capsys.readouterr().out
     cand = make_store(tmp_path / "pr", record(data=slower(1.10)))
-    assert main(["compare", "baseline:main", str(cand), "--out", str(out)]) == 1
+    assert main(["compare", "baseline:main", str(cand), "--store", str(out)]) == 1
     assert main(["compare", str(out / "baselines" / "main.json"), str(cand)]) == 1
 
 
 def test_baseline_save_refuses_bad_name_and_empty_store(tmp_path) -> None:
     out = tmp_path / "results"
-    assert main(["baseline", "save", "../escape", "--out", str(out)]) == 2
+    assert main(["baseline", "save", "../escape", "--store", str(out)]) == 2
     make_store(out, record(status="crash"))
-    assert main(["baseline", "save", "main", "--out", str(out)]) == 2
-    assert main(["baseline", "save", "all", "--all", "--out", str(out)]) == 0
+    assert main(["baseline", "save", "main", "--store", str(out)]) == 2
+    assert main(["baseline", "save", "all", "--all", "--store", str(out)]) == 0
 
 
 def test_exit_code_of_the_installed_command(tmp_path) -> None:
@@ -202,3 +202,14 @@ def test_exit_code_of_the_installed_command(tmp_path) -> None:
     result = run_cli("compare", base, cand, "--format", "markdown", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert "**slower**" in result.stdout
+
+
+def test_compare_baseline_main_needs_no_options(tmp_path, capsys) -> None:
+    """``baseline:NAME`` is found under --store (default results/), and the candidate defaults
+    to that store: the CI job of the README is two plain commands."""
+    make_store(tmp_path / "results", record(data=samples(seed=1)))
+    assert main(["baseline", "save", "main"]) == 0
+    assert "kernbench compare baseline:main" in capsys.readouterr().out
+    make_store(tmp_path / "results", record(data=slower(1.10)))  # a later, slower run
+    assert main(["compare", "baseline:main"]) == 1
+    assert "FAIL: 1 regression" in capsys.readouterr().out

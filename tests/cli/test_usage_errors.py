@@ -53,7 +53,7 @@ def test_bad_input_exits_2_with_one_line(
     args: list[str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     digest = _store_with_one_record(tmp_path)
-    assert main([*args, "--out", str(tmp_path)] if args[0] != "frobnicate" else args) == 2
+    assert main([*args, "--store", str(tmp_path)] if args[0] != "frobnicate" else args) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
     assert err[0].startswith("kernbench: error:") and expected in err[0]
@@ -67,8 +67,8 @@ def test_corrupt_results_file_is_refused_untouched(
     db.write_bytes(b"this is not a database" * 100)
     before = db.read_bytes()
     for args in (
-        ["results", "--out", str(tmp_path)],
-        ["bench", "gemm", "--device", "cpu", "--shape", "8x8x8", "--out", str(tmp_path)],
+        ["results", "--store", str(tmp_path)],
+        ["bench", "gemm", "--device", "cpu", "--shape", "8x8x8", "--store", str(tmp_path)],
     ):
         assert main(args) == 2
         err = capsys.readouterr().err.strip().splitlines()
@@ -77,5 +77,5 @@ def test_corrupt_results_file_is_refused_untouched(
 
 
 def test_missing_store_for_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["results", "--out", str(tmp_path / "none")]) == 2
+    assert main(["results", "--store", str(tmp_path / "none")]) == 2
     assert "no results store" in capsys.readouterr().err

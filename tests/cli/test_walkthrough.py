@@ -31,7 +31,7 @@ def test_bench_checks_then_stores_cpu_timings_labelled(tmp_path: Path) -> None:
         "128x128x128",
         "--variant",
         "triton_naive",
-        "--out",
+        "--store",
         str(tmp_path),
     )
     assert res.returncode == 0, res.stderr
@@ -59,7 +59,7 @@ def test_tune_stores_a_study_and_resumes(tmp_path: Path) -> None:
         "triton_naive",
         "--trials",
         "4",
-        "--out",
+        "--store",
         str(tmp_path),
     )
     first = run_cli(*args)
@@ -80,7 +80,7 @@ def test_tune_stores_a_study_and_resumes(tmp_path: Path) -> None:
 
 
 def test_bare_tune_without_a_gpu_says_so_and_runs_the_pipeline(tmp_path: Path) -> None:
-    res = run_cli("tune", "gemm", "--out", str(tmp_path))
+    res = run_cli("tune", "gemm", "--store", str(tmp_path))
     assert res.returncode == 0, res.stderr
     notes = [line for line in res.stderr.splitlines() if "No CUDA GPU" in line]
     assert len(notes) == 1 and "not GPU performance" in notes[0]

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from kernbench.errors import UsageError
 from kernbench.store import Record, open_store
-from kernbench.store.export import to_frame, write
 
 
 def make(**kw: object) -> Record:
@@ -55,18 +52,6 @@ def test_queries_filter_and_the_file_is_plain_sqlite(tmp_path: Path) -> None:
     assert len(store) == 2
     with sqlite3.connect(tmp_path / "kernbench.sqlite3") as conn:
         assert conn.execute("select count(*) from kernbench_records").fetchone() == (2,)
-
-
-@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
-def test_exports_are_tidy_rows(tmp_path: Path, fmt: str) -> None:
-    frame = to_frame([make(), make(variant="torch_matmul")])
-    assert frame.loc[0, "tflops"] == pytest.approx(1024 / 1e-3 / 1e12)
-    path = tmp_path / f"records.{fmt}"
-    write(frame, path, fmt)
-    back = {"csv": pd.read_csv, "json": pd.read_json, "parquet": pd.read_parquet}[fmt](path)
-    assert list(back["variant"]) == ["triton_naive", "torch_matmul"]
-    if fmt == "csv":
-        assert json.loads(back.loc[0, "samples"]) == [1e-3, 1.1e-3, 0.9e-3]
 
 
 def test_bad_locations_are_usage_errors(tmp_path: Path) -> None:
