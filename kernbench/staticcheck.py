@@ -8,7 +8,6 @@ the check itself is a fault of the check or the compiler (``compile_error``), ne
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -39,10 +38,9 @@ class StaticResult:
 
 
 def _last_line(exc: BaseException) -> str:
-    """The exception's last non-empty line, as the record's message."""
-    text = traceback.format_exception_only(type(exc), exc)
-    lines = [ln.strip() for ln in "".join(text).splitlines() if ln.strip()]
-    return (lines[-1] if lines else type(exc).__name__)[:500]
+    """The exception's type and its message's last non-empty line, as the record's message."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return f"{type(exc).__name__}: {lines[-1] if lines else ''}".strip()[:500]
 
 
 def check(
