@@ -173,10 +173,15 @@ class ResultsStore:
         }
         for name in _JSON_FIELDS:
             row[name] = json.dumps(getattr(record, name), default=str)
-        with self.engine.begin() as conn:
-            key = conn.execute(records_table.insert().values(**row)).inserted_primary_key
-            assert key is not None
-            record.id = int(key[0])
+        try:
+            with self.engine.begin() as conn:
+                key = conn.execute(records_table.insert().values(**row)).inserted_primary_key
+        except sa_exc.OperationalError as exc:  # read-only file, full disk, lost server
+            raise UsageError(
+                f"cannot write to results store {self.url}: {str(exc.orig).splitlines()[0]}"
+            ) from None
+        assert key is not None
+        record.id = int(key[0])
         return record
 
     def add_many(self, records: Iterable[Record]) -> None:
