@@ -63,6 +63,10 @@ def _store_with_one_record(out: Path) -> bytes:
                 ),
             )
         ),
+        (
+            ["tune", "gemm", "--device", "cpu", "--shape", "8x8x8", "--candidate-timeout", "3"],
+            "--candidate-timeout 3 s leaves no time for the gate",
+        ),
         *(
             (["bench", "gemm", "--device", "cpu", "--shape", f"8x8x8,{kv}"], expected)
             for kv, expected in (
