@@ -95,7 +95,7 @@ QUICK = MeasureSettings(min_samples=5, min_time_s=0.05, max_time_s=2.0, target_r
 
 
 def min_samples_to_decide(alpha: float) -> int:
-    """Samples a side below which a two-sided Mann-Whitney U test can never reach ``p < alpha``.
+    """The fewest samples a side with which a two-sided Mann-Whitney U test can reach ``p < alpha``.
 
     With n samples a side the most extreme ordering has p = 2 / C(2n, n) (exact test), so
     fewer samples make a regression gate blind whatever the timings say.
