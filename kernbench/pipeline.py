@@ -95,7 +95,7 @@ class Session:
         static = self.static_check(variant, problem, dtype, config)
         if not static.ok:
             return Outcome(
-                Status.REJECTED, static.reason, resources=[r.as_dict() for r in static.resources]
+                static.status, static.reason, resources=[r.as_dict() for r in static.resources]
             )
         outcome = self.runner.measure(
             Candidate(family.name, variant.name, problem.key, dtype, dict(config))

@@ -245,10 +245,16 @@ def kernbench_benchmark(
     benchmark: Any, kernbench_device: Device, pytestconfig: pytest.Config
 ) -> Iterator[KernelBenchmark]:
     """``kernbench_benchmark(launch)`` or ``kernbench_benchmark.variant("gemm", "triton_naive", "512x512x512")``."""
-    from .measure.settings import QUICK, MeasureSettings
+    from .config import load
+    from .measure.settings import QUICK, MeasureSettings, min_samples_to_decide
 
     settings = MeasureSettings() if kernbench_device.is_gpu else QUICK
-    changes: dict[str, Any] = {"cache": pytestconfig.getoption("kernbench_cache"), "isolate": False}
+    changes: dict[str, Any] = {
+        "cache": pytestconfig.getoption("kernbench_cache"),
+        "isolate": False,
+        # Enough samples for `kernbench compare` to be able to call a change significant.
+        "min_samples": max(settings.min_samples, min_samples_to_decide(load().alpha)),
+    }
     if pytestconfig.getoption("kernbench_max_time") is not None:
         changes["max_time_s"] = pytestconfig.getoption("kernbench_max_time")
     if pytestconfig.getoption("kernbench_target_noise") is not None:

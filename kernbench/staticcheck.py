@@ -2,87 +2,45 @@
 
 Runs without a GPU. A config that needs more shared memory, registers or threads than the
 target has is rejected before anything is launched, and the tuner is told it is infeasible.
+A config the variant cannot handle for this problem is ``unsupported``; an exception from
+the check itself is a fault of the check or the compiler (``compile_error``), never a rejection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
-if TYPE_CHECKING:
-    from .device import Device
-    from .problem import Problem
-    from .space import Config
-    from .variant import Variant
+from .measure.outcome import Status
+from .problem import Problem
+from .space import Config
+from .target import HOPPER, Resources, Target, over_limits
+from .variant import Unsupported, Variant
 
-
-@dataclass(frozen=True)
-class Target:
-    """Per-block and per-thread limits of a GPU architecture."""
-
-    arch: str = "sm_90"
-    compute_capability: tuple[int, int] = (9, 0)
-    shared_per_block: int = 227 * 1024
-    registers_per_thread: int = 255
-    registers_per_block: int = 65536
-    max_threads_per_block: int = 1024
-
-    @classmethod
-    def for_device(cls, device: Device) -> Target:
-        if not device.is_gpu:
-            return cls()
-        return cls(
-            arch=device.arch,
-            compute_capability=device.compute_capability,
-            shared_per_block=device.shared_per_block_optin or cls.shared_per_block,
-            registers_per_block=device.registers_per_sm or cls.registers_per_block,
-            max_threads_per_block=device.max_threads_per_block or cls.max_threads_per_block,
-        )
-
-
-HOPPER = Target()
-
-
-@dataclass(frozen=True)
-class Resources:
-    """What one compiled kernel of a config uses, as the compiler reports it."""
-
-    kernel: str
-    registers: int
-    shared_bytes: int
-    threads: int
-    spill_bytes: int = 0
-    local_bytes: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def over_limits(res: Resources, target: Target) -> str | None:
-    """Why ``res`` cannot launch on ``target``, or None."""
-    if res.shared_bytes > target.shared_per_block:
-        return (
-            f"{res.kernel}: {res.shared_bytes} B shared memory > "
-            f"{target.shared_per_block} B per block on {target.arch}"
-        )
-    if res.threads > target.max_threads_per_block:
-        return f"{res.kernel}: {res.threads} threads > {target.max_threads_per_block} per block"
-    if res.registers > target.registers_per_thread:
-        return f"{res.kernel}: {res.registers} registers > {target.registers_per_thread} per thread"
-    if res.registers * res.threads > target.registers_per_block:
-        return (
-            f"{res.kernel}: {res.registers} registers x {res.threads} threads > "
-            f"{target.registers_per_block} per block"
-        )
-    return None
+__all__ = [
+    "HOPPER",
+    "Resources",
+    "StaticResult",
+    "Target",
+    "check",
+    "over_limits",
+]
 
 
 @dataclass(frozen=True)
 class StaticResult:
+    """``ok``, or why not; ``status`` is the record's status when not ok."""
+
     ok: bool
     reason: str = ""
     resources: tuple[Resources, ...] = ()
+    status: str = Status.REJECTED
+
+
+def _last_line(exc: BaseException) -> str:
+    """The exception's type and its message's last non-empty line, as the record's message."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return f"{type(exc).__name__}: {lines[-1] if lines else ''}".strip()[:500]
 
 
 def check(
@@ -96,8 +54,12 @@ def check(
         return StaticResult(True)
     try:
         resources: Sequence[Resources] = variant.static_check(problem, config, dtype, target)
+    except Unsupported as exc:
+        return StaticResult(False, str(exc), status=Status.UNSUPPORTED)
     except Exception as exc:
-        return StaticResult(False, f"compile error: {type(exc).__name__}: {exc}".splitlines()[0])
+        return StaticResult(
+            False, f"static check failed: {_last_line(exc)}", status=Status.COMPILE_ERROR
+        )
     for res in resources:
         why = over_limits(res, target)
         if why:

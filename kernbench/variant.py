@@ -12,25 +12,24 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .device import Device
+from .family import Inputs
+from .problem import Problem
 from .space import Config, Space
-
-if TYPE_CHECKING:
-    from .device import Device
-    from .family import Inputs
-    from .problem import Problem
-    from .staticcheck import Resources, Target
+from .target import Resources, Target
 
 Launch = Callable[[], object]
-Build = Callable[["Problem", Config, "Inputs"], Launch]
-StaticCheck = Callable[["Problem", Config, str, "Target"], "Sequence[Resources]"]
+Build = Callable[[Problem, Config, Inputs], Launch]
+StaticCheck = Callable[[Problem, Config, str, Target], Sequence[Resources]]
 
 LANGUAGES = ("triton", "cuda", "cutlass", "torch", "python")
 
 
 class Unsupported(Exception):
-    """Raised by ``build`` when a valid config cannot handle this problem (e.g. alignment)."""
+    """Raised by ``build`` (or a static check) when a valid config cannot handle this problem
+    (e.g. alignment): the candidate is recorded as ``unsupported``, not as a failure."""
 
 
 @dataclass(frozen=True)

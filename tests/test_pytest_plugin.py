@@ -15,6 +15,11 @@ from pathlib import Path
 import pytest
 
 from kernbench.analyse.sources import load
+from kernbench.config import DEFAULT_ALPHA
+from kernbench.measure.settings import min_samples_to_decide
+
+GATE_SAMPLES = min_samples_to_decide(DEFAULT_ALPHA)
+"""Fewer samples a side and the regression gate could never call a change significant."""
 
 SPIN_TEST = """
 import os, time
@@ -96,7 +101,7 @@ def test_fixture_records_kernbench_samples_on_cpu(spin_project: Path) -> None:
     info = bench["extra_info"]["kernbench"]
     assert info["gpu_performance"] is False and "not GPU performance" in info["note"]
     assert info["timing_kind"] == "cpu-interpreter" and info["method"]["timer"] == "cpu-wall-clock"
-    assert info["method"]["stop_reason"] and info["settings"]["min_samples"] >= 1
+    assert info["method"]["stop_reason"] and info["settings"]["min_samples"] >= GATE_SAMPLES
     stats = bench["stats"]
     assert (
         stats["iterations"] == 1

@@ -5,7 +5,8 @@ few percent. Each pair therefore gets the ratio of medians (candidate / baseline
 bootstrap confidence interval and a Mann-Whitney U test, and counts as slower only when the
 change is significant (p < alpha, 0.002 as in asv) *and* the whole interval lies beyond the
 threshold. An interval that straddles the threshold is "noisy": it cannot fail the gate,
-and the advice is to measure longer.
+and the advice is to measure longer. A pair with too few samples for the U test ever to reach
+alpha is "undecided" and fails the gate: a gate that cannot see a slow-down must not pass.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from scipy import stats as sps
 from ..config import GateConfig
 from ..device import Device
 from ..errors import UsageError
+from ..measure.settings import can_decide, min_samples_to_decide
 from ..space import config_key
 from ..store.records import Record
 
 MATCH_MODES = ("config", "best")
-MIN_SAMPLES = 5
 MAX_BOOTSTRAP_SAMPLES = 20_000
 """Bootstrap at most this many samples per side (a random subset: the CI only widens)."""
 ADVICE = "too noisy to tell: measure longer (raise --max-time or lower --target-noise)"
@@ -37,6 +38,7 @@ class Verdict:
     SLOWER = "slower"
     UNCHANGED = "unchanged"
     NOISY = "noisy"
+    UNDECIDED = "undecided"
 
 
 @dataclass(frozen=True)
@@ -87,12 +89,23 @@ class Comparison:
         return [p for p in self.pairs if p.verdict == Verdict.SLOWER]
 
     @property
+    def undecided(self) -> list[Pair]:
+        return [p for p in self.pairs if p.verdict == Verdict.UNDECIDED]
+
+    @property
     def exit_code(self) -> int:
-        """1 when any pair is slower beyond its threshold with significance, else 0."""
-        return 1 if self.regressions else 0
+        """1 when any pair is slower beyond its threshold with significance, or has too few
+        samples for the test to ever say so; else 0."""
+        return 1 if self.regressions or self.undecided else 0
 
     def counts(self) -> dict[str, int]:
-        verdicts = (Verdict.SLOWER, Verdict.FASTER, Verdict.UNCHANGED, Verdict.NOISY)
+        verdicts = (
+            Verdict.SLOWER,
+            Verdict.FASTER,
+            Verdict.UNCHANGED,
+            Verdict.NOISY,
+            Verdict.UNDECIDED,
+        )
         return {v: sum(p.verdict == v for p in self.pairs) for v in verdicts}
 
     @property
@@ -265,16 +278,25 @@ def judge(
     note = _check_devices(base, cand, force)
     threshold = gate.threshold_for(cand.family, cand.variant)
     b, c = kept_samples(base), kept_samples(cand)
-    if len(b) < MIN_SAMPLES or len(c) < MIN_SAMPLES:
-        why = "no raw samples stored" if not b or not c else f"fewer than {MIN_SAMPLES} samples"
+    if not b or not c:
+        why = "no raw samples stored: cannot test"
         return Pair(
-            base,
-            cand,
-            threshold,
-            Verdict.NOISY,
-            None,
-            "; ".join(filter(None, [note, f"{why}: cannot test"])),
+            base, cand, threshold, Verdict.NOISY, None, "; ".join(filter(None, [note, why]))
+        )
+    if not can_decide(len(b), len(c), gate.alpha):
+        why = too_few_note(len(b), len(c), gate.alpha)
+        return Pair(
+            base, cand, threshold, Verdict.UNDECIDED, None, "; ".join(filter(None, [note, why]))
         )
     st = pair_stats(b, c, confidence)
     result, reason = verdict(st, threshold, gate.alpha)
     return Pair(base, cand, threshold, result, st, "; ".join(filter(None, [note, reason])))
+
+
+def too_few_note(n_base: int, n_cand: int, alpha: float) -> str:
+    """Why a pair cannot be judged, and how many samples would do."""
+    need = min_samples_to_decide(alpha)
+    return (
+        f"too few samples to decide: need at least {need} a side for p < {alpha:g} "
+        f"(have {n_base} and {n_cand})"
+    )

@@ -22,6 +22,7 @@ _STYLE = {
     Verdict.SLOWER: "bold red",
     Verdict.FASTER: "green",
     Verdict.NOISY: "yellow",
+    Verdict.UNDECIDED: "bold red",
     Verdict.UNCHANGED: "",
 }
 
@@ -34,10 +35,23 @@ def change_text(pair: Pair) -> str:
     return f"{st.ratio - 1:+.1%} [{st.ci_low - 1:+.1%}, {st.ci_high - 1:+.1%}]"
 
 
+MAX_UNMATCHED_LINES = 20
+"""Records only on one side listed by name; the rest are counted."""
+TOO_FEW = "undecided: too few samples for the test to ever reach significance; measure more samples"
+
+
 def headline(cmp: Comparison) -> str:
     counts = cmp.counts()
     text = ", ".join(f"{n} {v}" for v, n in counts.items())
-    gate = f"FAIL: {counts[Verdict.SLOWER]} regression(s)" if cmp.exit_code else "pass"
+    why = [
+        f"{n} {what}"
+        for n, what in (
+            (counts[Verdict.SLOWER], "regression(s)"),
+            (counts[Verdict.UNDECIDED], "undecided (too few samples)"),
+        )
+        if n
+    ]
+    gate = f"FAIL: {', '.join(why)}" if cmp.exit_code else "pass"
     return f"gate {gate} ({text}; {len(cmp.only_baseline)} only in baseline, {len(cmp.only_candidate)} only in candidate)"
 
 
@@ -94,6 +108,15 @@ def _unmatched_line(u: Unmatched) -> str:
     return f"{text} ({u.note})" if u.note else text
 
 
+def _unmatched_lines(items: list[Unmatched]) -> tuple[list[str], str]:
+    """At most ``MAX_UNMATCHED_LINES`` lines, and a last line saying how many more there are."""
+    if len(items) <= MAX_UNMATCHED_LINES:
+        return [_unmatched_line(u) for u in items], ""
+    shown = MAX_UNMATCHED_LINES - 1
+    more = f"... and {len(items) - shown} more (--format json lists them all)"
+    return [_unmatched_line(u) for u in items[:shown]], more
+
+
 def table(cmp: Comparison, base_label: str, cand_label: str) -> Group:
     tbl = Table(title=f"{base_label} -> {cand_label}", title_justify="left")
     for col in HEADERS:
@@ -109,9 +132,12 @@ def table(cmp: Comparison, base_label: str, cand_label: str) -> Group:
     ):
         if items:
             parts.append(Text(f"{title} ({len(items)}):"))
-            parts.extend(Text(f"  {_unmatched_line(u)}") for u in items)
+            shown, more = _unmatched_lines(items)
+            parts.extend(Text(f"  {line}") for line in [*shown, more] if line)
     if any(p.verdict == Verdict.NOISY for p in cmp.pairs):
         parts.append(Text(f"noisy: {ADVICE}", style="yellow"))
+    if cmp.undecided:
+        parts.append(Text(TOO_FEW, style="bold red"))
     if _not_gpu(cmp):
         parts.append(Text(NOT_GPU, style="bold yellow"))
     return Group(*parts)
@@ -140,19 +166,23 @@ def markdown(
         lines.append("|" + "---|" * len(HEADERS))
         for pair in cmp.pairs:
             row = [_cell(c) for c in _row(pair, _mixed(cmp))]
-            if pair.verdict == Verdict.SLOWER:
-                row[0] = "**slower**"
+            if pair.verdict in (Verdict.SLOWER, Verdict.UNDECIDED):
+                row[0] = f"**{pair.verdict}**"
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
     if any(p.verdict == Verdict.NOISY for p in cmp.pairs):
         lines += [f"Noisy pairs are {ADVICE}.", ""]
+    if cmp.undecided:
+        lines += [f"{TOO_FEW}.", ""]
     for title, items in (
         ("Only in baseline", cmp.only_baseline),
         ("Only in candidate", cmp.only_candidate),
     ):
         if items:
             lines.append(f"**{title}** ({len(items)}):")
-            lines.extend(f"- `{_unmatched_line(u)}`" for u in items)
+            shown, more = _unmatched_lines(items)
+            lines.extend(f"- `{line}`" for line in shown)
+            lines.extend([f"- {more}"] if more else [])
             lines.append("")
     if report_url:
         lines += [f"[Full report]({report_url})", ""]

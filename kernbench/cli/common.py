@@ -164,7 +164,7 @@ def settings_from(args: argparse.Namespace, device: Device) -> MeasureSettings:
             f"sampling time: need 0 <= --min-time ({settings.min_time_s:g} s) "
             f"<= --max-time ({settings.max_time_s:g} s)"
         )
-    return settings
+    return settings.validated()
 
 
 _fallback_note = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,6 +36,39 @@ class Status:
     )
     NOT_LAUNCHED = (REJECTED, UNSUPPORTED, SKIPPED)
     """Statuses decided before any launch: they cost nothing and count against no budget."""
+    FAILED = (WRONG, COMPILE_ERROR, LAUNCH_ERROR, CRASH, TIMEOUT, OOM)
+    """Statuses that mean a candidate failed (``bench`` exits 1 when any record has one)."""
+
+
+_WORDS = {
+    Status.OK: ("passed", "passed"),
+    Status.WRONG: ("gave a wrong result", "gave wrong results"),
+    Status.COMPILE_ERROR: ("failed to compile", "failed to compile"),
+    Status.LAUNCH_ERROR: ("failed to launch", "failed to launch"),
+    Status.CRASH: ("crashed", "crashed"),
+    Status.TIMEOUT: ("timed out", "timed out"),
+    Status.OOM: ("ran out of memory", "ran out of memory"),
+    Status.REJECTED: ("was rejected by the static check", "were rejected by the static check"),
+    Status.UNSUPPORTED: ("is unsupported", "are unsupported"),
+    Status.SKIPPED: ("was skipped", "were skipped"),
+}
+
+
+def describe(statuses: Iterable[str], noun: str = "config") -> str:
+    """What happened, in words and counts: "4 configs timed out, 1 config crashed".
+
+    Summaries say what happened rather than guess why nothing passed: four timeouts are not
+    "no config passed the correctness gate".
+    """
+    counts = Counter(statuses)
+    parts = []
+    for status in (*Status.FAILED, *Status.NOT_LAUNCHED, Status.OK):
+        n = counts.pop(status, 0)
+        if n:
+            one, many = _WORDS[status]
+            parts.append(f"{n} {noun}{'' if n == 1 else 's'} {one if n == 1 else many}")
+    parts += [f"{n} {noun}{'' if n == 1 else 's'} {status}" for status, n in counts.items()]
+    return ", ".join(parts)
 
 
 @dataclass

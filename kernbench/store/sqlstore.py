@@ -96,6 +96,15 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def _make_folder(folder: Path) -> None:
+    """Create the store's folder, or say in one line why it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot create results folder {folder}: {why}") from None
+
+
 class ResultsStore:
     """Records in an RDB. Opening checks the file is a database before anything is written."""
 
@@ -109,7 +118,7 @@ class ResultsStore:
                 raise UsageError(f"no results store at {path}")
             if path.exists() and path.is_dir():
                 raise UsageError(f"{path} is a directory, not a results store")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(path.parent)
         try:
             self.engine = sa.create_engine(url, future=True)
             with self.engine.begin() as conn:
@@ -164,10 +173,15 @@ class ResultsStore:
         }
         for name in _JSON_FIELDS:
             row[name] = json.dumps(getattr(record, name), default=str)
-        with self.engine.begin() as conn:
-            key = conn.execute(records_table.insert().values(**row)).inserted_primary_key
-            assert key is not None
-            record.id = int(key[0])
+        try:
+            with self.engine.begin() as conn:
+                key = conn.execute(records_table.insert().values(**row)).inserted_primary_key
+        except sa_exc.OperationalError as exc:  # read-only file, full disk, lost server
+            raise UsageError(
+                f"cannot write to results store {self.url}: {str(exc.orig).splitlines()[0]}"
+            ) from None
+        assert key is not None
+        record.id = int(key[0])
         return record
 
     def add_many(self, records: Iterable[Record]) -> None:

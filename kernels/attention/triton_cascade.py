@@ -11,6 +11,7 @@ from kernbench.backends.triton import ArgValue, KernelCall, launch_options
 from kernbench.family import Inputs
 from kernbench.problem import Problem
 from kernbench.space import Categorical, Config, Space, Value
+from kernbench.staticcheck import Resources, Target
 from kernbench.variant import Launch, Unsupported, variant
 
 from .triton_common import (
@@ -180,6 +181,21 @@ def plan(
     return [prefix, suffix, reduce_call(problem, n_prefix + n_suffix)]
 
 
+def require_prefix(problem: Problem) -> None:
+    """Without a shared prefix there is no cascade plan: the candidate is unsupported."""
+    if problem.int("shared_prefix") == 0:
+        raise Unsupported("triton_cascade needs a shared prefix (shared_prefix=0 here)")
+
+
+_compile_plan = static_check_of(plan, slots)
+
+
+def static_check(problem: Problem, config: Config, dtype: str, target: Target) -> list[Resources]:
+    """Compile the cascade plan for the target, after the same prefix test as ``build``."""
+    require_prefix(problem)
+    return list(_compile_plan(problem, config, dtype, target))
+
+
 @variant(
     family="paged_attention",
     name="triton_cascade",
@@ -196,7 +212,7 @@ def plan(
             "NUM_SPLITS": 0,
         }
     ],
-    static_check=static_check_of(plan, slots),
+    static_check=static_check,
     sources=["triton_common.py"],
     order=3,
 )
@@ -205,6 +221,5 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     read once per kv head and chunk for BLOCK_M queries of the whole batch at a time, each
     sequence's own suffix goes through the split-KV pass, and one log-sum-exp merge combines
     prefix and suffix chunks. Reads the prefix once instead of batch times."""
-    if problem.int("shared_prefix") == 0:
-        raise Unsupported("triton_cascade needs a shared prefix (shared_prefix=0 here)")
+    require_prefix(problem)
     return build_with(plan, slots, problem, config, inputs)

@@ -107,6 +107,9 @@ class Gemm(Family):
         for dim in "mnk":
             if problem.int(dim) < 1:
                 raise UsageError(f"gemm {dim} must be at least 1 (got {problem[dim]})")
+        for scale in ("alpha", "beta"):
+            if not math.isfinite(float(problem[scale])):
+                raise UsageError(f"gemm {scale} must be a finite number (got {problem[scale]})")
 
     def make_inputs(self, problem: Problem, dtype: str, device: str, seed: int) -> Inputs:
         m, n, k = problem.int("m"), problem.int("n"), problem.int("k")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import math
+
 import pytest
 
+from kernbench.analyse import compare_format
 from kernbench.analyse.compare import Verdict, compare, pair_stats
 from kernbench.config import GateConfig
 from kernbench.errors import UsageError
+from kernbench.measure.settings import min_samples_to_decide
 from kernbench.store import open_store
 
 from .synthetic import CPU, record, samples
@@ -172,3 +177,35 @@ def test_a_config_that_broke_since_an_older_ok_run_is_not_compared() -> None:
 def test_gpu_label_covers_unmatched_records() -> None:
     assert compare([record("a")], [record("b")], GATE).gpu_performance
     assert not compare([record("a")], [record("b", device=CPU)], GATE).gpu_performance
+
+
+def test_five_samples_a_side_cannot_pass_a_2x_slowdown() -> None:
+    """With 5 a side the smallest two-sided U-test p is 0.0079 > 0.002: the gate is blind."""
+    base = samples(n=5, seed=1)
+    result = compare([record(data=base)], [record(data=[2.2 * s for s in base])], GATE)
+    (pair,) = result.pairs
+    assert pair.verdict == Verdict.UNDECIDED
+    assert "too few samples to decide: need at least 7 a side" in pair.note
+    assert result.exit_code == 1
+
+
+def test_seven_samples_a_side_decide_a_2x_slowdown() -> None:
+    base = samples(n=7, seed=1)
+    result = compare([record(data=base)], [record(data=[2.2 * s for s in base])], GATE)
+    assert [p.verdict for p in result.pairs] == [Verdict.SLOWER] and result.exit_code == 1
+
+
+@pytest.mark.parametrize("alpha, need", [(0.002, 7), (0.01, 5), (0.05, 4)])
+def test_samples_needed_follow_the_smallest_reachable_p(alpha: float, need: int) -> None:
+    assert min_samples_to_decide(alpha) == need
+    assert 2 / math.comb(2 * need, need) < alpha <= 2 / math.comb(2 * need - 2, need - 1)
+
+
+def test_only_in_baseline_lines_are_capped_with_a_count() -> None:
+    base = [record(f"v{i:03d}") for i in range(110)]
+    cmp = compare(base, [], GATE)
+    text = compare_format.markdown(cmp, "base", "cand")
+    listed = [ln for ln in text.splitlines() if ln.startswith("- `")]
+    assert len(listed) == compare_format.MAX_UNMATCHED_LINES - 1
+    assert f"... and {110 - len(listed)} more" in text
+    assert len(json.loads(compare_format.to_json(cmp, "b", "c"))["only_baseline"]) == 110

@@ -47,6 +47,34 @@ def _store_with_one_record(out: Path) -> bytes:
         (["tune", "gemm", "--device", "cpu", "--sampler", "magic"], "invalid choice: 'magic'"),
         (["bench", "gemm", "--device", "cpu", "--min-time", "3", "--max-time", "1"], "--min-time"),
         (["frobnicate"], "invalid choice"),
+        *(
+            (["bench", "gemm", "--device", "cpu", "--shape", "8x8x8", *opts], expected)
+            for opts, expected in (
+                (["--target-noise", "-1"], "--target-noise must be a fraction"),
+                (["--target-noise", "0"], "--target-noise must be a fraction"),
+                (["--target-noise", "1"], "--target-noise must be a fraction"),
+                (["--target-noise", "nan"], "--target-noise must be a finite number"),
+                (["--candidate-timeout", "0"], "--candidate-timeout must be positive"),
+                (["--candidate-timeout", "-1"], "--candidate-timeout must be positive"),
+                (["--candidate-timeout", "3"], "warm-up and sampling alone may take 4 s"),
+                (
+                    ["--candidate-timeout", "10", "--max-time", "9", "--warmup-max", "1"],
+                    "may take 10 s",
+                ),
+            )
+        ),
+        (
+            ["tune", "gemm", "--device", "cpu", "--shape", "8x8x8", "--candidate-timeout", "3"],
+            "--candidate-timeout 3 s leaves no time for the gate",
+        ),
+        *(
+            (["bench", "gemm", "--device", "cpu", "--shape", f"8x8x8,{kv}"], expected)
+            for kv, expected in (
+                ("alpha=nan", "gemm alpha must be a finite number (got nan)"),
+                ("alpha=inf", "gemm alpha must be a finite number (got inf)"),
+                ("beta=-inf", "gemm beta must be a finite number (got -inf)"),
+            )
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(
@@ -79,3 +107,24 @@ def test_corrupt_results_file_is_refused_untouched(
 def test_missing_store_for_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["results", "--store", str(tmp_path / "none")]) == 2
     assert "no results store" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("under", ["/proc/kernbench-nope", "a-regular-file/results"])
+def test_a_store_that_cannot_be_created_is_one_line(
+    under: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Even root cannot create a folder under /proc or under a regular file."""
+    (tmp_path / "a-regular-file").write_text("not a folder")
+    store = under if under.startswith("/") else str(tmp_path / under)
+    assert main(["bench", "gemm", "--device", "cpu", "--shape", "8x8x8", "--out", store]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("kernbench: error: cannot create results folder")
+
+
+def test_an_unreachable_postgresql_store_is_one_line() -> None:
+    from kernbench.errors import UsageError
+
+    with pytest.raises(UsageError) as info:
+        open_store("postgresql://u@127.0.0.1:1/x")
+    assert "results store" in str(info.value) or "driver" in str(info.value)
+    assert len(str(info.value).splitlines()) == 1

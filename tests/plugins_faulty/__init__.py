@@ -12,5 +12,6 @@ PLUGIN = Plugin(
         "toy_torch": "tests.plugins_faulty.good:build",
         "toy_faulty": "tests.plugins_faulty.faulty:build",
         "toy_triton_faulty": "tests.plugins_faulty.triton_faulty:build",
+        "toy_exit": "tests.plugins_faulty.exits:build",
     },
 )

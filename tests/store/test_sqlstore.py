@@ -62,3 +62,20 @@ def test_bad_locations_are_usage_errors(tmp_path: Path) -> None:
     (tmp_path / "bad.sqlite3").write_text("garbage" * 200)
     with pytest.raises(UsageError, match="cannot open"):
         open_store(tmp_path / "bad.sqlite3")
+
+
+def test_a_store_that_cannot_be_written_says_so_in_one_line(tmp_path: Path) -> None:
+    open_store(tmp_path).close()
+    db = tmp_path / "kernbench.sqlite3"
+    store = open_store(f"sqlite:///file:{db}?mode=ro&uri=true")  # read-only, even for root
+    with pytest.raises(UsageError, match="cannot write to results store") as info:
+        store.add(make())
+    assert len(str(info.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize("under", ["/proc/kernbench-nope/x", "a-file/x"])
+def test_a_folder_that_cannot_be_created_is_a_usage_error(tmp_path: Path, under: str) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    where = under if under.startswith("/") else str(tmp_path / under)
+    with pytest.raises(UsageError, match="cannot create results folder"):
+        open_store(where)
