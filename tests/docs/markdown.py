@@ -18,9 +18,14 @@ class Block:
     text: str
 
 
-def blocks(path: Path) -> list[Block]:
-    """Every fenced code block of a markdown file, in order."""
-    return [Block(m.group(1), m.group(2)) for m in FENCE.finditer(path.read_text())]
+def blocks(path: Path, section: str | None = None) -> list[Block]:
+    """Every fenced code block of a markdown file, in order; or those under one ``## section``."""
+    text = path.read_text()
+    if section is not None:
+        start = text.index(f"\n## {section}\n")
+        end = text.find("\n## ", start + 1)
+        text = text[start : end if end != -1 else len(text)]
+    return [Block(m.group(1), m.group(2)) for m in FENCE.finditer(text)]
 
 
 def files(path: Path) -> dict[str, str]:
