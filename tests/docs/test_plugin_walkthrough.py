@@ -46,6 +46,16 @@ def test_the_walkthrough_imports_only_public_names() -> None:
                     assert not alias.name.startswith("_"), f"{name}: {module}.{alias.name}"
 
 
+def test_the_helpers_a_family_needs_are_public() -> None:
+    """The dtype names map to torch dtypes and element sizes; an unknown name is a usage error."""
+    import torch
+
+    assert kernbench.torch_dtype("bf16") is torch.bfloat16
+    assert [kernbench.element_size(d) for d in kernbench.DTYPES] == [2, 2, 4, 8]
+    with pytest.raises(kernbench.UsageError, match="unknown dtype 'fp8'"):
+        kernbench.element_size("fp8")
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The walkthrough's package, written from the page and installed with pip into a directory."""
