@@ -103,7 +103,7 @@ def test_listed_and_benched_on_the_cpu(site: Path, tmp_path: Path) -> None:
 
 
 def test_tuned_on_the_cpu_within_the_rule(site: Path, tmp_path: Path) -> None:
-    """The tuner proposes only configs the constraint allows, and each passes the gate."""
+    """Every config the tuner measures obeys the constraint and passes the gate."""
     env = {"PYTHONPATH": str(site)}
     tune = run_cli(
         "tune",
@@ -122,6 +122,7 @@ def test_tuned_on_the_cpu_within_the_rule(site: Path, tmp_path: Path) -> None:
     )
     assert tune.returncode == 0, tune.stdout + tune.stderr
     records = open_store(tmp_path, create=False).query(family="row_softmax")
-    assert records and all(r.status == "ok" for r in records), [r.message for r in records]
-    for r in records:
+    measured = [r for r in records if r.status != "static_rejected"]
+    assert measured and all(r.status == "ok" for r in measured), [r.message for r in records]
+    for r in measured:
         assert int(r.config["BLOCK_N"]) >= 32 * int(r.config["num_warps"])
