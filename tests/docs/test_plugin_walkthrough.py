@@ -126,3 +126,26 @@ def test_tuned_on_the_cpu_within_the_rule(site: Path, tmp_path: Path) -> None:
     assert measured and all(r.status == "ok" for r in measured), [r.message for r in records]
     for r in measured:
         assert int(r.config["BLOCK_N"]) >= 32 * int(r.config["num_warps"])
+
+
+@pytest.mark.gpu
+def test_benched_on_a_gpu(site: Path, tmp_path: Path) -> None:
+    """On a GPU the walkthrough's kernel compiles for the device and passes the gate in bf16."""
+    env = {"PYTHONPATH": str(site)}
+    bench = run_cli(
+        "bench",
+        "row_softmax",
+        "--device",
+        "cuda",
+        "--shape",
+        "rows=4096,cols=32000",
+        "--dtype",
+        "bf16",
+        "--out",
+        str(tmp_path),
+        env=env,
+    )
+    assert bench.returncode == 0, bench.stdout + bench.stderr
+    records = open_store(tmp_path, create=False).query(family="row_softmax")
+    assert records and all(r.status == "ok" for r in records), [r.message for r in records]
+    assert all(r.timing_kind == "gpu" for r in records)
