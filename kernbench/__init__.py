@@ -4,7 +4,7 @@ The names a plugin author needs are importable from here.
 """
 
 from .errors import CheckFailed, UsageError
-from .family import Family, Inputs, Tolerance
+from .family import DTYPES, Family, Inputs, Tolerance, element_size, torch_dtype
 from .problem import Problem, ProblemParam
 from .registry import Plugin
 from .space import Categorical, Config, Int, Pow2, Space
@@ -12,6 +12,7 @@ from .tune.best import best_config
 from .variant import Requirements, Unsupported, Variant, variant
 
 __all__ = [
+    "DTYPES",
     "Categorical",
     "CheckFailed",
     "Config",
@@ -29,5 +30,7 @@ __all__ = [
     "UsageError",
     "Variant",
     "best_config",
+    "element_size",
+    "torch_dtype",
     "variant",
 ]

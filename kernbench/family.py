@@ -19,6 +19,7 @@ Inputs = dict[str, Any]
 """Tensors and scalars a launch reads, plus the output tensors it writes (by name)."""
 
 DTYPES = ("fp16", "bf16", "fp32", "fp64")
+"""The dtype names kernbench knows; ``torch_dtype`` and ``element_size`` map them."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,11 @@ def torch_dtype(name: str) -> Any:
 
 
 def element_size(dtype: str) -> int:
-    return {"fp16": 2, "bf16": 2, "fp32": 4, "fp64": 8}[dtype]
+    """Bytes per element of a kernbench dtype name: what a cost model's ``min_bytes`` counts."""
+    try:
+        return {"fp16": 2, "bf16": 2, "fp32": 4, "fp64": 8}[dtype]
+    except KeyError:
+        raise UsageError(f"unknown dtype {dtype!r} (known: {', '.join(DTYPES)})") from None
 
 
 class Family(ABC):

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import kernbench
 from kernbench.store import open_store
 from tests.helpers import run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "kernbench-example-plugin"
 
-pytestmark = pytest.mark.slow
+
+def test_example_imports_only_public_names() -> None:
+    """The example is what authors copy: everything it takes from kernbench is exported."""
+    for source in (EXAMPLE / "kernbench_example").glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kernbench"):
+                assert node.module == "kernbench", f"{source.name}: from {node.module}"
+                for alias in node.names:
+                    assert alias.name in kernbench.__all__, f"{source.name}: {alias.name}"
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +51,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_listed_benched_and_tuned(site: Path, tmp_path: Path) -> None:
     env = {"PYTHONPATH": str(site)}
     listed = run_cli("list", "gemm", env=env)

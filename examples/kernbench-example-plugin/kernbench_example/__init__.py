@@ -1,5 +1,5 @@
 """An out-of-tree plugin: kernbench finds it through the ``kernbench.plugins`` entry point."""
 
-from kernbench.registry import Plugin
+from kernbench import Plugin
 
 PLUGIN = Plugin(variants={"example_chunked": "kernbench_example.chunked:build"})
