@@ -39,11 +39,14 @@ class Source:
     records: list[Record]
 
 
-def baseline_dir(out_dir: Path) -> Path:
+def baseline_dir(out_dir: Path | str) -> Path:
+    """Baselines are JSON files beside a store folder; a database URL has no folder."""
+    if isinstance(out_dir, str):
+        raise UsageError(f"baselines are files: give --store a folder, not {out_dir}")
     return out_dir / "baselines"
 
 
-def baseline_path(name: str, out_dir: Path) -> Path:
+def baseline_path(name: str, out_dir: Path | str) -> Path:
     if not _NAME.match(name):
         raise UsageError(f"baseline name {name!r}: use letters, digits, '.', '_' and '-'")
     return baseline_dir(out_dir) / f"{name}.json"
@@ -54,7 +57,7 @@ def latest_ok(records: Iterable[Record]) -> list[Record]:
     return list(select(records, "config")[0].values())
 
 
-def save_baseline(name: str, records: list[Record], out_dir: Path, source: str) -> Path:
+def save_baseline(name: str, records: list[Record], out_dir: Path | str, source: str) -> Path:
     """Write records as ``OUT/baselines/NAME.json`` (replacing an older one of that name)."""
     path = baseline_path(name, out_dir)
     doc = {
@@ -94,7 +97,7 @@ def read_baseline(path: Path, doc: dict[str, Any] | None = None) -> list[Record]
         raise UsageError(f"{path}: malformed baseline record ({exc})") from None
 
 
-def list_baselines(out_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
+def list_baselines(out_dir: Path | str) -> list[tuple[Path, dict[str, Any]]]:
     """Each baseline file with its header (records counted, not loaded as Records)."""
     out = []
     for path in sorted(baseline_dir(out_dir).glob("*.json")):
@@ -104,7 +107,7 @@ def list_baselines(out_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
     return out
 
 
-def load(spec: str, out_dir: Path) -> Source:
+def load(spec: str, out_dir: Path | str) -> Source:
     """``baseline:NAME``, a baseline or pytest-benchmark ``.json`` file, or a results store (dir, file, URL)."""
     if spec.startswith(BASELINE_PREFIX):
         name = spec.removeprefix(BASELINE_PREFIX)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 
-from ..measure.outcome import Status
+from ..measure.outcome import Status, describe
 from ..present import records_table
 from .common import (
     activate_device,
@@ -78,11 +77,11 @@ def run(args: argparse.Namespace) -> int:
     console.print(
         f"[dim]{len(records)} records stored in {session.store.url} (run {session.run_id})[/]"
     )
-    failed = Counter(r.status for r in records if r.status not in PASSING)
+    failed = [r.status for r in records if r.status not in PASSING]
     if failed:
-        counts = ", ".join(f"{n} {status}" for status, n in failed.items())
         console.print(
-            f"[red]{sum(failed.values())} candidate(s) failed ({counts}): why is listed under the table[/]"
+            f"[red]{len(failed)} candidate(s) failed: {describe(failed, 'candidate')}; "
+            "why is listed under the table[/]"
         )
         return 1
     return 0

@@ -42,7 +42,7 @@ def test_a_wrong_result_exits_1_and_its_message_is_under_the_table(
     out = capsys.readouterr().out
     assert "why: toy_half wrong_result:" in out
     assert "never written" in out
-    assert "1 candidate(s) failed (1 wrong_result)" in out
+    assert "1 candidate(s) failed: 1 candidate gave a wrong result" in out
 
 
 @pytest.mark.usefixtures("faults")
