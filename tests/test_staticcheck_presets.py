@@ -9,9 +9,6 @@ problem of every preset (under the interpreter each Triton compile is a subproce
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from kernbench.measure.outcome import Status
@@ -26,11 +23,10 @@ SLOW_LANGUAGES = ("cutlass",)
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
-    with pytest.MonkeyPatch.context() as mp:
-        cache = Path(tmp_path_factory.mktemp("kernbench-cache"))
-        mp.setenv("KERNBENCH_CACHE", str(cache))
-        yield Registry.discover()
+def registry() -> Registry:
+    """The user's compile cache, as the commands use it: a cached check is the same check (its
+    key is the source, flags and target), and a cold cache costs minutes on two cores."""
+    return Registry.discover()
 
 
 def _variants(registry: Registry, family: str, *, heavy: bool) -> list[Variant]:
