@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# First light: ONE call of about 8 minutes on a lent GPU that checks every GPU claim in order
+# of value (stages and their limits: STAGES in scripts/gpu/first_light.py, 480 s in all).
+#   bash scripts/gpu/first_light.sh [OUT_DIR] [--dry-run]      (OUT_DIR default: $OUT)
+# On the GPU machine it first installs the carry folder (scripts/gpu/setup.sh), then checks
+# which prebuilt cubins and CUTLASS libraries match (the rest are built there and logged), then
+# runs the stages. --dry-run: the same stages on the CPU device at tiny problems, here.
+# Leaves in OUT_DIR: kernbench.sqlite3, first_light.log, summary.json, table.md, sanitizer.tar.gz.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+out=${OUT:-first-light}
+dry=()
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) dry=(--dry-run) ;;
+    -*) echo "first_light.sh: unknown option $arg (use [OUT_DIR] [--dry-run])" >&2; exit 2 ;;
+    *) out=$arg ;;
+  esac
+done
+mkdir -p "$out"
+if [ ${#dry[@]} -eq 0 ]; then
+  {
+    source scripts/gpu/setup.sh .gpu-carry
+    echo "=== prebuilt artefacts (carry) against this machine"
+    timeout 120 python3 scripts/gpu/carry.py check --jobs "$(nproc)"
+  } >> "$out/first_light.log" 2>&1
+  PY=python3
+else
+  PY=${PY:-.venv/bin/python}
+  [ -x "$PY" ] || PY=python3
+fi
+exec "$PY" scripts/gpu/first_light.py "$out" "${dry[@]}"
