@@ -6,7 +6,7 @@ JSON that is rewritten after every command, so a kill at any point loses nothing
 ``--dry-run`` runs the same stages on the CPU device at tiny problems (no timing there is
 performance); tools that are absent (nvidia-smi, compute-sanitizer) make a step "skipped".
 
-    python3 scripts/gpu/first_light.py OUT_DIR [--dry-run]
+    python3 scripts/gpu/first_light.py OUT_DIR [--dry-run] [--only STAGE ...] [--resume DIR]
 """
 
 from __future__ import annotations
@@ -289,17 +289,19 @@ LOW_LEVEL = ("cuda", "cutlass")
 
 
 def stage_sanitize(run: Run) -> None:
-    """Rerun each CUDA/CUTLASS variant that crashed or computed wrong under compute-sanitizer."""
-    records = fl_table.records(run.out)
-    failed = sorted(
-        {
-            (r["family"], r["variant"])
-            for r in records
-            if r["status"] in FAILED and r["language"] in LOW_LEVEL and not r["study"]
-        }
-    )
-    targets = failed + [t for t in run.plan.always_map if t not in failed]
-    run.summary["failed_low_level"] = [v for _, v in failed]
+    """Rerun each CUDA/CUTLASS variant that crashed or computed wrong, and map where.
+
+    First the wrong-element map on the problem where it failed, then the small problem under
+    ``compute-sanitizer --tool memcheck`` and ``--tool racecheck`` (each also writes a map).
+    """
+    failed: dict[tuple[str, str], str] = {}
+    for r in fl_table.records(run.out):
+        if r["status"] in FAILED and r["language"] in LOW_LEVEL and not r["study"]:
+            failed.setdefault((r["family"], r["variant"]), r["problem"])
+    run.summary["failed_low_level"] = sorted(v for _, v in failed)
+    targets = dict(failed)
+    for family, name in run.plan.always_map:
+        targets.setdefault((family, name), small_problem(run.plan, family))
     if not targets:
         run.note("no CUDA or CUTLASS variant crashed or computed wrong: nothing to sanitize")
         return
@@ -307,43 +309,24 @@ def stage_sanitize(run: Run) -> None:
     if sanitizer is None:
         run.note("compute-sanitizer: skipped: not available")
     mapper = [sys.executable, str(HERE / "wrong_map.py")]
-    for n, (family, name) in enumerate(targets):
-        small = run.plan.gemm_small if family == "gemm" else run.plan.attn_small
-        share = run.left() / max(len(targets) - n, 1)
-        base = [
-            *mapper,
-            family,
-            name,
-            "--shape",
-            small,
-            "--dtype",
-            run.plan.dtype,
-            "--device",
-            run.plan.device,
-        ]
-        run.sh(
-            [*base, "-o", str(run.work / f"{name}-map.json")],
-            limit=share * (0.3 if sanitizer else 1),
-        )
+    common = ["--dtype", run.plan.dtype, "--device", run.plan.device]
+    for n, ((family, name), problem) in enumerate(sorted(targets.items())):
+        share = run.left() / (len(targets) - n)
+        where = [*mapper, family, name, "--shape", problem, *common]
+        run.sh([*where, "-o", str(run.work / f"{name}-map.json")], limit=share * 0.25)
         if sanitizer is None:
             continue
-        for tool in ("memcheck", "racecheck"):
-            log = run.work / f"{name}-{tool}.log"
-            cmd = [
-                sanitizer,
-                "--tool",
-                tool,
-                "--log-file",
-                str(log),
-                *base,
-                "-o",
-                str(run.work / f"{name}-{tool}-map.json"),
-            ]
-            run.sh(cmd, limit=share * 0.35)
+        small = [*mapper, family, name, "--shape", small_problem(run.plan, family), *common]
+        for tool, part in (("memcheck", 0.35), ("racecheck", 0.4)):
+            log = ["--log-file", str(run.work / f"{name}-{tool}.log")]
+            out = ["-o", str(run.work / f"{name}-{tool}-map.json")]
+            run.sh([sanitizer, "--tool", tool, *log, *small, *out], limit=share * part)
     archive(run.work, run.out / "sanitizer.tar.gz")
-    run.note(
-        f"sanitizer logs and wrong-element maps of {len(targets)} variant(s) in sanitizer.tar.gz"
-    )
+    run.note(f"logs and wrong-element maps of {len(targets)} variant(s) in sanitizer.tar.gz")
+
+
+def small_problem(plan: Plan, family: str) -> str:
+    return plan.gemm_small if family == "gemm" else plan.attn_small
 
 
 def archive(folder: Path, dest: Path) -> None:
@@ -467,6 +450,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", nargs="?", default=os.environ.get("OUT", "first-light"))
     parser.add_argument("--dry-run", action="store_true", help="CPU device, tiny problems")
     parser.add_argument("--only", action="append", default=[], help="run only these stages")
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        help="start from the store in this folder (a second call, after the first came back)",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.only) - set(STAGE_FUNCS)
     if unknown:
@@ -476,6 +465,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     out = Path(args.out)
+    if args.resume is not None:
+        previous = args.resume / "kernbench.sqlite3"
+        if not previous.is_file():
+            print(f"first_light: no kernbench.sqlite3 in {args.resume}", file=sys.stderr)
+            return 2
+        out.mkdir(parents=True, exist_ok=True)
+        if not (out / previous.name).exists():
+            shutil.copy2(previous, out / previous.name)
     plan = DRY if args.dry_run else GPU
     run = Run(
         out,

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # First light: ONE call of about 8 minutes on a lent GPU that checks every GPU claim in order
 # of value (stages and their limits: STAGES in scripts/gpu/first_light.py, 480 s in all).
-#   bash scripts/gpu/first_light.sh [OUT_DIR] [--dry-run]      (OUT_DIR default: $OUT)
+#   bash scripts/gpu/first_light.sh [OUT_DIR] [--dry-run] [--only STAGE ...] [--resume DIR]
+#     OUT_DIR default: $OUT. --only: these stages alone (a second call); --resume DIR: start
+#     from the store DIR/kernbench.sqlite3 that the first call brought back (carry it).
 # On the GPU machine it first installs the carry folder (scripts/gpu/setup.sh), then checks
 # which prebuilt cubins and CUTLASS libraries match (the rest are built there and logged), then
 # runs the stages. --dry-run: the same stages on the CPU device at tiny problems, here.
@@ -10,12 +12,17 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-first-light}
 dry=()
-for arg in "$@"; do
-  case "$arg" in
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
     --dry-run) dry=(--dry-run) ;;
-    -*) echo "first_light.sh: unknown option $arg (use [OUT_DIR] [--dry-run])" >&2; exit 2 ;;
-    *) out=$arg ;;
+    --only|--resume)
+      [ $# -ge 2 ] || { echo "first_light.sh: $1 needs a value" >&2; exit 2; }
+      extra+=("$1" "$2"); shift ;;
+    -*) echo "first_light.sh: unknown option $1 (use [OUT_DIR] [--dry-run] [--only STAGE] [--resume DIR])" >&2; exit 2 ;;
+    *) out=$1 ;;
   esac
+  shift
 done
 mkdir -p "$out"
 if [ ${#dry[@]} -eq 0 ]; then
@@ -29,4 +36,4 @@ else
   PY=${PY:-.venv/bin/python}
   [ -x "$PY" ] || PY=python3
 fi
-exec "$PY" scripts/gpu/first_light.py "$out" "${dry[@]}"
+exec "$PY" scripts/gpu/first_light.py "$out" "${dry[@]}" "${extra[@]}"
