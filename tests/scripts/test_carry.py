@@ -17,7 +17,7 @@ from kernbench.backends import nvcc_lib
 from .conftest import GPU_SCRIPTS, ROOT
 
 pytestmark = pytest.mark.skipif(nvcc_lib.find_nvcc() is None, reason="needs nvcc (no GPU)")
-VARIANTS = ["cuda_naive", "cutlass_sm90"]
+VARIANTS = ["cuda_naive", "cutlass_sm80"]
 """One cubin and one CUTLASS library (about 40 s of nvcc here): enough to prove the round trip."""
 
 
