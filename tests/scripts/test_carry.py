@@ -80,7 +80,8 @@ def test_artefact_of_another_compiler_is_rebuilt_and_logged(prepared: Path, tmp_
         pytest.skip(f"needs a second compiler: {exc}")
     log, report = checked(prepared, tmp_path / "fresh", "cuda_naive", compiler="nvrtc")
     assert "DIFFER" in log and "built here: cuda_naive" in log
-    assert report["built"] and report["used"] == 0
+    # One cubin serves cuda_naive's default on every problem: built once, then found.
+    assert len(report["built"]) == 1 and not report["failed"]
 
 
 def test_carry_and_tree_fit_the_device_tool(prepared: Path) -> None:

@@ -26,6 +26,18 @@ def test_stage_limits_fit_the_call() -> None:
     assert set(first_light.STAGE_FUNCS) == set(ISSUE_ORDER)
 
 
+def test_the_tunes_get_the_time_left_and_never_more() -> None:
+    tune = ISSUE_ORDER.index("tune")
+    before = sum(limit for _, limit in first_light.STAGES[:tune])
+    table = dict(first_light.STAGES)["table"]
+    assert first_light.stage_limit(tune, before) == dict(first_light.STAGES)["tune"]
+    assert first_light.stage_limit(tune, before - 100) == dict(first_light.STAGES)["tune"] + 100
+    assert first_light.stage_limit(tune, first_light.BUDGET_S) == 0
+    for spent in (0.0, 123.4, before, 460.0):
+        assert spent + first_light.stage_limit(tune, spent) + table <= first_light.BUDGET_S
+    assert first_light.stage_limit(0, 999) == first_light.STAGES[0][1]
+
+
 def test_files_fit_what_comes_back() -> None:
     """The device tool returns at most 8 files from $OUT."""
     assert len(first_light.FILES) <= 8
