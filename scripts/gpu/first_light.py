@@ -62,6 +62,8 @@ class Plan:
     gemm_small: str
     """The small problem a failed variant is rerun on under compute-sanitizer."""
     attn_small: str
+    attn_tune: str = ""
+    """The attention problem tuned with the time left (the decode problem of ``attn_bench``)."""
     gemm_variants: tuple[str, ...] = ()
     """Empty: every variant of the family, baselines included."""
     attn_variants: tuple[str, ...] = ()
@@ -92,6 +94,7 @@ GPU = Plan(
     ),
     gemm_bench=("8192x8192x8192", "4096x4096x4096"),
     attn_bench=("preset:first-light",),
+    attn_tune="batch=64,context=8192,q_heads=32,kv_heads=8,head_dim=128",
     gemm_small="256x192x128",
     attn_small="batch=2,context=300,lengths=random,q_heads=8,kv_heads=2,head_dim=128",
 )
@@ -102,6 +105,7 @@ DRY = Plan(
     attn_check=("batch=3,context=40,lengths=random,q_heads=4,kv_heads=2,head_dim=64",),
     gemm_bench=("64x64x64",),
     attn_bench=("batch=2,context=33,q_heads=4,kv_heads=1,head_dim=64,block_size=8",),
+    attn_tune="batch=2,context=33,q_heads=4,kv_heads=1,head_dim=64,block_size=8",
     gemm_small="32x32x32",
     attn_small="batch=2,context=20,q_heads=4,kv_heads=1,head_dim=64",
     gemm_variants=("triton_naive", "cuda_naive", "torch_matmul"),
@@ -403,8 +407,7 @@ def stage_tune(run: Run) -> None:
         run.note("no CUDA step passed at the first GEMM problem: no CUDA tune")
     attn = fl_table.fastest(records, "paged_attention", None, baseline=False)
     if attn:
-        decode = fl_table.first_problem(records, "paged_attention", attn)
-        studies.append(("paged_attention", attn, decode, ["--cache", "cold"]))
+        studies.append(("paged_attention", attn, p.attn_tune, ["--cache", "cold"]))
     else:
         run.note("no attention variant passed: no attention tune")
     run.summary["stages"]["tune"]["studies"] = [f"{v} @ {s}" for _, v, s, _ in studies]

@@ -67,12 +67,6 @@ def fastest(
     return str(max(pool, key=lambda r: r["gbps"] or 0.0)["variant"])
 
 
-def first_problem(recs: Sequence[dict[str, Any]], family: str, variant: str) -> str:
-    """The problem of the variant's highest-bandwidth ok record (where to tune it)."""
-    pool = [r for r in _ok(recs, family) if r["variant"] == variant]
-    return str(max(pool, key=lambda r: r["gbps"] or 0.0)["problem"])
-
-
 def copy_gbps(recs: Sequence[dict[str, Any]]) -> float | None:
     """The device-copy bandwidth ``kernbench calibrate`` measured (latest ok record)."""
     copies = [r for r in _ok(recs, "calibrate") if r["variant"] == "copy" and r["gbps"]]

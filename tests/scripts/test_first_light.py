@@ -61,6 +61,8 @@ def test_first_light_preset_reads_a_gigabyte_of_kv() -> None:
         for p in problems
     ]
     assert max(kv_bytes) >= 2**30
+    tuned = family.parse(first_light.GPU.attn_tune)
+    assert tuned.key == problems[kv_bytes.index(max(kv_bytes))].key  # tune the decode problem
     assert any(p["lengths"] != "uniform" and p.int("q_heads") > p.int("kv_heads") for p in problems)
 
 

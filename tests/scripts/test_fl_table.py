@@ -76,7 +76,6 @@ def test_fastest_picks_within_a_language_and_problem() -> None:
     )
     assert fl_table.fastest(RECORDS, "gemm", fl_table.problem_key("4096x4096x4096")) is None
     assert fl_table.fastest(RECORDS, "paged_attention", None, baseline=False) == "triton_split_kv"
-    assert fl_table.first_problem(RECORDS, "paged_attention", "triton_split_kv") == DECODE
 
 
 def test_markdown_labels_cpu_timings() -> None:
