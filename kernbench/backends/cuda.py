@@ -212,7 +212,9 @@ def compile_cuda(
         *(_macro(k, v) for k, v in sorted((defines or {}).items())),
         *options,
     ]
-    digest = hashlib.sha256(f"{CACHE_FORMAT}|{compiler.version}|{arch}|{flags}".encode())
+    # No path in the key: a cache prepared in one checkout serves a tree copied elsewhere.
+    keyed = [f.replace(str(source.parent), "<src>") for f in flags]
+    digest = hashlib.sha256(f"{CACHE_FORMAT}|{compiler.version}|{arch}|{keyed}".encode())
     for dep in _dependencies(source, compiler.include_dirs):
         digest.update(dep.name.encode())
         digest.update(dep.read_bytes())

@@ -56,7 +56,7 @@ class Compiler(ABC):
     @property
     @abstractmethod
     def version(self) -> str:
-        """Name and full version, e.g. ``nvrtc 13.0``: part of every cache key."""
+        """Name and major.minor version, e.g. ``nvrtc 13.0``: part of every cache key."""
 
     @property
     def include_dirs(self) -> tuple[Path, ...]:
@@ -196,10 +196,12 @@ class Nvcc(Compiler):
         text = subprocess.run(
             [found, "--version"], capture_output=True, text=True, timeout=60
         ).stdout
-        match = re.search(r"V(\d+\.\d+\.\d+)", text)
+        match = re.search(r"V(\d+\.\d+)\.(\d+)", text)
         if not match:
             raise CudaUnavailable(f"could not read the version of {found}")
+        # Major.minor only, like NVRTC's: a cubin prepared with 13.0.88 serves a 13.0.x elsewhere.
         self._version = f"nvcc {match.group(1)}"
+        self.full_version = f"nvcc {match.group(1)}.{match.group(2)}"
 
     @property
     def version(self) -> str:

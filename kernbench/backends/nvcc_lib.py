@@ -46,6 +46,12 @@ def nvcc_version(nvcc: Path) -> str:
     return match.group(0) if match else out.strip().splitlines()[-1]
 
 
+def nvcc_release(nvcc: Path) -> str:
+    """``13.0``: the major.minor that decides whether a prebuilt library is reused."""
+    match = re.search(r"release (\d+\.\d+)", nvcc_version(nvcc))
+    return match.group(1) if match else nvcc_version(nvcc)
+
+
 def toolkit_root(nvcc: Path) -> Path:
     """The CUDA toolkit an nvcc belongs to, seeing through a one-line wrapper script."""
     real = nvcc.resolve()
@@ -110,7 +116,7 @@ class LibSpec:
         return [*cmd, *self.flags, str(self.source), "-o", str(output)]
 
     def key(self, nvcc: Path) -> str:
-        """Contents and versions, never paths: a cache built on one machine serves another."""
+        """Contents and versions (nvcc major.minor), never paths: a cache built here serves another machine."""
         digest = hashlib.sha256()
         for path in (self.source, *self.depends):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -121,7 +127,7 @@ class LibSpec:
                     sorted(self.defines.items()),
                     list(self.flags),
                     self.salt,
-                    nvcc_version(nvcc),
+                    nvcc_release(nvcc),
                 ]
             ).encode()
         )

@@ -78,6 +78,12 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "mixed": mixed_grid(),
     "shared-prefix": shared_prefix_grid(),
     "block-sizes": block_grid(),
+    # First light on an H200: one decode problem reading 2 GiB of K and V (far over the 60 MB
+    # L2), and one ragged GQA batch of the same size class.
+    "first-light": (
+        f"batch=64,context=8192,{_heads(32, 8, 128)}",
+        f"batch=64,context=8192,lengths=random,{_heads(32, 8, 128)}",
+    ),
     "cpu-small": (
         "batch=3,context=40,lengths=random,q_heads=4,kv_heads=2,head_dim=64,block_size=16",
         "batch=2,context=33,q_heads=8,kv_heads=1,head_dim=64,block_size=8,layout=hnd",
