@@ -14,7 +14,7 @@ import torch
 from kernbench.family import Inputs
 from kernbench.problem import Problem
 from kernbench.registry import Plugin
-from kernbench.space import Categorical, Space
+from kernbench.space import Categorical, Config, Space
 from kernbench.variant import Launch, variant
 
 SPACE = Space(params=(Categorical("delay_ms", (2, 8)), Categorical("twin", (0, 1))))
@@ -27,10 +27,10 @@ SPACE = Space(params=(Categorical("delay_ms", (2, 8)), Categorical("twin", (0, 1
     space=SPACE,
     defaults=({"delay_ms": 8, "twin": 0},),
 )
-def build(problem: Problem, config: dict[str, object], inputs: Inputs) -> Launch:
+def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     """Writes the right answer, then sleeps ``delay_ms``."""
     x, out = inputs["x"], inputs["out"]
-    delay = float(config["delay_ms"]) / 1e3  # type: ignore[arg-type]
+    delay = float(config["delay_ms"]) / 1e3
 
     def launch() -> None:
         torch.mul(x, 2.0, out=out)
