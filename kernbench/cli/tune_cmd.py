@@ -21,6 +21,7 @@ from ..problem import Problem
 from ..registry import Registry
 from ..store import Record, open_store
 from ..store.sqlstore import default_url, normalize_url
+from ..tune.ahead import default_jobs
 from ..tune.confirm import DEFAULT_TOP
 from ..tune.core import Budget
 from ..tune.replay import open_replay, replay_path
@@ -104,6 +105,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"workers, and rank them with confidence intervals (default {DEFAULT_TOP}; 0: off)",
     )
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        metavar="N",
+        help="processes that compile (statically check) the next proposals while one config is "
+        f"measured (default: the cores less one, here {default_jobs()}; 0: compile in turn)",
+    )
+    parser.add_argument(
         "--replay-delay",
         type=float,
         default=0.0,
@@ -120,6 +129,8 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--timeout must be positive")
     if args.replay_delay < 0:
         raise UsageError("--replay-delay must not be negative")
+    if args.jobs < 0:
+        raise UsageError("--jobs must not be negative (0 turns compile-ahead off)")
     if args.confirm < 0:
         raise UsageError("--confirm must not be negative (0 turns confirmation off)")
 
@@ -270,6 +281,7 @@ def run(args: argparse.Namespace) -> int:
                     confirm_top=0 if path is not None else args.confirm,
                     baselines=baselines,
                     fresh_runner=_fresh_runner(session),
+                    jobs=0 if path is not None else args.jobs,
                 )
                 result = tuner.run(
                     Budget(

@@ -123,6 +123,8 @@ class Loop:
     seed: int = 0
     streak: int = 0
     timing: TimeBreakdown = field(default_factory=TimeBreakdown)
+    before_measure: Callable[[optuna.Study], None] | None = None
+    """Called when a config is about to be measured (compile-ahead proposes the next ones)."""
     _start: float = field(default_factory=time.monotonic)
     _idle_since: float = field(default_factory=time.perf_counter)
 
@@ -175,6 +177,9 @@ class Loop:
                 trial.set_user_attr("status", "budget_spent")
                 self.evaluator.idle()
                 raise BudgetSpent(f"{self.budget.trials} unique evaluations reached")
+            if self.before_measure is not None:
+                with self.timing.stage("sampler"):
+                    self.before_measure(trial.study)
             ev = self.evaluator.evaluate(config, trial)
         self._saw(config, key)
         self.streak = 0 if ev.fresh else self.streak + 1

@@ -20,6 +20,7 @@ from ..problem import Problem
 from ..space import Config, config_key
 from ..store.records import Record
 from ..variant import Variant
+from .ahead import CompileAhead
 from .claims import DONE, Claims
 from .core import Evaluation, Evaluator
 from .timing import TimeBreakdown
@@ -91,9 +92,12 @@ class MeasuringEvaluator(Evaluator):
         self.cache = MeasurementCache(session, variant, problem, dtype)
         self.on_record: Callable[[Record], None] | None = None
         self.timing = TimeBreakdown()
+        self.ahead: CompileAhead | None = None
 
     def rejected(self, config: Config) -> str | None:
-        static = self.session.static_check(self.variant, self.problem, self.dtype, config)
+        static = self.ahead.take(config) if self.ahead is not None else None
+        if static is None:
+            static = self.session.static_check(self.variant, self.problem, self.dtype, config)
         return None if static.ok else static.reason
 
     def cached(self, config: Config) -> Evaluation | None:

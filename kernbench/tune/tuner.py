@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,6 +30,7 @@ from ..space import config_key
 from ..store.records import Record
 from ..variant import Variant
 from . import confirm, timing
+from .ahead import CompileAhead, start_pool
 from .claims import Claims
 from .core import Budget, Loop
 from .measuring import MeasuringEvaluator
@@ -86,6 +88,8 @@ class Tuner:
     """Confirm this many of the best configs at the end (0: no confirmation)."""
     baselines: Sequence[Variant] = ()
     fresh_runner: Callable[[MeasureSettings], Runner] | None = None
+    jobs: int = 0
+    """Processes that statically check (compile) the next proposals ahead; 0: none."""
     """Makes the runner of each confirmation round (a fresh worker process); default the session's."""
 
     def open_study(self) -> tuple[optuna.Study, optuna.storages.RDBStorage]:
@@ -172,7 +176,8 @@ class Tuner:
         if self.on_progress is not None:
             progress = self.on_progress
             evaluator.on_record = lambda rec: progress(claims.count(), rec)
-        reason = loop.run(study)
+        with self._compile_ahead(evaluator, loop, search, budget):
+            reason = loop.run(study)
         best = evaluator.cache.best()
         verdict = None
         if (
@@ -201,6 +206,39 @@ class Tuner:
             confirmation=study.user_attrs.get(confirm.ATTR),
             time_breakdown=breakdown,
         )
+
+    @contextmanager
+    def _compile_ahead(
+        self, evaluator: MeasuringEvaluator, loop: Loop, search: SearchSpace, budget: Budget
+    ) -> Iterator[None]:
+        """With ``jobs``: a pool statically checks the next proposals while one is measured."""
+        if self.jobs < 1 or self.variant.static_check is None:
+            yield
+            return
+        pool = start_pool(self.jobs, self.session.registry.references)
+        names = (self.family.name, self.variant.name, self.problem.key, self.dtype)
+        ahead = CompileAhead(
+            pool, self.jobs, names, self.session.target, search, self.sampler, self.seed
+        )
+        evaluator.ahead = ahead
+
+        def seen(key: str) -> bool:
+            return key in loop.known or key in loop.rejected or evaluator.cache.get(key) is not None
+
+        def before_measure(study: optuna.Study) -> None:
+            # the config about to be measured counts: propose only what the budget can use
+            if (
+                budget.trials is None
+                or evaluator.unique_count() + 1 + len(ahead.pending) < budget.trials
+            ):
+                ahead.fill(study, seen)
+
+        loop.before_measure = before_measure
+        try:
+            yield
+        finally:
+            evaluator.ahead = None
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def by_status(self) -> dict[str, int]:
         """The study's launched unique evaluations counted by status."""
