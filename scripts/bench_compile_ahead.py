@@ -51,8 +51,8 @@ def throughput(variant: str, configs: int, jobs: int, root: Path) -> tuple[int, 
     fresh_caches(root / f"{variant}-jobs{jobs}")
     with start_pool(jobs, []) as pool:
         # start every process first (imports, registry): a tune pays that once, not per config
-        for f in [pool.submit(time.sleep, 2.0) for _ in range(jobs)]:
-            f.result()
+        for started in [pool.submit(time.sleep, 2.0) for _ in range(jobs)]:
+            started.result()
         began = time.perf_counter()
         futures = [
             pool.submit(check_in_pool, family.name, variant, problem.key, dtype, c, Target())
