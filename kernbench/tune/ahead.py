@@ -83,7 +83,16 @@ def propose(
                 state=TrialState.RUNNING, params=t.params, distributions=t.distributions
             )
         scratch.add_trial(t)
-    return [search.suggest(scratch.ask()) for _ in range(n)]
+    out: dict[str, Config] = {}
+    for _ in range(4 * n):  # model-based samplers may repeat themselves: a few more asks
+        trial = scratch.ask()
+        config = search.suggest(trial)
+        if sampler == "bruteforce":  # it skips finished points only, not running ones
+            scratch.tell(trial, 0.0)
+        out.setdefault(config_key(config), config)
+        if len(out) == n:
+            break
+    return list(out.values())
 
 
 class CompileAhead:
