@@ -188,8 +188,11 @@ class Tuner:
             with clock.stage("confirm"):
                 verdict = self.confirm_winner(study, evaluator.cache.records.values())
             best = self._winner_record(verdict) or best
+        elif best is not None:
+            best = self._stored_winner() or best
         breakdown = clock.as_attr()
-        study.set_user_attr(timing.ATTR, breakdown)
+        if loop.fresh or timing.ATTR not in study.user_attrs:  # a no-op rerun keeps the last one
+            study.set_user_attr(timing.ATTR, breakdown)
         return TuneResult(
             study=self.study,
             best=best,
@@ -293,6 +296,15 @@ class Tuner:
         verdict = confirm.run_rounds(contenders, fresh, measure, rounds, base.confidence)
         study.set_user_attr(confirm.ATTR, verdict.as_attr())
         return verdict
+
+    def _stored_winner(self) -> Record | None:
+        """The latest confirmed winner of this study, when an earlier run confirmed one."""
+        verdicts = [
+            r
+            for r in self.session.store.query(study=self.study, status=Status.OK)
+            if r.method.get(confirm.KEY, {}).get("kind") == "verdict"
+        ]
+        return verdicts[-1] if verdicts else None
 
     def _winner_record(self, verdict: confirm.Verdict) -> Record | None:
         """Store the winner's pooled samples as one record: the one export and best_config() give."""
