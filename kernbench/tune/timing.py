@@ -89,8 +89,9 @@ def describe(attr: Mapping[str, Any]) -> list[str]:
                 f"  {stage:<13}{seconds:9.2f} s {seconds / per:9.3f} s/trial "
                 f"{seconds / wall if wall else 0:6.1%}"
             )
+    warmup = float(attr.get("stages", {}).get("warmup", 0.0))
     lines.append(
         f"  harness overhead (outside static check, compile, samples, confirm): "
-        f"{overhead_s(attr) / per:.3f} s/trial"
+        f"{overhead_s(attr) / per:.3f} s/trial, of which warm-up {warmup / per:.3f} s/trial"
     )
     return lines
