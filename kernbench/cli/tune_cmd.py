@@ -99,10 +99,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--confirm",
         type=int,
-        default=DEFAULT_TOP,
+        default=None,
         metavar="K",
         help=f"measure the top K configs and the baselines again at the end, interleaved in fresh "
-        f"workers, and rank them with confidence intervals (default {DEFAULT_TOP}; 0: off)",
+        f"workers, and rank them with confidence intervals (default {DEFAULT_TOP} on a GPU, 0 on "
+        "the CPU device, whose timings are not performance; 0: off)",
     )
     parser.add_argument(
         "--jobs",
@@ -131,7 +132,7 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--replay-delay must not be negative")
     if args.jobs < 0:
         raise UsageError("--jobs must not be negative (0 turns compile-ahead off)")
-    if args.confirm < 0:
+    if args.confirm is not None and args.confirm < 0:
         raise UsageError("--confirm must not be negative (0 turns confirmation off)")
 
 
@@ -245,6 +246,15 @@ def run(args: argparse.Namespace) -> int:
     if args.study and (len(tunable) != 1 or len(problems) != 1):
         raise UsageError("--study names one study: give exactly one --variant and one --shape")
     storage = args.storage or default_url(args.out)
+    confirm_top = (
+        0
+        if path is not None  # a replay has no noise to confirm
+        else args.confirm
+        if args.confirm is not None
+        else DEFAULT_TOP
+        if device.is_gpu
+        else 0
+    )
     shown: list[Record] = []
     unsolved: list[str] = []
     with (
@@ -278,7 +288,7 @@ def run(args: argparse.Namespace) -> int:
                     heartbeat_s=args.heartbeat,
                     grace_s=args.grace,
                     on_progress=_progress(progress, task),
-                    confirm_top=0 if path is not None else args.confirm,
+                    confirm_top=confirm_top,
                     baselines=baselines,
                     fresh_runner=_fresh_runner(session),
                     jobs=0 if path is not None else args.jobs,
