@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from kernbench.space import Config
+
 CACHE_VARS = ("KERNBENCH_CACHE", "KERNBENCH_CUDA_CACHE", "TRITON_CACHE_DIR")
 
 
@@ -33,6 +35,16 @@ def fresh_caches(root: Path) -> dict[str, str]:
     env = {name: tempfile.mkdtemp(prefix=name.lower() + "-", dir=root) for name in CACHE_VARS}
     os.environ.update(env)
     return env
+
+
+def _warm(family: str, variant: str, problem: str, dtype: str, config: Config) -> int:
+    """Compile one config in a pool process; returns the process id, to know all are warm."""
+    from kernbench.staticcheck import Target
+    from kernbench.tune.ahead import check_in_pool
+
+    check_in_pool(family, variant, problem, dtype, config, Target())
+    time.sleep(1.0)  # hold this process, so the batch's other configs go to the others
+    return os.getpid()
 
 
 def throughput(variant: str, configs: int, jobs: int, root: Path) -> tuple[int, float]:
@@ -47,12 +59,17 @@ def throughput(variant: str, configs: int, jobs: int, root: Path) -> tuple[int, 
     problem = family.preset(family.default_preset)[-1]
     dtype = family.default_dtype
     valid = list(var.space)
-    chosen = random.Random(0).sample(valid, min(configs, len(valid)))
+    picked = random.Random(0).sample(valid, min(configs + 4 * jobs, len(valid)))
+    chosen, spare = picked[:configs], picked[configs:]
     fresh_caches(root / f"{variant}-jobs{jobs}")
     with start_pool(jobs, []) as pool:
-        # start every process first (imports, registry): a tune pays that once, not per config
-        for started in [pool.submit(time.sleep, 2.0) for _ in range(jobs)]:
-            started.result()
+        # Start every process and compile one spare config in each first (imports, registry,
+        # the compiler's own start-up): a tune pays that once per process, not per config.
+        warm: set[int] = set()
+        while len(warm) < jobs and spare:
+            batch = [spare.pop() for _ in range(min(jobs, len(spare)))]
+            tasks = [pool.submit(_warm, family.name, variant, problem.key, dtype, c) for c in batch]
+            warm |= {t.result() for t in tasks}
         began = time.perf_counter()
         futures = [
             pool.submit(check_in_pool, family.name, variant, problem.key, dtype, c, Target())
