@@ -31,7 +31,7 @@ from ..store.records import Record
 from ..variant import Variant
 from . import confirm, timing
 from .ahead import CompileAhead, start_pool
-from .claims import Claims
+from .claims import DONE, Claims
 from .core import Budget, Loop
 from .measuring import MeasuringEvaluator
 from .samplers import make_sampler
@@ -170,7 +170,8 @@ class Tuner:
             budget.valid_size = self.variant.space.size()
         # ``budget.trials`` is the study's total of unique evaluations (every run, every
         # worker): a rerun of a finished study stops at once, an interrupted one completes.
-        warm = self.warm_start(study, search)
+        finished = budget.trials is not None and claims.count(DONE) >= budget.trials
+        warm = 0 if finished else self.warm_start(study, search)
         evaluator.timing = clock
         loop = Loop(search, evaluator, budget, seed=self.seed, timing=clock)
         if self.on_progress is not None:
