@@ -4,7 +4,8 @@ A tune ranks configs measured minutes apart, each once; noise and drift can crow
 one. So at the end the top K configs and the baselines are measured again, in rounds, each
 round in a fresh worker process, in the order A B C, A B C, ... so that drift hits every
 contender alike. Each contender's samples of every round are pooled and summarised with the
-median's confidence interval (:mod:`kernbench.measure.stats`). The fastest tuned config is
+median's confidence interval (:mod:`kernbench.measure.stats`), widened to take in every
+round's median, since rounds vary more than samples within one. The fastest tuned config is
 the confirmed winner; when its interval overlaps the runner-up's, the two tie within X%,
 X being the largest difference the intervals allow.
 
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import numpy as np
 
 from ..measure.outcome import Outcome, Status
 from ..measure.run import Candidate
@@ -60,6 +63,8 @@ class Standing:
     failures: list[str] = field(default_factory=list)
     summary: Summary | None = None
     records: list[Record] = field(default_factory=list)
+    by_round: list[list[float]] = field(default_factory=list)
+    """The samples of each round (the pooled ``samples`` are these, concatenated)."""
 
     @property
     def ok(self) -> bool:
@@ -122,10 +127,25 @@ class Verdict:
         }
 
 
+def _summary(standing: Standing, confidence: float) -> Summary:
+    """The pooled samples' summary, its interval widened to cover every round's median.
+
+    Samples within one round share a process and a moment, so they vary less than rounds
+    do; an interval from the pooled samples alone would call round-to-round noise a gap.
+    """
+    pooled = summarize(standing.samples, confidence)
+    medians = [float(np.median(r)) for r in standing.by_round if r]
+    if not medians:
+        return pooled
+    return replace(
+        pooled, ci_low=min(pooled.ci_low, *medians), ci_high=max(pooled.ci_high, *medians)
+    )
+
+
 def judge(standings: Sequence[Standing], rounds: int, confidence: float = 0.95) -> Verdict:
     """Summarise each contender's pooled samples, rank them and decide whether the top two tie."""
     for s in standings:
-        s.summary = summarize(s.samples, confidence) if s.samples and not s.failures else None
+        s.summary = _summary(s, confidence) if s.samples and not s.failures else None
     ranked = sorted(standings, key=lambda s: (not s.ok, s.summary.median if s.summary else 0.0))
     verdict = Verdict(ranked, rounds)
     win, second = verdict.winner, verdict.runner_up()
@@ -177,9 +197,9 @@ def run_rounds(
                 standing.records.append(rec)
                 if rec.status == Status.OK and rec.samples:
                     left_out = set(rec.throttled)
-                    standing.samples.extend(
-                        s for i, s in enumerate(rec.samples) if i not in left_out
-                    )
+                    kept = [s for i, s in enumerate(rec.samples) if i not in left_out]
+                    standing.by_round.append(kept)
+                    standing.samples.extend(kept)
                 else:
                     standing.failures.append(f"round {r}: {rec.status} {rec.message}".strip())
     return judge(standings, rounds, confidence)

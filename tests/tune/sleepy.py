@@ -26,6 +26,7 @@ SPACE = Space(params=(Categorical("delay_ms", (2, 8)), Categorical("twin", (0, 1
     language="torch",
     space=SPACE,
     defaults=({"delay_ms": 8, "twin": 0},),
+    static_check=lambda problem, config, dtype, target: [],  # nothing to compile: all fit
 )
 def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     """Writes the right answer, then sleeps ``delay_ms``."""

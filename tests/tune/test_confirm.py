@@ -91,6 +91,7 @@ def test_tune_confirms_in_interleaved_rounds_and_best_config_gives_the_winner(
         confirm_top=4,
         baselines=[registry.variant("toy_torch")],
         fresh_runner=lambda s: ProcessRunner(session.device, s, [SLEEPY]),
+        jobs=1,
     )
     with session.runner:
         result = tuner.run(Budget(trials=4))
@@ -117,6 +118,8 @@ def test_tune_confirms_in_interleaved_rounds_and_best_config_gives_the_winner(
     from optuna import load_study
 
     study = load_study(study_name="confirm-test", storage=tuner.storage_url)
+    ahead = [t for t in study.trials if t.user_attrs.get("queued") == "ahead"]
+    assert ahead and all(t.user_attrs.get("fresh") for t in ahead), "compile-ahead fed the tune"
     assert study.user_attrs[ATTR]["winner"] == verdict.winner.contender.config
     breakdown = study.user_attrs[TIME_ATTR]
     assert breakdown["trials"] == 4 and breakdown["stages"]["confirm"] > 0
@@ -125,3 +128,16 @@ def test_tune_confirms_in_interleaved_rounds_and_best_config_gives_the_winner(
 
     best = kernbench.best_config("toy_sleepy", problem, store=session.store)
     assert best == verdict.winner.contender.config
+
+
+def test_rounds_that_disagree_more_than_their_samples_make_a_tie() -> None:
+    def rounds(medians: list[float], seed: int) -> Standing:
+        by_round = [_noisy(m, 40, seed + i, rel_noise=0.001) for i, m in enumerate(medians)]
+        return Standing(
+            Contender("v", {"seed": seed}), [x for r in by_round for x in r], by_round=by_round
+        )
+
+    a = rounds([1.000e-3, 1.020e-3, 0.990e-3], 10)
+    b = rounds([1.008e-3, 0.995e-3, 1.025e-3], 20)
+    verdict = judge([a, b], rounds=3)
+    assert verdict.tie, "round-to-round drift is noise, not a gap between the two"
