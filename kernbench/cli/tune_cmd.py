@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+import optuna
 from rich.progress import Progress, TaskID
 
 from ..analyse.importance import MIN_TRIALS, importance_table, study_importances
 from ..errors import UsageError
 from ..family import Family
+from ..measure.runner import Runner
+from ..measure.settings import MeasureSettings
 from ..pipeline import Session
 from ..present import records_table
 from ..problem import Problem
 from ..registry import Registry
 from ..store import Record, open_store
 from ..store.sqlstore import default_url, normalize_url
+from ..tune.ahead import default_jobs
+from ..tune.confirm import DEFAULT_TOP
 from ..tune.core import Budget
 from ..tune.replay import open_replay, replay_path
 from ..tune.samplers import CHOICES, resolve
 from ..tune.spacefile import SpaceFile
 from ..tune.studies import GRACE_S, HEARTBEAT_S, is_sqlite, prepare_database
-from ..tune.tuner import Tuner, study_name
+from ..tune.timing import describe
+from ..tune.tuner import Tuner, TuneResult, study_name
 from ..variant import Variant
 from .common import (
     activate_device,
@@ -46,9 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--trials",
         type=int,
         default=None,
-        help="the study grows by this many unique evaluations (all workers together); a rerun "
-        "first completes what an interrupted run left "
-        "(default: 30 on a GPU, 8 on the CPU device)",
+        help="the study's total of unique evaluations (every run, all workers together): a rerun "
+        "completes what an interrupted run left, and a rerun of a finished study measures nothing "
+        "new (default: 30 on a GPU, 8 on the CPU device)",
     )
     parser.add_argument(
         "--timeout", type=float, default=None, help="wall-time budget of this run, seconds"
@@ -90,6 +97,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"seconds without a heartbeat before a trial is failed and retried (default {GRACE_S})",
     )
     parser.add_argument(
+        "--confirm",
+        type=int,
+        default=None,
+        metavar="K",
+        help=f"measure the top K configs and the baselines again at the end, interleaved in fresh "
+        f"workers, and rank them with confidence intervals (default {DEFAULT_TOP} on a GPU, 0 on "
+        "the CPU device, whose timings are not performance; 0: off)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        metavar="N",
+        help="processes that compile (statically check) the next proposals while one config is "
+        f"measured (default: the cores less one, here {default_jobs()}; 0: compile in turn)",
+    )
+    parser.add_argument(
         "--replay-delay",
         type=float,
         default=0.0,
@@ -106,6 +130,10 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--timeout must be positive")
     if args.replay_delay < 0:
         raise UsageError("--replay-delay must not be negative")
+    if args.jobs < 0:
+        raise UsageError("--jobs must not be negative (0 turns compile-ahead off)")
+    if args.confirm is not None and args.confirm < 0:
+        raise UsageError("--confirm must not be negative (0 turns confirmation off)")
 
 
 def _replay_plan(
@@ -160,8 +188,38 @@ def _progress(progress: Progress, task: TaskID) -> Callable[[int, Record | None]
     return lambda n, _rec: progress.update(task, completed=n)
 
 
+def summary(result: TuneResult) -> str:
+    """What happened, in words: the study's evaluations by status, then why this run stopped."""
+    total = sum(result.by_status.values())
+    counts = ", ".join(f"{n} {status}" for status, n in result.by_status.items()) or "none"
+    new = (
+        f"{result.unique_evaluations} measured by this run"
+        if result.unique_evaluations
+        else "nothing new measured (the study was complete)"
+        if result.stop_reason.endswith("unique evaluations done")
+        else "nothing new measured"
+    )
+    return (
+        f"{total} trials: {counts}; {result.rejected} rejected statically; {new}; "
+        f"{result.stop_reason}"
+    )
+
+
+def _fresh_runner(session: Session) -> Callable[[MeasureSettings], Runner]:
+    """Each confirmation round gets a fresh worker process (in this process with --no-isolate)."""
+    from ..measure.runner import InProcessRunner
+    from ..measure.worker import ProcessRunner
+
+    if session.settings.isolate:
+        return lambda s: ProcessRunner(session.device, s, session.registry.references)
+    return lambda s: InProcessRunner(session.registry, session.device, s)
+
+
 def run(args: argparse.Namespace) -> int:
     _check(args)
+    # Optuna flags samplers and options as experimental (brute force, constant liar): noise
+    # for a user, who chose them through kernbench's options.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     if args.storage:
         args.storage = normalize_url(args.storage)
         if not is_sqlite(args.storage):
@@ -188,7 +246,17 @@ def run(args: argparse.Namespace) -> int:
     if args.study and (len(tunable) != 1 or len(problems) != 1):
         raise UsageError("--study names one study: give exactly one --variant and one --shape")
     storage = args.storage or default_url(args.out)
+    confirm_top = (
+        0
+        if path is not None  # a replay has no noise to confirm
+        else args.confirm
+        if args.confirm is not None
+        else DEFAULT_TOP
+        if device.is_gpu
+        else 0
+    )
     shown: list[Record] = []
+    unsolved: list[str] = []
     with (
         session.runner,
         progress_bar() as progress,
@@ -220,6 +288,10 @@ def run(args: argparse.Namespace) -> int:
                     heartbeat_s=args.heartbeat,
                     grace_s=args.grace,
                     on_progress=_progress(progress, task),
+                    confirm_top=confirm_top,
+                    baselines=baselines,
+                    fresh_runner=_fresh_runner(session),
+                    jobs=0 if path is not None else args.jobs,
                 )
                 result = tuner.run(
                     Budget(
@@ -231,10 +303,15 @@ def run(args: argparse.Namespace) -> int:
                 )
                 progress.remove_task(task)
                 console.print(
-                    f"[bold]{variant.name}[/] {problem.key}: {result.unique_evaluations} new evaluations "
-                    f"({result.study_evaluations} in the study), {result.rejected} rejected statically; "
-                    f"{result.stop_reason}; sampler {sampler} seed {args.seed}; study {name!r}"
+                    f"[bold]{variant.name}[/] {problem.key}: {summary(result)}; "
+                    f"sampler {sampler} seed {args.seed}; study {name!r}",
+                    highlight=False,
                 )
+                if result.confirmation:
+                    console.print(f"  {result.confirmation['sentence']}", highlight=False)
+                if result.time_breakdown and result.time_breakdown["trials"]:
+                    for line in describe(result.time_breakdown):
+                        console.print(f"  [dim]{line}[/]", highlight=False)
                 if result.orphans:
                     console.print(
                         f"  resumed: trials {result.orphans} of a killed run failed and re-queued"
@@ -251,8 +328,11 @@ def run(args: argparse.Namespace) -> int:
                 if result.best is not None:
                     shown.append(result.best)
                 else:
+                    unsolved.append(f"{variant.name} {problem.key}")
                     console.print(
-                        f"[red]{variant.name} {problem.key}: no config passed the correctness gate[/]"
+                        f"[red]{variant.name} {problem.key}: no correct config found "
+                        f"({summary(result)})[/]",
+                        highlight=False,
                     )
     console.print(
         records_table(
@@ -265,4 +345,7 @@ def run(args: argparse.Namespace) -> int:
         )
     )
     console.print(f"[dim]studies and records in {storage}[/]")
+    if unsolved:
+        err_console.print(f"no correct config found for: {', '.join(unsolved)}", highlight=False)
+        return 1
     return 0

@@ -6,6 +6,7 @@ takes and returns is plain data.
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -77,6 +78,33 @@ def measure(
 
     A candidate that fails the gate is returned before any timing: it is never timed.
     """
+    clock = Stopwatch()
+    outcome = _measure(registry, device, cand, settings, clock)
+    outcome.method[STAGES_KEY] = clock.stages
+    return outcome
+
+
+STAGES_KEY = "stages_s"
+"""Where an outcome's ``method`` keeps the seconds spent in each stage of its measurement."""
+
+
+class Stopwatch:
+    """Seconds per stage of one measurement: a tune adds them up to show where its time goes."""
+
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+        self._mark = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        """Charge the time since the last lap to ``stage``."""
+        now = time.perf_counter()
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self._mark
+        self._mark = now
+
+
+def _measure(
+    registry: Registry, device: Device, cand: Candidate, settings: MeasureSettings, clock: Stopwatch
+) -> Outcome:
     family = registry.family(cand.family)
     variant = registry.variant(cand.variant)
     problem = family.parse(cand.problem)
@@ -88,17 +116,23 @@ def measure(
         reference = family.reference(problem, inputs)
     except Exception as exc:
         return Outcome(_failure_status(exc, Status.CRASH), f"inputs/reference: {_message(exc)}")
+    finally:
+        clock.lap("gate")  # inputs and reference serve the gate
     try:
         launch = variant.build(problem, dict(cand.config), inputs)
     except Unsupported as exc:
         return Outcome(Status.UNSUPPORTED, str(exc))
     except Exception as exc:
         return Outcome(_failure_status(exc, Status.COMPILE_ERROR), _message(exc))
+    finally:
+        clock.lap("compile")
     try:
         gate = run_gate(family, problem, cand.dtype, inputs, launch, reference, sync)
     except Exception as exc:
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return Outcome(_failure_status(exc, Status.LAUNCH_ERROR), detail[:500])
+    finally:
+        clock.lap("gate")  # a JIT compiles at the first launch, which is the gate's
     if not gate.ok:
         return Outcome(Status.WRONG, gate.message, error=gate.error, unwritten=gate.unwritten)
     del reference
@@ -114,6 +148,15 @@ def measure(
         return Outcome(
             _failure_status(exc, Status.LAUNCH_ERROR), f"timing: {_message(exc)}", error=gate.error
         )
+    finally:
+        clock.lap("samples")
+    # time_launch's set-up (timer, input sets, clock monitor) is harness time, not sampling
+    whole = clock.stages.pop("samples")
+    clock.stages.update(
+        warmup=run.warmup_s,
+        samples=run.elapsed_s,
+        other=max(0.0, whole - run.warmup_s - run.elapsed_s),
+    )
     good = run.good
     noisy = run.decision.noisy
     if run.throttled:

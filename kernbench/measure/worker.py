@@ -25,7 +25,7 @@ from typing import Any
 from ..device import Device
 from ..errors import UsageError
 from .outcome import Outcome, Status
-from .run import Candidate
+from .run import STAGES_KEY, Candidate
 from .runner import Runner
 from .settings import MeasureSettings
 
@@ -148,6 +148,7 @@ class ProcessRunner(Runner):
         self._logdir = tempfile.TemporaryDirectory(prefix="kernbench-worker-")
         self._log = Path(self._logdir.name) / "stderr.log"
         self.restarts = 0
+        self._started_s = 0.0
 
     @property
     def pid(self) -> int | None:
@@ -194,13 +195,28 @@ class ProcessRunner(Runner):
         )
 
     def measure(self, cand: Candidate) -> Outcome:
+        began = time.perf_counter()
+        outcome = self._measure(cand)
+        stages = outcome.method.setdefault(STAGES_KEY, {})
+        stages["worker_start"] = self._started_s
+        # what the worker did not account for: pipe transfer, result decoding, fault handling
+        stages["other"] = stages.get("other", 0.0) + max(
+            0.0, time.perf_counter() - began - sum(stages.values())
+        )
+        return outcome
+
+    def _measure(self, cand: Candidate) -> Outcome:
+        self._started_s = 0.0
         if self._proc is None or not self._proc.is_alive():
             self._stop()
+            began = time.perf_counter()
             try:
                 self._start()
             except (RuntimeError, EOFError, OSError) as exc:
                 why = _describe_exit(self._proc.exitcode if self._proc is not None else None)
                 return self._fault(Status.CRASH, f"worker failed to start ({str(exc) or why})")
+            finally:
+                self._started_s = time.perf_counter() - began
         assert self._proc is not None and self._conn is not None
         start = time.monotonic()
         try:

@@ -28,6 +28,7 @@ from optuna.trial import FrozenTrial
 from ..measure.outcome import Status
 from ..space import Config, config_key
 from .searchspace import SearchSpace
+from .timing import TimeBreakdown
 
 DUPLICATE_STREAK = 3
 """After this many proposals in a row that were all seen before, an unseen config is queued:
@@ -121,7 +122,11 @@ class Loop:
     trials_run: int = 0
     seed: int = 0
     streak: int = 0
+    timing: TimeBreakdown = field(default_factory=TimeBreakdown)
+    before_measure: Callable[[optuna.Study], None] | None = None
+    """Called when a config is about to be measured (compile-ahead proposes the next ones)."""
     _start: float = field(default_factory=time.monotonic)
+    _idle_since: float = field(default_factory=time.perf_counter)
 
     def _unseen(self, study: optuna.Study) -> None:
         """Queue a random valid config this process has not seen yet (if one is found)."""
@@ -150,9 +155,12 @@ class Loop:
 
     def objective(self, trial: optuna.Trial) -> float:
         config = self.search.suggest(trial)
+        # from the end of the last trial to here: Optuna asks the sampler and writes the trial
+        self.timing.add("sampler", time.perf_counter() - self._idle_since)
         key = config_key(config)
         trial.set_user_attr("config", config)
-        reason = self.rejected.get(key) or self.evaluator.rejected(config)
+        with self.timing.stage("static_check"):
+            reason = self.rejected.get(key) or self.evaluator.rejected(config)
         if reason:
             self.rejected[key] = reason
             self._saw(config, key)
@@ -169,6 +177,9 @@ class Loop:
                 trial.set_user_attr("status", "budget_spent")
                 self.evaluator.idle()
                 raise BudgetSpent(f"{self.budget.trials} unique evaluations reached")
+            if self.before_measure is not None:
+                with self.timing.stage("sampler"):
+                    self.before_measure(trial.study)
             ev = self.evaluator.evaluate(config, trial)
         self._saw(config, key)
         self.streak = 0 if ev.fresh else self.streak + 1
@@ -177,6 +188,7 @@ class Loop:
             self._unseen(trial.study)
         if ev.fresh:
             self.fresh.append(ev)
+            self.timing.trials += 1
             if self.on_fresh is not None:
                 self.on_fresh(ev, config)
         set_constraints(trial, rejected=False, failed=not ev.ok)
@@ -195,6 +207,7 @@ class Loop:
         if reason:
             self.stop_reason = self.stop_reason or reason
             study.stop()
+        self._idle_since = time.perf_counter()
 
     def should_stop(self) -> str | None:
         b = self.budget
@@ -218,6 +231,7 @@ class Loop:
     def run(self, study: optuna.Study) -> str:
         """Optimize until a budget stops the study; returns why it stopped."""
         self._start = time.monotonic()
+        self._idle_since = time.perf_counter()
         if self.should_stop() is None:
             study.optimize(
                 self.objective,

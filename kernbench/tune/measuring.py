@@ -14,13 +14,16 @@ import optuna
 
 from ..family import Family
 from ..measure.outcome import Status
+from ..measure.run import STAGES_KEY
 from ..pipeline import Session
 from ..problem import Problem
 from ..space import Config, config_key
 from ..store.records import Record
 from ..variant import Variant
+from .ahead import CompileAhead
 from .claims import DONE, Claims
 from .core import Evaluation, Evaluator
+from .timing import TimeBreakdown
 
 WAIT_POLL_S = 0.2
 IDLE_S = 1.0
@@ -88,9 +91,13 @@ class MeasuringEvaluator(Evaluator):
         self.problem, self.dtype, self.study, self.claims = problem, dtype, study, claims
         self.cache = MeasurementCache(session, variant, problem, dtype)
         self.on_record: Callable[[Record], None] | None = None
+        self.timing = TimeBreakdown()
+        self.ahead: CompileAhead | None = None
 
     def rejected(self, config: Config) -> str | None:
-        static = self.session.static_check(self.variant, self.problem, self.dtype, config)
+        static = self.ahead.take(config) if self.ahead is not None else None
+        if static is None:
+            static = self.session.static_check(self.variant, self.problem, self.dtype, config)
         return None if static.ok else static.reason
 
     def cached(self, config: Config) -> Evaluation | None:
@@ -133,6 +140,7 @@ class MeasuringEvaluator(Evaluator):
             if done:
                 self.claims.finish(key, done[0].id)
                 return evaluation_of(done[0], fresh=False)
+        began = time.perf_counter()
         try:
             record = self.session.evaluate(
                 self.family,
@@ -146,6 +154,10 @@ class MeasuringEvaluator(Evaluator):
         except BaseException:
             self.claims.release(key)
             raise
+        stages = record.method.get(STAGES_KEY, {})
+        self.timing.add_all(stages)
+        # the rest of the pipeline's call: the (cached) static check, the record, the write
+        self.timing.add("store", time.perf_counter() - began - sum(stages.values()))
         self.claims.finish(key, record.id)
         self.cache.records[key] = record
         if self.on_record is not None:

@@ -8,6 +8,7 @@ and is recorded with the study.
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable
 
 import optuna
@@ -71,4 +72,7 @@ def resolve(name: str, valid_size: int, budget: int | None) -> str:
 def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
     if name not in SAMPLERS:
         raise UsageError(f"unknown sampler {name!r} (known: {', '.join(CHOICES)})")
-    return SAMPLERS[name](seed)
+    with warnings.catch_warnings():
+        # "BruteForceSampler is experimental": the user chose it through --sampler
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return SAMPLERS[name](seed)

@@ -3,8 +3,11 @@
 import json
 from pathlib import Path
 
+import pytest
+
 import kernbench
 from kernbench.store import Record, open_store
+from kernbench.tune.best import default_store
 
 from ..helpers import run_cli
 
@@ -75,3 +78,31 @@ def test_export_writes_one_best_per_variant_device_problem(tmp_path: Path) -> No
 def test_export_of_a_missing_store_is_a_usage_error(tmp_path: Path) -> None:
     result = run_cli("export", "--out", str(tmp_path / "none"), "-o", str(tmp_path / "x.json"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_best_config_reads_kernbench_store_never_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = _store(tmp_path / "store")
+    elsewhere = tmp_path / "cwd"
+    (elsewhere / "results").mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("KERNBENCH_STORE", str(out))
+    assert default_store() == out
+    best = kernbench.best_config("triton_naive", "1024x1024x1024", device="H100")
+    assert best == {"BLOCK_M": 128, "BLOCK_N": 64, "BLOCK_K": 32}
+    monkeypatch.delenv("KERNBENCH_STORE")
+    assert default_store().is_absolute() and default_store() != elsewhere / "results"
+
+
+def test_a_confirmed_winner_beats_a_faster_single_measurement(tmp_path: Path) -> None:
+    out = _store(tmp_path)
+    store = open_store(out)
+    winner = _rec("m=1024,n=1024,k=1024", {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32}, 1.5e-3)
+    winner.method = {"confirm": {"kind": "verdict", "rounds": 3}}
+    store.add(winner)
+    lucky = _rec("m=1024,n=1024,k=1024", {"BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 32}, 0.5e-3)
+    lucky.method = {"confirm": {"kind": "round", "round": 0}}
+    store.add(lucky)
+    best = kernbench.best_config("triton_naive", "1024x1024x1024", device="H100", store=out)
+    assert best == {"BLOCK_M": 64, "BLOCK_N": 64, "BLOCK_K": 32}
