@@ -16,10 +16,24 @@ import sqlalchemy as sa
 
 from ...present import fmt_config
 from ..data import Entry, ReportData, Source
-from ..figures import embed, styled
+from ..figures import embed, series_styles, styled
 from ..page import Cell, Content, Page, Section, Table, pct_cell, text, time_cell
 
 NOT_LAUNCHED = ("static_rejected", "unsupported", "skipped")
+BREAKDOWN = "kernbench_time_breakdown"
+"""Study user attr the tuner writes: {"wall_s", "trials", "stages": {stage: seconds}}."""
+STAGES = (
+    "static_check",
+    "compile",
+    "gate",
+    "warmup",
+    "samples",
+    "worker_start",
+    "sampler",
+    "store",
+    "confirm",
+    "other",
+)
 
 
 def load_studies(source: Source) -> dict[str, optuna.Study]:
@@ -92,6 +106,66 @@ def _curve(entries: list[Entry]) -> list[float | None]:
     return out
 
 
+def time_breakdown(studies: dict[str, dict[str, optuna.Study]]) -> Section | None:
+    """Where each study's wall time went, from the tuner's ``kernbench_time_breakdown``."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for by_name in studies.values():
+        for name, study in sorted(by_name.items()):
+            value = study.user_attrs.get(BREAKDOWN)
+            if isinstance(value, dict) and isinstance(value.get("stages"), dict):
+                found.append((name, value))
+    if not found:
+        return None
+    names = [_short_study(name) for name, _ in found]
+    stages = [s for s in STAGES if any(b["stages"].get(s) for _, b in found)]
+    stages += sorted({s for _, b in found for s in b["stages"]} - set(STAGES))
+    styles = series_styles(stages)
+    fig = go.Figure()
+    for stage in stages:
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=[float(b["stages"].get(stage) or 0.0) for _, b in found],
+                name=stage,
+                orientation="h",
+                marker={"color": styles[stage]["color"]},
+                hovertemplate=f"{stage}: %{{x:.3g}} s<extra>%{{y}}</extra>",
+            )
+        )
+    styled(
+        fig, "Where the tuning time went", "wall time (s)", "study", height=160 + 40 * len(found)
+    )
+    fig.update_layout(barmode="stack")
+    table = Table("tuning-time", ("study", "wall time", "trials", "per trial", "largest stage"))
+    for (name, b), short in zip(found, names, strict=True):
+        wall = float(b.get("wall_s") or 0.0)
+        trials = int(b.get("trials") or 0)
+        top = max(b["stages"].items(), key=lambda kv: float(kv[1] or 0.0), default=("-", 0.0))
+        table.rows.append(
+            [
+                Cell(short, name, name),
+                time_cell(wall),
+                text(trials),
+                time_cell(wall / trials if trials else None),
+                Cell(
+                    f"{top[0]} ({float(top[1] or 0.0) / wall:.0%})" if wall else str(top[0]),
+                    float(top[1] or 0.0),
+                ),
+            ]
+        )
+    return Section(
+        "Tuning time",
+        figures=[embed(fig, "tuning-time")],
+        table=table,
+        text="Wall time of each study by stage, as the tuner recorded it.",
+    )
+
+
+def _short_study(name: str) -> str:
+    """``gemm/triton_naive/m=64,...`` without parameters at their usual defaults: fits a label."""
+    return name if len(name) <= 48 else name[:47] + "…"
+
+
 class Tuning(Page):
     slug = "tuning"
     title = "Tuning"
@@ -99,13 +173,18 @@ class Tuning(Page):
     def build(self, data: ReportData) -> Content:
         runs: dict[tuple[str, str, str], list[Entry]] = defaultdict(list)
         studies = {s.label: load_studies(s) for s in data.sources}
-        for e in data.entries:
+        for e in [*data.entries, *data.replays]:
             if e.record.study and e.record.status not in NOT_LAUNCHED:
                 study = studies.get(e.source, {}).get(e.record.study)
                 runs[(e.source, e.record.study, sampler_of(study, e.record.run_id))].append(e)
         if not runs:
             return Content(omitted="no record belongs to a tuning study (kernbench tune)")
         fig = go.Figure()
+        styles = series_styles(
+            f"{es[0].record.variant} {data.short_problem(es[0].record)} {es[0].record.dtype} "
+            f"[{sampler}]{' (replay)' if es[0].replay else ''}"
+            for (_, _, sampler), es in sorted(runs.items())
+        )
         winners = Table(
             "tuning-winners",
             (
@@ -127,14 +206,16 @@ class Tuning(Page):
                 )
             )
             r0 = es[0].record
-            label = f"{r0.variant} {data.short_problem(r0)} {r0.dtype} [{sampler}]"
+            replay = " (replay)" if es[0].replay else ""
+            label = f"{r0.variant} {data.short_problem(r0)} {r0.dtype} [{sampler}]{replay}"
             fig.add_trace(
                 go.Scatter(
                     x=list(range(1, len(es) + 1)),
                     y=_curve(es),
                     mode="lines+markers",
                     name=label,
-                    line={"shape": "hv"},
+                    line={"shape": "hv", "color": styles[label]["color"]},
+                    marker={"symbol": styles[label]["symbol"], "size": 8},
                     customdata=[fmt_config(e.record.config) for e in es],
                     hovertemplate="evaluation %{x}: best %{y:.4s}s<br>this config: %{customdata}<extra></extra>",
                 )
@@ -162,14 +243,26 @@ class Tuning(Page):
         )
         if max(len(es) for es in runs.values()) <= 20:
             fig.update_xaxes(dtick=1)
+        notes = (
+            [
+                "Studies marked (replay) re-read a recorded space (tune --device replay:): they "
+                "test the search, their times were measured when the space was recorded."
+            ]
+            if data.replays
+            else []
+        )
         sections = [
             Section(
                 "Convergence",
                 figures=[embed(fig, "tuning-convergence")],
                 table=winners,
+                notes=notes,
                 text="Only unique evaluations count: a config the sampler proposes again is served from the store.",
             )
         ]
+        breakdown = time_breakdown(studies)
+        if breakdown is not None:
+            sections.append(breakdown)
         sections.append(self._optuna(data, studies))
         return Content(sections)
 
