@@ -103,12 +103,17 @@
   // The device selector: sections of other devices are hidden; the choice follows the reader.
   var select = document.getElementById("device-select");
   function showDevice(device) {
-    each(document.querySelectorAll("section[data-device]"), function (section) {
+    var sections = document.querySelectorAll("section[data-device]");
+    var empty = document.getElementById("device-empty");
+    var shown = 0;
+    each(sections, function (section) {
       section.hidden = device !== "" && section.getAttribute("data-device") !== device;
+      if (!section.hidden) shown += 1;
       if (!section.hidden && window.Plotly) {
         each(section.querySelectorAll(".js-plotly-plot"), function (div) { window.Plotly.Plots.resize(div); });
       }
     });
+    if (empty) empty.hidden = sections.length === 0 || shown > 0;
   }
   if (select) {
     var saved = "";

@@ -151,7 +151,6 @@ class Ladder(Page):
         if not found:
             return Content(omitted="no GEMM ladder step (a variant with an order) has an ok record")
         refs = references(data)
-        labels = sorted({label for r in found for label in r.vs})
         colours = {
             lang: style["color"] for lang, style in series_styles(r.language for r in found).items()
         } or {"": COLOURS[0]}
@@ -160,6 +159,7 @@ class Ladder(Page):
         for r in found:
             by_device[r.entry.record.device_name].append(r)
         for device, group in by_device.items():
+            labels = sorted({label for r in group for label in r.vs})
             table = Table(
                 f"ladder-{_slug(device)}",
                 (
