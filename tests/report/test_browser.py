@@ -50,7 +50,9 @@ CHART_CHECK = """() => Array.from(document.querySelectorAll('div.js-plotly-plot'
 OVERFLOW = """() => {
     const main = document.querySelector('main');
     return {page: document.documentElement.scrollWidth - window.innerWidth,
-            main: main.scrollWidth - main.clientWidth};
+            main: main.scrollWidth - main.clientWidth,
+            tables: Array.from(document.querySelectorAll('.table-wrap'))
+                .filter(w => w.scrollWidth > w.clientWidth).map(w => w.querySelector('table').id)};
 }"""
 
 
@@ -126,6 +128,8 @@ def test_every_page_loads_offline_fits_and_draws_titled_charts(
         assert overflow["page"] <= 0 and overflow["main"] <= 0, (
             f"{path.name} at {width}px: {overflow}"
         )
+        if width >= 1400:  # on a desktop every column is on screen; a phone scrolls the table
+            assert not overflow["tables"], f"{path.name}: tables wider than the page"
         page.screenshot(path=str(artifacts / f"{path.stem}-{width}.png"), full_page=True)
         assert not visit.errors, f"{path.name}: console errors {visit.errors}"
         outside = [u for u in visit.requests if not u.startswith("file://")]

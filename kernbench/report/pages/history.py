@@ -24,7 +24,7 @@ def _commit_label(entries: list[Entry]) -> str:
     """The commit and date a store measured: its x-axis label."""
     last = max(entries, key=lambda e: e.record.created).record
     commit = str(last.provenance.get("commit") or "")[:8] or "no commit"
-    return f"{commit} {last.created[:10]}"
+    return f"{commit} {last.created[:16].replace('T', ' ')}"
 
 
 def points(
@@ -47,8 +47,10 @@ def points(
     panels: dict[Key, dict[str, dict[str, Entry]]] = defaultdict(lambda: defaultdict(dict))
     for (family, problem, dtype, variant, source), e in fastest.items():
         panels[(family, problem, dtype)][variant][labels[source]] = e
-    kept = {k: v for k, v in panels.items() if any(len(xs) > 1 for xs in v.values())}
-    return [labels[s] for s in order], kept
+    kept = {  # a variant measured in one store only has no history
+        k: {variant: xs for variant, xs in v.items() if len(xs) > 1} for k, v in panels.items()
+    }
+    return [labels[s] for s in order], {k: v for k, v in kept.items() if v}
 
 
 def _slug(text: str) -> str:

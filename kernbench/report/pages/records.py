@@ -38,7 +38,6 @@ COLUMNS = (
     "B/s",
     "% roofline",
     "bound",
-    "L2-resident",
 )
 
 
@@ -65,7 +64,7 @@ class Records(Page):
                 [
                     Cell(e.source, e.source, e.source),
                     Cell(str(r.id), float(r.id or 0), f"run {r.run_id}"),
-                    Cell(r.device_name, r.device_name, r.timing_kind),
+                    Cell(r.device_name, r.device_name, f"{r.device_name} ({r.timing_kind})"),
                     text(r.family),
                     text(r.variant + (" (baseline)" if r.baseline else "")),
                     Cell(data.short_problem(r), r.problem, r.problem),
@@ -78,7 +77,6 @@ class Records(Page):
                     rate_cell(r.bytes / median if median else None, "B/s"),
                     roof_cell(e),
                     text(p.bound if p else "-"),
-                    text(("yes" if p.l2_resident else "no") if p else "-"),
                 ]
             )
         notes = (

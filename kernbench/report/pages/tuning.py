@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from ...present import fmt_config
 from ..data import Entry, ReportData, Source
 from ..figures import embed, series_styles, styled
-from ..page import Cell, Content, Page, Section, Table, pct_cell, text, time_cell
+from ..page import Cell, Content, Page, Section, Table, pct_cell, short_config, text, time_cell
 
 NOT_LAUNCHED = ("static_rejected", "unsupported", "skipped")
 BREAKDOWN = "kernbench_time_breakdown"
@@ -228,7 +228,7 @@ class Tuning(Page):
                     text(sampler),
                     text(len(es)),
                     text(len(ok)),
-                    text(fmt_config(top.record.config) if top else "none passed the gate"),
+                    short_config(top.record.config) if top else text("none passed the gate"),
                     time_cell(top.record.median_s if top else None),
                     pct_cell(top.point.fraction if top and top.point else None),
                     text(source),
@@ -288,7 +288,7 @@ class Tuning(Page):
                 states = [t.state for t in trials]
                 table.rows.append(
                     [
-                        Cell(name, name),
+                        Cell(name, name, name),
                         text(len(trials)),
                         text(states.count(optuna.trial.TrialState.COMPLETE)),
                         text(states.count(optuna.trial.TrialState.PRUNED)),
