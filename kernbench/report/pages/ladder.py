@@ -135,6 +135,9 @@ def figure(
         fig, title, "step (variant)", "FLOP/s" + (" (log)" if log else ""), log_y=log, height=440
     )
     fig.update_layout(showlegend=len(by_language) > 1, bargap=0.3)
+    if log:  # bars rise from well below the lowest one, so the shortest still shows
+        values = [r.rate for r in group] + list(ref_rates.values())
+        fig.update_yaxes(range=[math.log10(min(values)) - 0.6, math.log10(max(values)) + 0.3])
     return embed(fig, div)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from ...analyse.roofline import source_of
 from ...device import CPU_TIMING_NOTE
 from ...store import Record
-from ..data import Entry, ReportData
+from ..data import REPLAY, Entry, ReportData
 from ..figures import si
 from ..page import Card, Cell, Content, Page, Section, Table, text
 from . import attention, ladder
@@ -42,7 +42,7 @@ def _measured(data: ReportData) -> Section:
         ),
     )
     for s in data.sources:
-        recs = s.records
+        recs = [r for r in s.records if r.timing_kind != REPLAY]
         created = sorted(r.created for r in recs)
         table.rows.append(
             [
@@ -58,7 +58,7 @@ def _measured(data: ReportData) -> Section:
                 text(created[-1] if created else "-"),
             ]
         )
-    status = Counter((r.family, r.status) for s in data.sources for r in s.records)
+    status = Counter((e.record.family, e.record.status) for e in data.entries)
     by_family: dict[str, list[str]] = defaultdict(list)
     for (fam, st), n in sorted(status.items()):
         by_family[fam].append(f"{n} {st}")
@@ -185,7 +185,15 @@ def _device_cards(data: ReportData, device: str) -> list[Card]:
     cards = [Card("device", device, what)]
     ceilings = data.rooflines.ceilings(device) if entries[0].gpu else None
     if ceilings is not None:
-        peak = max(ceilings.compute.items(), key=lambda kv: kv[1], default=None)
+        # The compute ceiling the records are judged by (bf16 for a bf16 GEMM), not fp8's.
+        used = Counter(e.point.precision for e in entries if e.point).most_common()
+        name = next((p for p, _ in used if p in ceilings.compute), None)
+        name = name or ("bf16" if "bf16" in ceilings.compute else None)
+        peak = (
+            (name, ceilings.compute[name])
+            if name
+            else max(ceilings.compute.items(), key=lambda kv: kv[1], default=None)
+        )
         hbm = ceilings.memory.get("hbm")
         value = " · ".join(
             filter(None, [si(peak[1], "FLOP/s") if peak else "", si(hbm, "B/s") if hbm else ""])
@@ -227,6 +235,8 @@ def _attention_card(data: ReportData) -> Card | None:
     gpu = [e for e in found if e.gpu]
     rated: list[tuple[float, Entry, str]] = []
     for e in gpu:
+        if e.point is not None and e.point.l2_resident:
+            continue  # served from L2: not a figure about the memory
         roof = attention.memory_ceiling(data, e.record.device_name)
         if roof is not None:
             rated.append(((attention.bandwidth(e) or 0.0) / roof[0], e, roof[1]))
@@ -236,7 +246,8 @@ def _attention_card(data: ReportData) -> Card | None:
             "best attention variant vs memory",
             f"{frac:.1%}",
             f"{e.record.variant}, {data.short_problem(e.record)}: "
-            f"{si(attention.bandwidth(e) or 0.0, 'B/s')} of {roof_label}",
+            f"{si(attention.bandwidth(e) or 0.0, 'B/s')} of {roof_label}; "
+            "L2-resident problems left out",
         )
     e = max(gpu or found, key=lambda e: attention.bandwidth(e) or 0.0)
     return Card(
