@@ -166,6 +166,96 @@ def _short_study(name: str) -> str:
     return name if len(name) <= 48 else name[:47] + "…"
 
 
+def _label(data: ReportData, sampler: str, es: list[Entry]) -> str:
+    r0 = es[0].record
+    replay = " (replay)" if es[0].replay else ""
+    return f"{r0.variant} {data.short_problem(r0)} {r0.dtype} [{sampler}]{replay}"
+
+
+def _convergence(
+    data: ReportData,
+    device: str,
+    runs: dict[tuple[str, str, str], list[Entry]],
+    styles: dict[str, dict[str, str]],
+    index: int,
+) -> Section:
+    """One device's studies: best so far against unique evaluations, and each study's winner."""
+    fig = go.Figure()
+    winners = Table(
+        f"tuning-winners-{index}",
+        (
+            "study",
+            "sampler",
+            "unique evaluations",
+            "ok",
+            "best config",
+            "best median",
+            "% roofline",
+            "store",
+        ),
+    )
+    for (source, name, sampler), es in runs.items():
+        es.sort(
+            key=lambda e: (
+                e.record.trial if e.record.trial is not None else -1,
+                e.record.id or 0,
+            )
+        )
+        label = _label(data, sampler, es)
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(1, len(es) + 1)),
+                y=_curve(es),
+                mode="lines+markers",
+                name=label,
+                line={"shape": "hv", "color": styles[label]["color"]},
+                marker={"symbol": styles[label]["symbol"], "size": 8},
+                customdata=[fmt_config(e.record.config) for e in es],
+                hovertemplate="evaluation %{x}: best %{y:.4s}s<br>this config: %{customdata}<extra></extra>",
+            )
+        )
+        ok = [e for e in es if e.ok]
+        top = min(ok, key=lambda e: e.record.median_s or math.inf) if ok else None
+        winners.rows.append(
+            [
+                Cell(label, name, title=name),
+                text(sampler),
+                text(len(es)),
+                text(len(ok)),
+                short_config(top.record.config) if top else text("none passed the gate"),
+                time_cell(top.record.median_s if top else None),
+                pct_cell(top.point.fraction if top and top.point else None),
+                text(source),
+            ]
+        )
+    styled(
+        fig,
+        f"{device}: best so far",
+        "unique evaluations",
+        "best median time (s)",
+        log_y=True,
+    )
+    if max(len(es) for es in runs.values()) <= 20:
+        fig.update_xaxes(dtick=1)
+    replays = any(es[0].replay for es in runs.values())
+    notes = (
+        [
+            "Studies marked (replay) re-read a recorded space (tune --device replay:): they "
+            "test the search, their times were measured when the space was recorded."
+        ]
+        if replays
+        else []
+    )
+    return Section(
+        f"Convergence on {device}",
+        figures=[embed(fig, f"tuning-convergence-{index}")],
+        table=winners,
+        notes=notes,
+        text="Only unique evaluations count: a config the sampler proposes again is served from the store.",
+        device=device,
+    )
+
+
 class Tuning(Page):
     slug = "tuning"
     title = "Tuning"
@@ -179,86 +269,15 @@ class Tuning(Page):
                 runs[(e.source, e.record.study, sampler_of(study, e.record.run_id))].append(e)
         if not runs:
             return Content(omitted="no record belongs to a tuning study (kernbench tune)")
-        fig = go.Figure()
         styles = series_styles(
-            f"{es[0].record.variant} {data.short_problem(es[0].record)} {es[0].record.dtype} "
-            f"[{sampler}]{' (replay)' if es[0].replay else ''}"
-            for (_, _, sampler), es in sorted(runs.items())
+            _label(data, sampler, es) for (_, _, sampler), es in sorted(runs.items())
         )
-        winners = Table(
-            "tuning-winners",
-            (
-                "study",
-                "sampler",
-                "unique evaluations",
-                "ok",
-                "best config",
-                "best median",
-                "% roofline",
-                "store",
-            ),
-        )
-        for (source, name, sampler), es in sorted(runs.items()):
-            es.sort(
-                key=lambda e: (
-                    e.record.trial if e.record.trial is not None else -1,
-                    e.record.id or 0,
-                )
-            )
-            r0 = es[0].record
-            replay = " (replay)" if es[0].replay else ""
-            label = f"{r0.variant} {data.short_problem(r0)} {r0.dtype} [{sampler}]{replay}"
-            fig.add_trace(
-                go.Scatter(
-                    x=list(range(1, len(es) + 1)),
-                    y=_curve(es),
-                    mode="lines+markers",
-                    name=label,
-                    line={"shape": "hv", "color": styles[label]["color"]},
-                    marker={"symbol": styles[label]["symbol"], "size": 8},
-                    customdata=[fmt_config(e.record.config) for e in es],
-                    hovertemplate="evaluation %{x}: best %{y:.4s}s<br>this config: %{customdata}<extra></extra>",
-                )
-            )
-            ok = [e for e in es if e.ok]
-            top = min(ok, key=lambda e: e.record.median_s or math.inf) if ok else None
-            winners.rows.append(
-                [
-                    Cell(label, name, title=name),
-                    text(sampler),
-                    text(len(es)),
-                    text(len(ok)),
-                    short_config(top.record.config) if top else text("none passed the gate"),
-                    time_cell(top.record.median_s if top else None),
-                    pct_cell(top.point.fraction if top and top.point else None),
-                    text(source),
-                ]
-            )
-        styled(
-            fig,
-            "Best so far against unique evaluations",
-            "unique evaluations",
-            "best median time (s)",
-            log_y=True,
-        )
-        if max(len(es) for es in runs.values()) <= 20:
-            fig.update_xaxes(dtick=1)
-        notes = (
-            [
-                "Studies marked (replay) re-read a recorded space (tune --device replay:): they "
-                "test the search, their times were measured when the space was recorded."
-            ]
-            if data.replays
-            else []
-        )
+        by_device: dict[str, dict[tuple[str, str, str], list[Entry]]] = defaultdict(dict)
+        for key, es in sorted(runs.items()):
+            by_device[es[0].record.device_name][key] = es
         sections = [
-            Section(
-                "Convergence",
-                figures=[embed(fig, "tuning-convergence")],
-                table=winners,
-                notes=notes,
-                text="Only unique evaluations count: a config the sampler proposes again is served from the store.",
-            )
+            _convergence(data, device, mine, styles, i)
+            for i, (device, mine) in enumerate(sorted(by_device.items()))
         ]
         breakdown = time_breakdown(studies)
         if breakdown is not None:
