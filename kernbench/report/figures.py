@@ -34,6 +34,15 @@ def spans_decades(values: Iterable[float | None], decades: float = 1.0) -> bool:
     return bool(pos) and math.log10(max(pos) / min(pos)) > decades
 
 
+def wrap_title(title: str, width: int = 38) -> str:
+    """Break a long title once, at a space near its middle: plotly never wraps, and a phone is narrow."""
+    if len(title) <= width or " " not in title:
+        return title
+    middle = len(title) // 2
+    cut = min((i for i, c in enumerate(title) if c == " "), key=lambda i: abs(i - middle))
+    return f"{title[:cut]}<br>{title[cut + 1 :]}"
+
+
 def write_plotly(assets: Path) -> None:
     """The plotly.js bundled with the Python package, written once for every page to share."""
     (assets / PLOTLY_ASSET).write_text(get_plotlyjs(), encoding="utf-8")
@@ -50,13 +59,14 @@ def styled(
     height: int = 520,
 ) -> go.Figure:
     """The house style: white template, SI ticks (1T, 10T), legend on the right, titled axes."""
+    title = wrap_title(title)
     fig.update_layout(
         template="plotly_white",
         title={"text": title, "x": 0.01},
         height=height,
-        margin={"l": 70, "r": 20, "t": 60, "b": 60},
+        margin={"l": 70, "r": 20, "t": 80 if "<br>" in title else 60, "b": 60},
         hovermode="closest",
-        legend={"title": {"text": ""}, "orientation": "h", "yanchor": "top", "y": -0.18},
+        legend={"title": {"text": ""}, "orientation": "h", "yanchor": "top", "y": -0.24},
     )
     fig.update_xaxes(title_text=x, exponentformat="SI", **({"type": "log"} if log_x else {}))
     fig.update_yaxes(title_text=y, exponentformat="SI", **({"type": "log"} if log_y else {}))

@@ -192,7 +192,12 @@ class Roofline(Page):
             by_device[e.record.device_name].append(e)
         sections = []
         styles = series_styles(sorted({e.record.variant for e in plotted.values()}))
-        for i, (device, entries) in enumerate(sorted(by_device.items())):
+        order = data.devices()  # GPUs first
+        ranked = sorted(
+            by_device.items(),
+            key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0]),
+        )
+        for i, (device, entries) in enumerate(ranked):
             ceilings = data.rooflines.ceilings(device) if entries[0].gpu else None
             slug = re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-") or f"device-{i}"
             notes = []
