@@ -8,6 +8,9 @@ nox.options.sessions = ["tests", "lint", "types"]
 nox.options.default_venv_backend = "venv"
 
 SETUP = ("torch==2.13.0",)
+REPORT_STORE = "results"
+REPORT_SITE = "report-site"
+"""Where ``nox -s report`` reads and writes: .github/workflows/pages.yml publishes REPORT_SITE."""
 
 
 @nox.session
@@ -34,15 +37,20 @@ def types(session: nox.Session) -> None:
 
 @nox.session
 def report(session: nox.Session) -> None:
-    """The project's report, built from every store under results/ into report-site/ (``-- STORE...`` for others)."""
+    """The project's report from every store under results/ into report-site/ (what Pages publishes).
+
+    ``nox -s report -- STORE...`` reports other stores instead.
+    """
     session.install(*SETUP)
     session.install("-e", ".")
     session.run(
         "kernbench",
         "report",
-        *(session.posargs or ["results"]),
+        *session.posargs,
+        "--store",
+        REPORT_STORE,
         "-o",
-        "report-site",
+        REPORT_SITE,
         "--allow-empty",
         "--title",
         "kernbench results",

@@ -62,6 +62,9 @@ class Variant:
     context: Callable[[], dict[str, Any]] | None = None
     """Settings outside the config that decide what runs (e.g. cuBLAS TF32 and workspace):
     read in the measuring process and stored with every record."""
+    label: str = ""
+    """What a report calls this variant when it ran on a GPU (``cuBLAS`` for torch.matmul):
+    the library that did the work, which the variant's name may not say."""
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -115,6 +118,7 @@ def variant(
     sources: Sequence[str | Path] = (),
     order: int = 0,
     context: Callable[[], dict[str, Any]] | None = None,
+    label: str = "",
 ) -> Callable[[Build], Variant]:
     """Turn a ``build(problem, config, inputs) -> launch`` function into a Variant.
 
@@ -138,6 +142,7 @@ def variant(
             sources=tuple(module_dir / s for s in sources),
             order=order,
             context=context,
+            label=label,
         )
 
     return wrap

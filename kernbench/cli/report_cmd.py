@@ -7,15 +7,24 @@ from pathlib import Path
 
 from .common import console, load_registry
 
+DEFAULT_STORE = Path("results")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "results",
         nargs="*",
-        default=["results"],
         help="results stores: directories (every store below one), .sqlite3 files or URLs "
-        "(default: results/)",
+        "(default: the --store directory)",
     )
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=DEFAULT_STORE,
+        help="results store directory: reported when no store is named, and where "
+        "baseline:NAME resolves (default: results/)",
+    )
+    parser.add_argument("--out", dest="store", type=Path, help=argparse.SUPPRESS)
     parser.add_argument(
         "-o",
         "--output",
@@ -26,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--baseline",
         default=None,
-        help="store (or baseline:NAME) to compare against: adds the comparisons page",
+        help="store (or baseline:NAME under --store) to compare against: adds the comparisons page",
     )
     parser.add_argument("--title", default="kernbench report", help="title shown on every page")
     parser.add_argument(
@@ -40,7 +49,11 @@ def run(args: argparse.Namespace) -> int:
     from ..report import ReportData, build_site
 
     data = ReportData.load(
-        args.results, args.baseline, load_registry(), allow_empty=args.allow_empty
+        args.results or [args.store],
+        args.baseline,
+        load_registry(),
+        allow_empty=args.allow_empty,
+        store_dir=args.store,
     )
     built = build_site(data, args.output, args.title)
     console.print(

@@ -24,6 +24,7 @@ from ..store.sqlstore import DB_NAME
 from ..variant import Variant
 
 K = TypeVar("K", bound=Hashable)
+REPLAY = "replay"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,11 @@ class Entry:
     @property
     def gpu(self) -> bool:
         return self.record.timing_kind == "gpu"
+
+    @property
+    def replay(self) -> bool:
+        """Replayed from a recorded space file (``--device replay:``): shown on the tuning page only."""
+        return self.record.timing_kind == REPLAY
 
 
 @dataclass
@@ -77,7 +83,9 @@ class ReportData:
     registry: Registry
     rooflines: Rooflines
     entries: list[Entry]
+    """Every record that ran (replays excluded: they re-read a recording, they measure nothing)."""
     baseline: Baseline | None = None
+    replays: list[Entry] = field(default_factory=list)
     _variants: dict[str, Variant | None] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -87,8 +95,13 @@ class ReportData:
         baseline: str | Path | None = None,
         registry: Registry | None = None,
         allow_empty: bool = False,
+        store_dir: Path | None = None,
     ) -> ReportData:
-        """Open every store read-only; a missing store is a usage error unless ``allow_empty``."""
+        """Open every store read-only; a missing store is a usage error unless ``allow_empty``.
+
+        ``baseline:NAME`` resolves under ``store_dir`` (the ``--store`` directory), else under
+        the first location.
+        """
         registry = registry or Registry.discover()
         sources: list[Source] = []
         for i, location in enumerate(loc for given in locations for loc in expand(given)):
@@ -104,14 +117,12 @@ class ReportData:
                 else f"{location} ({i + 1})"
             )
             sources.append(Source(label, store, store.query()))
-        base = (
-            Baseline.load(str(baseline), Path(locations[0]) if locations else Path("results"))
-            if baseline
-            else None
-        )
+        home = store_dir or (Path(locations[0]) if locations else Path("results"))
+        base = Baseline.load(str(baseline), home) if baseline else None
         roofs = Rooflines([s.store for s in sources], registry)
-        entries = [Entry(r, s.label, roofs.point(r)) for s in sources for r in s.records]
-        return cls(sources, registry, roofs, entries, base)
+        every = [Entry(r, s.label, roofs.point(r)) for s in sources for r in s.records]
+        entries = [e for e in every if not e.replay]
+        return cls(sources, registry, roofs, entries, base, [e for e in every if e.replay])
 
     def family(self, name: str) -> Family | None:
         return self.registry.families.get(name)
@@ -146,6 +157,11 @@ class ReportData:
             f"{k}={v}" for k, v in values.items() if defaults.get(k) is None or defaults[k] != v
         ]
         return ",".join(kept) or record.problem
+
+    def devices(self) -> list[str]:
+        """Device names, GPUs first: the order of the device selector and of per-device sections."""
+        seen = {e.record.device_name: e.gpu for e in self.entries}
+        return sorted(seen, key=lambda d: (not seen[d], d))
 
     @property
     def cpu_records(self) -> int:

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ..present import fmt_time
+from markupsafe import Markup
+
+from ..present import fmt_config, fmt_time
 from .data import ReportData
 
 
@@ -22,6 +24,8 @@ class Cell:
     text: str
     sort: float | str | None = None
     title: str = ""
+    html: Markup | None = None
+    """Shown instead of ``text`` where set (e.g. a docstring with its ``code`` rendered)."""
 
     @property
     def sort_attr(self) -> str:
@@ -36,6 +40,23 @@ class Table:
     columns: Sequence[str]
     rows: list[list[Cell]] = field(default_factory=list)
     caption: str = ""
+    filters: Sequence[str] = ()
+    """Columns offered as drop-down filters (each lists the column's distinct values)."""
+    page_size: int = 0
+    """Rows a page shows; 0 shows them all."""
+
+    def choices(self, column: str) -> list[str]:
+        i = list(self.columns).index(column)
+        return sorted({row[i].text for row in self.rows})
+
+
+@dataclass(frozen=True)
+class Card:
+    """One headline figure of the landing page: what it is, the value, and where it came from."""
+
+    label: str
+    value: str
+    detail: str = ""
 
 
 @dataclass
@@ -48,6 +69,11 @@ class Section:
     notes: list[str] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)
     """(label, relative href) pairs, e.g. the raw data downloads."""
+    cards: list[Card] = field(default_factory=list)
+    device: str = ""
+    """The device the section shows, for the device selector; empty for every device."""
+    grid: bool = False
+    """Lay the figures out side by side (small panels) rather than one per row."""
 
 
 @dataclass
@@ -72,6 +98,22 @@ def text(value: object) -> Cell:
 
 def time_cell(seconds: float | None) -> Cell:
     return Cell(fmt_time(seconds), seconds)
+
+
+def short_config(config: dict[str, object]) -> Cell:
+    """The config's values only (``128/128/64``), the whole config on hover and for sorting."""
+    full = fmt_config(config)
+    short = "/".join(str(v) for v in config.values()) or "-"
+    return Cell(short, full, full)
+
+
+def rate_cell(value: float | None, unit: str) -> Cell:
+    """A rate with an SI prefix (``17.4 MFLOP/s``), sorted by its exact value."""
+    if value is None or value != value:
+        return Cell("-", None)
+    from .figures import si
+
+    return Cell(si(value, unit), value)
 
 
 def pct_cell(fraction: float | None, title: str = "") -> Cell:

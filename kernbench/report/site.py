@@ -98,6 +98,7 @@ def build_site(data: ReportData, out: Path, title: str = "kernbench report") -> 
         "version": provenance.versions().get("kernbench", "?"),
         "built": provenance.now(),
         "stores": [s.label for s in data.sources],
+        "devices": data.devices(),
     }
     for page_cls, content in contents:
         path = out / f"{page_cls.slug}.html"

@@ -100,6 +100,7 @@ def static_check(
     space=SPACE,
     defaults=DEFAULTS,
     baseline=True,
+    label="CUTLASS sm90",
     requires=Requirements(
         devices=frozenset({"cuda"}), min_compute_capability=(9, 0), probe=common.probe
     ),

@@ -48,7 +48,14 @@ def blas_settings() -> dict[str, Any]:
     return out
 
 
-@variant(family="gemm", name="torch_matmul", language="torch", baseline=True, context=blas_settings)
+@variant(
+    family="gemm",
+    name="torch_matmul",
+    language="torch",
+    baseline=True,
+    context=blas_settings,
+    label="cuBLAS",
+)
 def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     """``torch.matmul`` into a preallocated output: cuBLAS(Lt) on a GPU, ATen on the CPU."""
     a, b, out = inputs["a"], inputs["b"], inputs["out"]

@@ -1,9 +1,11 @@
 """Stores to build reports from.
 
-``cpu_results`` is made by the real pipeline (``kernbench bench`` and ``kernbench tune`` on the
-CPU device). ``gpu_like_results`` holds hand-made records that claim an H100, with synthetic
-seeded samples: they exist only to check the report's arithmetic and drawing of ceilings,
-which CPU records never get, and they never leave the test's temporary directory.
+``cpu_results`` and ``cpu_results_again`` are made by the real pipeline (``kernbench bench``
+and ``kernbench tune`` on the CPU device): two stores of one device, for the history page.
+``gpu_like_results`` holds hand-made records that claim an H100, with synthetic seeded
+samples, built through the store API and labelled synthetic in their provenance: they exist
+only to check the report's arithmetic and layout with ceilings, which CPU records never get,
+and they never leave the test's temporary directory.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ H100 = {
     "compute_capability": [9, 0],
     "sm_count": 132,
 }
+REPLAY = {"kind": "replay", "name": "replay of NVIDIA H100 80GB HBM3", "timing_kind": "replay"}
 SYNTHETIC = {"command": "synthetic test fixture (not a measurement)", "commit": "", "versions": {}}
 GEMM_4K = "m=4096,n=4096,k=4096,layout_a=row,layout_b=row,alpha=1.0,beta=0.0"
 GEMM_4K_FLOPS = 2.0 * 4096**3
@@ -43,6 +46,8 @@ def synthetic(
     baseline: bool = False,
     config: dict | None = None,
     seed: int = 0,
+    device: dict | None = None,
+    study: str = "",
 ) -> Record:
     noise = 0.002 * np.random.default_rng(seed).standard_normal(41)
     samples = [
@@ -62,9 +67,10 @@ def synthetic(
         stats=stats,
         flops=flops,
         bytes=nbytes,
-        device=dict(H100),
+        device=dict(device or H100),
         provenance=dict(SYNTHETIC),
         run_id="synthetic",
+        study=study,
     )
 
 
@@ -114,12 +120,47 @@ def cpu_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def cpu_results_again(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second real CPU run of one ladder step and its baselines: history across two stores."""
+    out = tmp_path_factory.mktemp("cpu-results-again")
+    bench = run_cli(
+        "bench",
+        "gemm",
+        "--device",
+        "cpu",
+        "--shape",
+        "64x64x64",
+        "--variant",
+        "triton_naive",
+        "--out",
+        str(out),
+    )
+    assert bench.returncode == 0, bench.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
 def gpu_like_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("gpu-like-results")
     store = open_store(out)
     f, b = GEMM_4K_FLOPS, GEMM_4K_BYTES
     store.add(synthetic("gemm", "torch_matmul", GEMM_4K, "bf16", f, b, f / 700e12, baseline=True))
-    store.add(synthetic("gemm", "cutlass_wgmma", GEMM_4K, "bf16", f, b, f / 750e12))
+    store.add(synthetic("gemm", "cutlass_sm90", GEMM_4K, "bf16", f, b, f / 750e12, baseline=True))
+    # A replayed trial (tune --device replay:): it belongs on the tuning page only.
+    store.add(
+        synthetic(
+            "gemm",
+            "triton_grouped",
+            GEMM_4K,
+            "bf16",
+            f,
+            b,
+            f / 300e12,
+            config={"BLOCK_M": 64},
+            device=REPLAY,
+            study="gemm/triton_grouped/replayed",
+        )
+    )
     store.add(
         synthetic(
             "gemm",

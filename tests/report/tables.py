@@ -12,6 +12,7 @@ class Cell:
     col: str
     text: str
     sort: str
+    title: str = ""
 
 
 class _Tables(HTMLParser):
@@ -29,7 +30,7 @@ class _Tables(HTMLParser):
         elif tag == "tr" and self._table is not None:
             self.tables[self._table].append({})
         elif tag == "td" and self._table is not None:
-            self._cell = Cell(a.get("data-col", ""), "", a.get("data-sort", ""))
+            self._cell = Cell(a.get("data-col", ""), "", a.get("data-sort", ""), a.get("title", ""))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "td" and self._cell is not None and self._table is not None:

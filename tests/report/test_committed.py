@@ -7,6 +7,7 @@ the reason, until a store is committed.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -47,3 +48,20 @@ def test_report_of_the_committed_results_shows_the_stored_figures(tmp_path: Path
         for row in read_tables(site / "records.html")["records"]
     )
     assert shown == expected
+
+
+def test_pages_workflow_publishes_what_nox_builds() -> None:
+    """The Pages workflow runs ``nox -s report`` and uploads the very directory that session writes."""
+    yaml = pytest.importorskip("yaml")
+    root = Path(__file__).resolve().parents[2]
+    noxfile = (root / "noxfile.py").read_text(encoding="utf-8")
+    site = re.search(r'^REPORT_SITE = "([^"]+)"', noxfile, re.M)
+    store = re.search(r'^REPORT_STORE = "([^"]+)"', noxfile, re.M)
+    assert site and store and store.group(1) == RESULTS.name
+    flow = yaml.safe_load((root / ".github" / "workflows" / "pages.yml").read_text())
+    steps = flow["jobs"]["build"]["steps"]
+    runs = " ".join(s.get("run", "") for s in steps)
+    assert "nox -s report" in runs and "nox -s report --" not in runs  # no other stores
+    (upload,) = [s for s in steps if "upload-pages-artifact" in s.get("uses", "")]
+    assert upload["with"]["path"] == site.group(1)
+    assert "results/**" in flow[True]["push"]["paths"]  # YAML reads the key `on` as True

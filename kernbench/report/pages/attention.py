@@ -1,91 +1,131 @@
-"""Paged attention: achieved bandwidth and % of roofline against context length and batch.
+"""Paged attention: achieved bandwidth against context length, one panel per batch and heads.
 
-Decode is memory-bound (its intensity is about the GQA group size), so bandwidth is the
-figure that matters; the HBM ceiling is drawn where the device has one.
+Decode is memory-bound (its intensity is about the GQA group size), so bandwidth is the figure
+that matters; each panel draws one line per variant and the device's memory ceiling (a measured
+copy where ``kernbench calibrate`` ran, the datasheet otherwise), so a reader sees how close
+each variant comes to what the memory can give.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Callable
 
 import plotly.graph_objects as go
 
 from ...analyse.roofline import source_of
-from ...present import fmt_config, fmt_time
+from ...present import fmt_time
 from ..data import Entry, ReportData, best
-from ..figures import embed, styled
-from ..page import Content, Page, Section, Table, num_cell, pct_cell, text, time_cell
+from ..figures import embed, series_styles, si, spans_decades, styled
+from ..page import (
+    Cell,
+    Content,
+    Page,
+    Section,
+    Table,
+    pct_cell,
+    rate_cell,
+    short_config,
+    text,
+    time_cell,
+)
 
 FAMILY = "paged_attention"
+X = "context"
 
 
-def _axis(data: ReportData, e: Entry, name: str) -> float | None:
-    value = data.problem_values(e.record).get(name)
-    return float(value) if isinstance(value, (int, float)) else None
-
-
-def chart(
-    data: ReportData,
-    entries: list[Entry],
-    x: str,
-    group: str,
-    y_name: str,
-    y_of: Callable[[Entry], float | None],
-    div_id: str,
-    roofs: dict[str, float],
-) -> str | None:
-    """One line per (variant, device, dtype, value of ``group``) over parameter ``x``; roofs dotted."""
-    lines: dict[tuple[str, str, str, float], list[Entry]] = defaultdict(list)
-    for e in entries:
-        g = _axis(data, e, group)
-        if _axis(data, e, x) is not None and g is not None and y_of(e) is not None:
-            lines[(e.record.variant, e.record.device_name, e.record.dtype, g)].append(e)
-    if not lines:
-        return None
-    fig = go.Figure()
-    devices = {k[1] for k in lines}
-    for (variant, device, dtype, g), es in sorted(lines.items()):
-        es.sort(key=lambda e: _axis(data, e, x) or 0.0)
-        baseline = es[0].record.baseline
-        fig.add_trace(
-            go.Scatter(
-                x=[_axis(data, e, x) for e in es],
-                y=[y_of(e) for e in es],
-                mode="lines+markers",
-                name=f"{variant}{' (baseline)' if baseline else ''} {group}={g:g} {dtype}"
-                + (f" {device}" if len(devices) > 1 else ""),
-                line={"dash": "dash" if baseline else "solid"},
-                legendgroup=variant,
-                customdata=[
-                    [
-                        fmt_config(e.record.config),
-                        data.short_problem(e.record),
-                        fmt_time(e.record.median_s),
-                    ]
-                    for e in es
-                ],
-                hovertemplate="%{customdata[1]}<br>config: %{customdata[0]}<br>time: %{customdata[2]}"
-                "<br>%{y:.4g}<extra>" + variant + "</extra>",
-            )
-        )
-    for label, value in roofs.items():
-        fig.add_hline(
-            y=value,
-            line={"dash": "dot", "color": "#888"},
-            annotation_text=label,
-            annotation_position="top left",
-        )
-    styled(fig, f"{y_name} against {x}", x, y_name, log_x=True)
-    return embed(fig, div_id)
-
-
-def _bandwidth(e: Entry) -> float | None:
+def bandwidth(e: Entry) -> float | None:
     return e.record.bytes / e.record.median_s if e.record.median_s else None
 
 
-def _pct(e: Entry) -> float | None:
-    return 100 * e.point.fraction if e.point else None
+def memory_ceiling(data: ReportData, device: str) -> tuple[float, str] | None:
+    """The device's HBM ceiling (bytes/s) and its label, or None (a CPU, an unknown GPU)."""
+    ceilings = data.rooflines.ceilings(device)
+    if ceilings is None or "hbm" not in ceilings.memory:
+        return None
+    value = ceilings.memory["hbm"]
+    return value, f"HBM {si(value, 'B/s')} ({source_of(ceilings, 'hbm')})"
+
+
+def series(e: Entry) -> str:
+    return e.record.variant + (" (baseline)" if e.record.baseline else "")
+
+
+def fastest(data: ReportData) -> list[Entry]:
+    """Each variant's fastest config per problem, dtype and device."""
+    found = best(
+        (e for e in data.entries if e.record.family == FAMILY),
+        lambda e: (e.record.device_name, e.record.dtype, e.record.variant, e.record.problem),
+    )
+    return sorted(found.values(), key=lambda e: (series(e), e.record.problem))
+
+
+def _panel_key(data: ReportData, e: Entry) -> str:
+    """The problem without its context length: what one panel holds fixed."""
+    parts = data.short_problem(e.record).split(",")
+    return ", ".join(p for p in parts if not p.startswith(f"{X}=")) or "defaults"
+
+
+def panel(
+    data: ReportData,
+    title: str,
+    entries: list[Entry],
+    styles: dict[str, dict[str, str]],
+    roof: tuple[float, str] | None,
+    div: str,
+) -> str:
+    fig = go.Figure()
+    lines: dict[str, list[Entry]] = defaultdict(list)
+    for e in entries:
+        lines[series(e)].append(e)
+    xs: set[float] = set()
+    ys: list[float | None] = []
+    for name, es in lines.items():
+        es.sort(key=lambda e: float(data.problem_values(e.record).get(X) or 0))
+        x = [float(data.problem_values(e.record).get(X) or 0) for e in es]
+        y = [bandwidth(e) for e in es]
+        xs.update(x)
+        ys += y
+        style = styles[name]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines+markers",
+                name=name,
+                legendgroup=name,
+                line={
+                    "color": style["color"],
+                    "dash": "dash" if es[0].record.baseline else "solid",
+                },
+                marker={"symbol": style["symbol"], "size": 9, "color": style["color"]},
+                customdata=[
+                    [short_config(e.record.config).title, fmt_time(e.record.median_s)] for e in es
+                ],
+                hovertemplate=f"<b>{name}</b><br>{X} %{{x}}<br>%{{y:.3s}}B/s<br>time %{{customdata[1]}}"
+                "<br>config: %{customdata[0]}<extra></extra>",
+            )
+        )
+    if roof is not None:
+        ys.append(roof[0])
+        fig.add_hline(
+            y=roof[0],
+            line={"dash": "dot", "color": "#555"},
+            annotation_text=roof[1],
+            annotation_position="bottom right",
+        )
+    log_y = spans_decades(ys)
+    styled(
+        fig,
+        title,
+        f"{X} length (tokens)",
+        "bandwidth (B/s)" + (", log" if log_y else ""),
+        log_x=len(xs) > 1 and spans_decades(xs, 0.5),
+        log_y=log_y,
+        height=420,
+    )
+    fig.update_xaxes(tickvals=sorted(xs), ticktext=[f"{v:g}" for v in sorted(xs)])
+    return embed(fig, div)
 
 
 class Attention(Page):
@@ -93,55 +133,74 @@ class Attention(Page):
     title = "Paged attention"
 
     def build(self, data: ReportData) -> Content:
-        fastest = best(
-            (e for e in data.entries if e.record.family == FAMILY),
-            lambda e: (e.record.device_name, e.record.dtype, e.record.variant, e.record.problem),
-        )
-        entries = list(fastest.values())
+        entries = fastest(data)
         if not entries:
             return Content(omitted="no ok paged_attention record")
-        hbm = {}
-        for device in sorted({e.record.device_name for e in entries if e.gpu}):
-            ceilings = data.rooflines.ceilings(device)
-            if ceilings and "hbm" in ceilings.memory:
-                value = ceilings.memory["hbm"]
-                hbm[f"{device} HBM {value / 1e12:.2f} TB/s ({source_of(ceilings, 'hbm')})"] = value
-        bw = "achieved bandwidth (bytes/s)"
-        figures = [
-            chart(data, entries, "context", "batch", bw, _bandwidth, "attention-bw-context", hbm),
-            chart(data, entries, "batch", "context", bw, _bandwidth, "attention-bw-batch", hbm),
-            chart(
-                data,
-                entries,
-                "context",
-                "batch",
-                "% of roofline",
-                _pct,
-                "attention-roof-context",
-                {"roofline": 100.0} if hbm else {},
-            ),
-        ]
+        styles = series_styles(series(e) for e in entries)
+        sections = []
+        for device in data.devices():
+            mine = [e for e in entries if e.record.device_name == device]
+            if not mine:
+                continue
+            roof = memory_ceiling(data, device) if mine[0].gpu else None
+            slug = re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-") or "device"
+            panels: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+            for e in mine:
+                panels[(e.record.dtype, _panel_key(data, e))].append(e)
+            figures = [
+                panel(data, f"{key} {dtype}", es, styles, roof, f"attention-{slug}-{i}")
+                for i, ((dtype, key), es) in enumerate(sorted(panels.items()))
+            ]
+            sections.append(
+                Section(
+                    device,
+                    text="Bandwidth against context length: each variant's fastest config per "
+                    "problem, one panel per batch and head configuration. Bytes are the family's "
+                    "minimum traffic (K and V pages, queries, outputs, block tables).",
+                    figures=figures,
+                    grid=True,
+                    table=self._table(data, mine, slug),
+                    notes=self._notes(mine, roof),
+                    device=device,
+                )
+            )
+        return Content(sections)
+
+    @staticmethod
+    def _notes(entries: list[Entry], roof: tuple[float, str] | None) -> list[str]:
+        notes = []
+        if roof is None and entries[0].gpu:
+            notes.append("No memory ceiling known for this GPU: run kernbench calibrate on it.")
+        if any(e.point and e.point.l2_resident for e in entries):
+            notes.append(
+                "Points above the HBM ceiling were served from L2 (the working set fits in it): "
+                "measure them with a cold cache to see HBM bandwidth."
+            )
+        return notes
+
+    @staticmethod
+    def _table(data: ReportData, entries: list[Entry], slug: str) -> Table:
         table = Table(
-            "attention",
+            f"attention-{slug}",
             (
                 "variant",
                 "problem",
                 "dtype",
-                "device",
                 "config",
                 "median",
-                "GB/s",
+                "B/s",
                 "% roofline",
                 "% of best baseline",
             ),
+            filters=("variant",),
         )
         baselines = best(
             (e for e in entries if e.record.baseline),
-            lambda e: (e.record.device_name, e.record.dtype, e.record.problem),
+            lambda e: (e.record.dtype, e.record.problem),
         )
-        for e in sorted(entries, key=lambda e: (e.record.variant, e.record.problem)):
+        for e in entries:
             r = e.record
-            base = baselines.get((r.device_name, r.dtype, r.problem))
+            base = baselines.get((r.dtype, r.problem))
             vs_base = (
                 base.record.median_s / r.median_s
                 if base and base.record.median_s and r.median_s
@@ -149,36 +208,14 @@ class Attention(Page):
             )
             table.rows.append(
                 [
-                    text(r.variant + (" (baseline)" if r.baseline else "")),
-                    text(data.short_problem(r)),
+                    text(series(e)),
+                    Cell(data.short_problem(r), r.problem, r.problem),
                     text(r.dtype),
-                    text(r.device_name),
-                    text(fmt_config(r.config)),
+                    short_config(r.config),
                     time_cell(r.median_s),
-                    num_cell(_bandwidth(e), 1e9),
+                    rate_cell(bandwidth(e), "B/s"),
                     pct_cell(e.point.fraction if e.point else None),
                     pct_cell(vs_base),
                 ]
             )
-        notes = (
-            []
-            if any(e.point for e in entries)
-            else ["No record has a roofline (no GPU ceilings): no % of roofline chart."]
-        )
-        if any(e.point and e.point.l2_resident for e in entries):
-            notes.append(
-                "Points above the HBM ceiling were served from L2 (the working set fits in it): "
-                "measure them with a cold cache to see HBM bandwidth."
-            )
-        return Content(
-            [
-                Section(
-                    "Decode bandwidth",
-                    figures=[f for f in figures if f],
-                    table=table,
-                    notes=notes,
-                    text="Each variant's fastest config per problem. Bytes are the family's minimum traffic "
-                    "(K and V pages, queries, outputs, block tables).",
-                )
-            ]
-        )
+        return table

@@ -1,25 +1,37 @@
-"""The GEMM ladder: how far each optimisation step moved the kernel, as % of cuBLAS and of CUTLASS.
+"""The GEMM ladder: each optimisation step's rate against the family's baselines, per problem.
 
-cuBLAS is the fastest ``torch_matmul`` record of the same problem, dtype and device; CUTLASS
-the fastest record of any ``cutlass_*`` variant. Both were measured in the same stores.
+The references are the family's baseline records of the same problem, dtype and device, called
+by what ran them (:func:`kernbench.report.labels.reference_label`): cuBLAS for torch.matmul on
+a GPU, "torch (CPU)" on the CPU. Nothing here names a particular kernel.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
 
-from ...present import fmt_config
 from ..data import Entry, ReportData, best
-from ..figures import embed, styled
-from ..page import Cell, Content, Page, Section, Table, num_cell, pct_cell, text, time_cell
+from ..figures import COLOURS, embed, series_styles, si, spans_decades, styled
+from ..labels import docstring_html, reference_label
+from ..page import (
+    Cell,
+    Content,
+    Page,
+    Section,
+    Table,
+    pct_cell,
+    rate_cell,
+    short_config,
+    text,
+    time_cell,
+)
 
 FAMILY = "gemm"
-CUBLAS = "torch_matmul"
-CUTLASS_PREFIX = "cutlass_"
+DASHES = ("dash", "dot", "dashdot", "longdash")
 
 Shape = tuple[str, str, str]
 """(device, problem, dtype)."""
@@ -27,117 +39,110 @@ Shape = tuple[str, str, str]
 
 @dataclass(frozen=True)
 class Rung:
-    """One step's fastest record on one shape, against the references of that shape."""
+    """One step's fastest record on one shape, and its speed relative to each reference there."""
 
     language: str
     order: int
     entry: Entry
-    cublas: float | None
-    cutlass: float | None
+    vs: dict[str, float] = field(default_factory=dict)
+    """Reference label -> reference time / step time (1.0: as fast as the reference)."""
 
     @property
-    def label(self) -> str:
-        return f"{self.language} {self.order}: {self.entry.record.variant}"
+    def step(self) -> str:
+        return f"{self.language} {self.order}"
+
+    @property
+    def rate(self) -> float:
+        return self.entry.record.flops / (self.entry.record.median_s or 1.0)
 
 
-def _shape(e: Entry) -> Shape:
+def shape(e: Entry) -> Shape:
     return (e.record.device_name, e.record.problem, e.record.dtype)
 
 
-def _ratio(ref: Entry | None, e: Entry) -> float | None:
-    """Reference time over step time: 1.0 means as fast as the reference."""
-    if ref is None or not ref.record.median_s or not e.record.median_s:
-        return None
-    return ref.record.median_s / e.record.median_s
+def references(data: ReportData) -> dict[Shape, dict[str, Entry]]:
+    """The fastest baseline record per shape and reference label."""
+    fastest = best(
+        (e for e in data.entries if e.record.family == FAMILY and e.record.baseline),
+        lambda e: (*shape(e), reference_label(data, e.record)),
+    )
+    out: dict[Shape, dict[str, Entry]] = defaultdict(dict)
+    for (*key, label), e in fastest.items():
+        out[(key[0], key[1], key[2])][label] = e
+    return out
 
 
 def rungs(data: ReportData) -> list[Rung]:
     fastest = best(
-        (e for e in data.entries if e.record.family == FAMILY),
-        lambda e: (*_shape(e), e.record.variant),
+        (e for e in data.entries if e.record.family == FAMILY and not e.record.baseline),
+        lambda e: (*shape(e), e.record.variant),
     )
-    refs: dict[Shape, dict[str, Entry]] = defaultdict(dict)
-    for e in fastest.values():
-        name = e.record.variant
-        kind = "cublas" if name == CUBLAS else "cutlass" if name.startswith(CUTLASS_PREFIX) else ""
-        held = refs[_shape(e)].get(kind)
-        if kind and (held is None or (e.record.median_s or 0.0) < (held.record.median_s or 0.0)):
-            refs[_shape(e)][kind] = e
+    refs = references(data)
     out = []
     for e in fastest.values():
         v = data.variant(e.record.variant)
-        if v is not None and v.order > 0:
-            ref = refs[_shape(e)]
-            out.append(
-                Rung(
-                    v.language,
-                    v.order,
-                    e,
-                    _ratio(ref.get("cublas"), e),
-                    _ratio(ref.get("cutlass"), e),
-                )
-            )
-    return sorted(out, key=lambda r: (r.entry.gpu is False, _shape(r.entry), r.language, r.order))
+        if v is None or v.order <= 0:
+            continue
+        vs = {
+            label: (ref.record.median_s or 0.0) / (e.record.median_s or 1.0)
+            for label, ref in refs.get(shape(e), {}).items()
+        }
+        out.append(Rung(v.language, v.order, e, vs))
+    return sorted(out, key=lambda r: (not r.entry.gpu, shape(r.entry), r.language, r.order))
 
 
-def figure(data: ReportData, device: str, group: list[Rung]) -> str:
-    """Bars of % of cuBLAS per step, one colour per shape; CUTLASS as diamonds where measured."""
+def figure(
+    data: ReportData, group: list[Rung], refs: dict[str, Entry], colours: dict[str, str], div: str
+) -> str:
+    """One bar per step on one problem; each reference a labelled horizontal line."""
     fig = go.Figure()
-    with_cublas = any(r.cublas is not None for r in group)
-    by_shape: dict[Shape, list[Rung]] = defaultdict(list)
+    by_language: dict[str, list[Rung]] = defaultdict(list)
     for r in group:
-        by_shape[_shape(r.entry)].append(r)
-    for shape, rs in by_shape.items():
-        name = f"{data.short_problem(rs[0].entry.record)} {shape[2]}"
-        hover = [fmt_config(r.entry.record.config) for r in rs]
-        if with_cublas:
-            fig.add_trace(
-                go.Bar(
-                    x=[r.label for r in rs],
-                    y=[100 * r.cublas if r.cublas else None for r in rs],
-                    name=f"{name}: % of cuBLAS",
-                    customdata=hover,
-                    hovertemplate="%{x}<br>%{y:.1f}% of cuBLAS<br>config: %{customdata}<extra></extra>",
-                )
+        by_language[r.language].append(r)
+    for language, rs in by_language.items():
+        fig.add_trace(
+            go.Bar(
+                x=[r.entry.record.variant for r in rs],
+                y=[r.rate for r in rs],
+                name=f"{language} steps",
+                marker={"color": colours[language]},
+                customdata=[[r.step, short_config(r.entry.record.config).title] for r in rs],
+                hovertemplate="%{customdata[0]}: %{x}<br>%{y:.3s}FLOP/s<br>config: %{customdata[1]}"
+                "<extra></extra>",
             )
-        else:
-            fig.add_trace(
-                go.Bar(
-                    x=[r.label for r in rs],
-                    y=[r.entry.record.flops / (r.entry.record.median_s or 1.0) for r in rs],
-                    name=name,
-                    customdata=hover,
-                    hovertemplate="%{x}<br>%{y:.3s}FLOP/s<br>config: %{customdata}<extra></extra>",
-                )
-            )
-        if any(r.cutlass is not None for r in rs):
-            fig.add_trace(
-                go.Scatter(
-                    x=[r.label for r in rs],
-                    y=[100 * r.cutlass if r.cutlass else None for r in rs],
-                    mode="markers",
-                    marker={"symbol": "diamond", "size": 12, "line": {"width": 1, "color": "#222"}},
-                    name=f"{name}: % of CUTLASS",
-                    hovertemplate="%{x}<br>%{y:.1f}% of CUTLASS<extra></extra>",
-                )
-            )
-    if with_cublas:
-        fig.add_hline(
-            y=100,
-            line={"dash": "dot", "color": "#888"},
-            annotation_text="cuBLAS",
-            annotation_position="top left",
         )
-    title = (
-        f"{device}: % of cuBLAS per step"
-        if with_cublas
-        else f"{device}: achieved FLOP/s per step (no cuBLAS record)"
+    ref_rates = {
+        label: ref.record.flops / (ref.record.median_s or 1.0)
+        for label, ref in sorted(refs.items())
+    }
+    log = spans_decades([r.rate for r in group] + list(ref_rates.values()))
+    for i, (label, rate) in enumerate(ref_rates.items()):
+        fig.add_hline(y=rate, line={"dash": DASHES[i % len(DASHES)], "color": "#333", "width": 1.5})
+        # plotly places annotations on a log axis by the exponent: give it one.
+        fig.add_annotation(
+            x=1 if i % 2 else 0,
+            xref="paper",
+            xanchor="right" if i % 2 else "left",
+            y=math.log10(rate) if log else rate,
+            yanchor="bottom",
+            text=f"{label} {si(rate, 'FLOP/s')}",
+            showarrow=False,
+            font={"size": 12},
+        )
+    rec = group[0].entry.record
+    title = f"{data.short_problem(rec)} {rec.dtype}"
+    styled(
+        fig, title, "step (variant)", "FLOP/s" + (" (log)" if log else ""), log_y=log, height=440
     )
-    styled(fig, title, "step", "% of reference" if with_cublas else "FLOP/s")
-    fig.update_layout(barmode="group")
-    return embed(
-        fig, "ladder-" + (re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-") or "device")
-    )
+    fig.update_layout(showlegend=len(by_language) > 1, bargap=0.3)
+    if log:  # bars rise from well below the lowest one, so the shortest still shows
+        values = [r.rate for r in group] + list(ref_rates.values())
+        fig.update_yaxes(range=[math.log10(min(values)) - 0.6, math.log10(max(values)) + 0.3])
+    return embed(fig, div)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
 class Ladder(Page):
@@ -148,71 +153,83 @@ class Ladder(Page):
         found = rungs(data)
         if not found:
             return Content(omitted="no GEMM ladder step (a variant with an order) has an ok record")
-        table = Table(
-            "ladder",
-            (
-                "language",
-                "step",
-                "variant",
-                "problem",
-                "dtype",
-                "device",
-                "config",
-                "median",
-                "TFLOP/s",
-                "% cuBLAS",
-                "% CUTLASS",
-                "% roofline",
-            ),
-        )
+        refs = references(data)
+        colours = {
+            lang: style["color"] for lang, style in series_styles(r.language for r in found).items()
+        } or {"": COLOURS[0]}
+        sections = []
         by_device: dict[str, list[Rung]] = defaultdict(list)
         for r in found:
-            e = r.entry
-            rec = e.record
-            by_device[rec.device_name].append(r)
-            table.rows.append(
-                [
-                    text(r.language),
-                    Cell(str(r.order), float(r.order)),
-                    text(rec.variant),
-                    text(data.short_problem(rec)),
-                    text(rec.dtype),
-                    text(rec.device_name),
-                    text(fmt_config(rec.config)),
-                    time_cell(rec.median_s),
-                    num_cell(rec.flops / (rec.median_s or 1.0), 1e12),
-                    pct_cell(r.cublas),
-                    pct_cell(r.cutlass),
-                    pct_cell(e.point.fraction if e.point else None),
-                ]
+            by_device[r.entry.record.device_name].append(r)
+        for device, group in by_device.items():
+            labels = sorted({label for r in group for label in r.vs})
+            table = Table(
+                f"ladder-{_slug(device)}",
+                (
+                    "step",
+                    "variant",
+                    "problem",
+                    "dtype",
+                    "config",
+                    "median",
+                    "FLOP/s",
+                    *(f"% {label}" for label in labels),
+                    "% roofline",
+                ),
+                filters=("problem",),
             )
-        explain = Table("ladder-steps", ("language", "step", "variant", "what it changes"))
+            by_shape: dict[Shape, list[Rung]] = defaultdict(list)
+            for r in group:
+                by_shape[shape(r.entry)].append(r)
+                rec = r.entry.record
+                table.rows.append(
+                    [
+                        Cell(r.step, f"{r.language} {r.order:03d}"),
+                        text(rec.variant),
+                        Cell(data.short_problem(rec), rec.problem, rec.problem),
+                        text(rec.dtype),
+                        short_config(rec.config),
+                        time_cell(rec.median_s),
+                        rate_cell(r.rate, "FLOP/s"),
+                        *(pct_cell(r.vs.get(label)) for label in labels),
+                        pct_cell(r.entry.point.fraction if r.entry.point else None),
+                    ]
+                )
+            figures = [
+                figure(data, rs, refs.get(key, {}), colours, f"ladder-{_slug(device)}-{i}")
+                for i, (key, rs) in enumerate(by_shape.items())
+            ]
+            notes = (
+                []
+                if any(r.vs for r in group)
+                else ["No baseline record of the same problems on this device: no percentages."]
+            )
+            sections.append(
+                Section(
+                    device,
+                    text="Each step's fastest config per problem; % = reference time / step time "
+                    "(higher is better). References are named by what ran them.",
+                    figures=figures,
+                    grid=True,
+                    table=table,
+                    notes=notes,
+                    device=device,
+                )
+            )
+        explain = Table("ladder-steps", ("step", "variant", "what it changes"))
         for lang, order, name in sorted(
             {(r.language, r.order, r.entry.record.variant) for r in found}
         ):
             v = data.variant(name)
             explain.rows.append(
                 [
-                    text(lang),
-                    Cell(str(order), float(order)),
+                    Cell(f"{lang} {order}", f"{lang} {order:03d}"),
                     text(name),
-                    Cell(v.description if v else ""),
+                    Cell(
+                        v.description if v else "",
+                        html=docstring_html(v.description) if v else None,
+                    ),
                 ]
             )
-        notes = (
-            []
-            if any(r.cublas is not None for r in found)
-            else ["No torch_matmul (cuBLAS) record of the same problems: no percentages."]
-        )
-        return Content(
-            [
-                Section(
-                    "Steps against cuBLAS and CUTLASS",
-                    table=table,
-                    notes=notes,
-                    figures=[figure(data, device, group) for device, group in by_device.items()],
-                    text="Each step's fastest config per problem; % = reference time / step time (higher is better).",
-                ),
-                Section("What each step changes", table=explain),
-            ]
-        )
+        sections.append(Section("What each step changes", table=explain))
+        return Content(sections)

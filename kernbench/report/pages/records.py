@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from ...present import fmt_config
 from ...store.export import FORMATS
 from ..data import ReportData
-from ..page import Cell, Content, Page, Section, Table, num_cell, pct_cell, text, time_cell
+from ..page import (
+    Cell,
+    Content,
+    Page,
+    Section,
+    Table,
+    pct_cell,
+    rate_cell,
+    short_config,
+    text,
+    time_cell,
+)
+from .roofline import roof_cell
 
 DATA_DIR = "data"
 DATA_STEM = "records"
+PAGE_SIZE = 50
+FILTERS = ("family", "variant", "status", "device")
 COLUMNS = (
     "store",
     "id",
     "device",
-    "timing",
     "family",
     "variant",
     "problem",
@@ -22,14 +34,10 @@ COLUMNS = (
     "status",
     "median",
     "±CI",
-    "TFLOP/s",
-    "GB/s",
-    "FLOP/B",
+    "FLOP/s",
+    "B/s",
     "% roofline",
     "bound",
-    "ceiling",
-    "L2-resident",
-    "run",
 )
 
 
@@ -46,7 +54,7 @@ class Records(Page):
     def build(self, data: ReportData) -> Content:
         if not data.entries:
             return Content(omitted="the stores hold no records")
-        table = Table("records", COLUMNS)
+        table = Table("records", COLUMNS, filters=FILTERS, page_size=PAGE_SIZE)
         for e in data.entries:
             r, p = e.record, e.point
             median = r.median_s
@@ -54,36 +62,40 @@ class Records(Page):
             status = r.status + (" (noisy)" if r.noisy else "")
             table.rows.append(
                 [
-                    text(e.source),
-                    Cell(str(r.id), float(r.id or 0)),
-                    text(r.device_name),
-                    text(r.timing_kind),
+                    Cell(e.source, e.source, e.source),
+                    Cell(str(r.id), float(r.id or 0), f"run {r.run_id}"),
+                    Cell(r.device_name, r.device_name, f"{r.device_name} ({r.timing_kind})"),
                     text(r.family),
                     text(r.variant + (" (baseline)" if r.baseline else "")),
                     Cell(data.short_problem(r), r.problem, r.problem),
                     text(r.dtype),
-                    text(fmt_config(r.config)),
+                    short_config(r.config),
                     Cell(status, status, title=r.message),
                     time_cell(median),
                     pct_cell(rel),
-                    num_cell(r.flops / median if median else None, 1e12),
-                    num_cell(r.bytes / median if median else None, 1e9),
-                    num_cell(r.flops / r.bytes if r.bytes else None),
-                    pct_cell(p.fraction if p else None),
+                    rate_cell(r.flops / median if median else None, "FLOP/s"),
+                    rate_cell(r.bytes / median if median else None, "B/s"),
+                    roof_cell(e),
                     text(p.bound if p else "-"),
-                    text(f"{p.ceiling} ({p.source})" if p else "-"),
-                    text(("yes" if p.l2_resident else "no") if p else "-"),
-                    text(r.run_id),
                 ]
             )
+        notes = (
+            [
+                f"{len(data.replays)} replayed records (tune --device replay:) are on the tuning page."
+            ]
+            if data.replays
+            else []
+        )
         return Content(
             [
                 Section(
                     f"{len(data.entries)} records",
                     table=table,
                     links=downloads(),
-                    text="Click a column header to sort; type in the filter box to narrow the rows. The downloads "
-                    "hold every column of the store, raw samples included, plus the roofline columns.",
+                    notes=notes,
+                    text=f"{PAGE_SIZE} rows a page. Click a column header to sort; filter by text or by column. "
+                    "Hover a shortened cell for all of it. The downloads hold every column of the store, "
+                    "raw samples included, plus the roofline columns.",
                 )
             ]
         )

@@ -12,8 +12,19 @@ from ...ceilings import Ceilings
 from ...device import CPU_TIMING_NOTE
 from ...present import fmt_config, fmt_time
 from ..data import Entry, ReportData, best
-from ..figures import embed, styled
-from ..page import Cell, Content, Page, Section, Table, num_cell, pct_cell, text
+from ..figures import embed, series_styles, styled
+from ..page import (
+    Cell,
+    Content,
+    Page,
+    Section,
+    Table,
+    num_cell,
+    pct_cell,
+    rate_cell,
+    short_config,
+    text,
+)
 
 HOVER = (
     "<b>%{customdata[0]}</b><br>config: %{customdata[1]}<br>problem: %{customdata[2]} (%{customdata[3]})"
@@ -53,7 +64,13 @@ def _roofs(fig: go.Figure, ceilings: Ceilings, used: set[str], x_lo: float, x_hi
             )
 
 
-def figure(device: str, entries: list[Entry], ceilings: Ceilings | None, div_id: str) -> str:
+def figure(
+    device: str,
+    entries: list[Entry],
+    ceilings: Ceilings | None,
+    div_id: str,
+    styles: dict[str, dict[str, str]],
+) -> str:
     fig = go.Figure()
     xs = [e.record.flops / e.record.bytes for e in entries]
     lo, hi = min(xs) / 4, max(xs) * 4
@@ -75,7 +92,8 @@ def figure(device: str, entries: list[Entry], ceilings: Ceilings | None, div_id:
                 name=variant + (" (baseline)" if r0.baseline else ""),
                 marker={
                     "size": 11,
-                    "symbol": "diamond" if r0.baseline else "circle",
+                    "symbol": styles[variant]["symbol"],
+                    "color": styles[variant]["color"],
                     "line": {"width": 1, "color": "#222"},
                 },
                 customdata=[
@@ -92,16 +110,23 @@ def figure(device: str, entries: list[Entry], ceilings: Ceilings | None, div_id:
                 hovertemplate=HOVER,
             )
         )
-    title = (
-        f"{device}: roofline"
-        if ceilings
-        else f"{device}: achieved rates, no ceilings ({CPU_TIMING_NOTE})"
-    )
+    title = f"{device}: roofline" if ceilings else f"{device}: achieved rates (no ceilings)"
     styled(fig, title, "arithmetic intensity (FLOP/byte)", "FLOP/s", log_x=True, log_y=True)
     # Decades only (1T, 10T, 100T): a roofline spans many, and minor digits crowd them.
     fig.update_xaxes(range=[math.log10(lo), math.log10(hi)], dtick=1)
     fig.update_yaxes(dtick=1)
     return embed(fig, div_id)
+
+
+def roof_cell(e: Entry) -> Cell:
+    """% of the attainable rate; the binding ceiling and the attainable rate on hover."""
+    p = e.point
+    if p is None:
+        return pct_cell(None)
+    title = f"{p.ceiling} ceiling ({p.source}); attainable {p.attainable / 1e12:.4g} TFLOP/s" + (
+        "; L2-resident: above the HBM roof" if p.l2_resident else ""
+    )
+    return pct_cell(p.fraction, title)
 
 
 def table(data: ReportData, entries: list[Entry], div_id: str) -> Table:
@@ -113,15 +138,13 @@ def table(data: ReportData, entries: list[Entry], div_id: str) -> Table:
             "dtype",
             "config",
             "median",
-            "TFLOP/s",
-            "GB/s",
+            "FLOP/s",
+            "B/s",
             "FLOP/B",
-            "attainable TFLOP/s",
             "% roofline",
             "bound",
-            "ceiling",
-            "L2-resident",
         ),
+        filters=("variant",),
     )
     for e in entries:
         r, p = e.record, e.point
@@ -131,16 +154,13 @@ def table(data: ReportData, entries: list[Entry], div_id: str) -> Table:
                 text(r.variant),
                 Cell(data.short_problem(r), r.problem, r.problem),
                 text(r.dtype),
-                text(fmt_config(r.config)),
+                short_config(r.config),
                 Cell(fmt_time(r.median_s), r.median_s),
-                num_cell(r.flops / median, 1e12),
-                num_cell(r.bytes / median, 1e9),
+                rate_cell(r.flops / median, "FLOP/s"),
+                rate_cell(r.bytes / median, "B/s"),
                 num_cell(r.flops / r.bytes if r.bytes else None),
-                num_cell(p.attainable if p else None, 1e12),
-                pct_cell(p.fraction if p else None),
+                roof_cell(e),
                 text(p.bound if p else "-"),
-                text(f"{p.ceiling} ({p.source})" if p else "-"),
-                text(("yes" if p.l2_resident else "no") if p else "-"),
             ]
         )
     return t
@@ -171,7 +191,13 @@ class Roofline(Page):
         for e in plotted.values():
             by_device[e.record.device_name].append(e)
         sections = []
-        for i, (device, entries) in enumerate(sorted(by_device.items())):
+        styles = series_styles(sorted({e.record.variant for e in plotted.values()}))
+        order = data.devices()  # GPUs first
+        ranked = sorted(
+            by_device.items(),
+            key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0]),
+        )
+        for i, (device, entries) in enumerate(ranked):
             ceilings = data.rooflines.ceilings(device) if entries[0].gpu else None
             slug = re.sub(r"[^a-z0-9]+", "-", device.lower()).strip("-") or f"device-{i}"
             notes = []
@@ -182,9 +208,11 @@ class Roofline(Page):
                     device,
                     text=("Ceilings: " + ceilings.source + ". " if ceilings else "")
                     + "Each point is the fastest config of one variant on one problem; hover for details.",
-                    figures=[figure(device, entries, ceilings, f"roofline-{slug}")],
+                    figures=[figure(device, entries, ceilings, f"roofline-{slug}", styles)],
                     table=table(data, entries, f"roofline-table-{slug}"),
-                    notes=notes,
+                    notes=notes
+                    + ([] if entries[0].gpu else [f"{CPU_TIMING_NOTE}: no ceilings apply."]),
+                    device=device,
                 )
             )
         return Content(sections)
