@@ -14,26 +14,13 @@ import optuna
 import plotly.graph_objects as go
 import sqlalchemy as sa
 
+from ...measure.outcome import Status
 from ...present import fmt_config
+from ...tune.timing import ATTR as BREAKDOWN
+from ...tune.timing import STAGES
 from ..data import Entry, ReportData, Source
 from ..figures import embed, series_styles, styled
 from ..page import Cell, Content, Page, Section, Table, pct_cell, short_config, text, time_cell
-
-NOT_LAUNCHED = ("static_rejected", "unsupported", "skipped")
-BREAKDOWN = "kernbench_time_breakdown"
-"""Study user attr the tuner writes: {"wall_s", "trials", "stages": {stage: seconds}}."""
-STAGES = (
-    "static_check",
-    "compile",
-    "gate",
-    "warmup",
-    "samples",
-    "worker_start",
-    "sampler",
-    "store",
-    "confirm",
-    "other",
-)
 
 
 def load_studies(source: Source) -> dict[str, optuna.Study]:
@@ -264,7 +251,7 @@ class Tuning(Page):
         runs: dict[tuple[str, str, str], list[Entry]] = defaultdict(list)
         studies = {s.label: load_studies(s) for s in data.sources}
         for e in [*data.entries, *data.replays]:
-            if e.record.study and e.record.status not in NOT_LAUNCHED:
+            if e.record.study and e.record.status not in Status.NOT_LAUNCHED:
                 study = studies.get(e.source, {}).get(e.record.study)
                 runs[(e.source, e.record.study, sampler_of(study, e.record.run_id))].append(e)
         if not runs:
