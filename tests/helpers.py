@@ -30,3 +30,14 @@ def run_cli(
         env=full_env,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def pip_install_into(source: Path, target: Path, build: Path) -> None:
+    """Install a plugin package as a user would (pip, its entry points), into a folder of its
+    own that tests put on PYTHONPATH: the test environment itself stays unchanged."""
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
+    subprocess.run(
+        [*pip, "--target", str(target), str(source)],
+        check=True,
+        cwd=build,
+    )

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import kernbench
 from kernbench.store import open_store
-from tests.helpers import run_cli
+from tests.helpers import pip_install_into, run_cli
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "kernbench-example-plugin"
 
@@ -30,23 +28,7 @@ def test_example_imports_only_public_names() -> None:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example plugin installed with pip into a directory of its own."""
     target = tmp_path_factory.mktemp("site")
-    build = tmp_path_factory.mktemp("build")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(EXAMPLE),
-        ],
-        check=True,
-        cwd=build,
-    )
+    pip_install_into(EXAMPLE, target, tmp_path_factory.mktemp("build"))
     assert any(p.name.startswith("kernbench_example_plugin") for p in target.glob("*.dist-info"))
     return target
 

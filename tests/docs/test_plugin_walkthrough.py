@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ import pytest
 import kernbench
 from kernbench.store import open_store
 from tests.docs.markdown import DOCS, files
-from tests.helpers import run_cli
+from tests.helpers import pip_install_into, run_cli
 
 PAGE = DOCS / "plugins.md"
 
@@ -65,22 +63,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(source),
-        ],
-        check=True,
-        cwd=tmp_path_factory.mktemp("build"),
-    )
+    pip_install_into(source, target, tmp_path_factory.mktemp("build"))
     return target
 
 
