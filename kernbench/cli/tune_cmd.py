@@ -67,11 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after N unique evaluations that beat the best by no more than its noise",
     )
     parser.add_argument(
-        "--storage",
-        default=None,
-        help="RDB URL for studies and records, e.g. postgresql://... for many workers "
-        "(default: the SQLite file in --store)",
-    )
+        "--storage", default=None, help=argparse.SUPPRESS
+    )  # the old name of ``--store URL``: one option names the store everywhere
     parser.add_argument(
         "--study", default=None, help="study name (default: derived from variant/problem/device)"
     )
@@ -220,6 +217,8 @@ def run(args: argparse.Namespace) -> int:
     # Optuna flags samplers and options as experimental (brute force, constant liar): noise
     # for a user, who chose them through kernbench's options.
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    if args.storage is None and isinstance(args.out, str):  # --store postgresql://...
+        args.storage = args.out
     if args.storage:
         args.storage = normalize_url(args.storage)
         if not is_sqlite(args.storage):

@@ -93,7 +93,7 @@ def postgres_url() -> Iterator[str]:
 
 
 def _cmd(
-    space: Path, out: Path, url: str, study: str, trials: int, seed: int, delay: float
+    space: Path, url: str, study: str, trials: int, seed: int, delay: float
 ) -> list[str]:
     return [
         sys.executable,
@@ -103,9 +103,7 @@ def _cmd(
         "gemm",
         "--device",
         f"replay:{space}",
-        "--out",
-        str(out),
-        "--storage",
+        "--store",
         url,
         "--study",
         study,
@@ -155,10 +153,9 @@ def test_four_workers_one_killed_mid_trial(postgres_url: str, tmp_path: Path) ->
     space_path = tmp_path / "space.json"
     space = synthetic_space(space_path)
     trials = len(space.entries)  # the whole valid space: every worker set must find the optimum
-    out = tmp_path / "out"
     procs = [
         subprocess.Popen(
-            _cmd(space_path, out, postgres_url, "dist", trials, seed, 0.4),
+            _cmd(space_path, postgres_url, "dist", trials, seed, 0.4),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -210,7 +207,7 @@ def test_four_workers_one_killed_mid_trial(postgres_url: str, tmp_path: Path) ->
     assert len(keys) == len(set(keys)) == trials, "no config evaluated twice"
 
     single = subprocess.run(
-        _cmd(space_path, out, postgres_url, "single", trials, 7, 0.0),
+        _cmd(space_path, postgres_url, "single", trials, 7, 0.0),
         capture_output=True,
         text=True,
         timeout=300,
