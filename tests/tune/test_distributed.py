@@ -92,9 +92,7 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _cmd(
-    space: Path, url: str, study: str, trials: int, seed: int, delay: float
-) -> list[str]:
+def _cmd(space: Path, url: str, study: str, trials: int, seed: int, delay: float) -> list[str]:
     return [
         sys.executable,
         "-m",
