@@ -16,7 +16,7 @@ import jinja2
 from .. import provenance
 from ..device import CPU_TIMING_NOTE
 from ..errors import UsageError
-from ..store.export import FORMATS, write
+from ..store.export import FORMATS, samples_frame, write
 from .data import ReportData
 from .figures import write_plotly
 from .page import Content, Page, Section
@@ -65,8 +65,9 @@ def build_site(data: ReportData, out: Path, title: str = "kernbench report") -> 
     write_plotly(out / "assets")
     frame = data.frame()
     if not frame.empty:
-        for fmt in FORMATS:
-            write(frame, out / DATA_DIR / f"{DATA_STEM}.{fmt}", fmt)
+        samples = samples_frame(e.record for e in data.entries)
+        for fmt in FORMATS:  # a CSV's raw samples go to records.samples.csv, one row each
+            write(frame, out / DATA_DIR / f"{DATA_STEM}.{fmt}", fmt, samples)
     built = Built(out)
     contents: list[tuple[type[Page], Content]] = []
     for page_cls in PAGES:

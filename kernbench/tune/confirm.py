@@ -2,8 +2,8 @@
 
 A tune ranks configs measured minutes apart, each once; noise and drift can crown the wrong
 one. So at the end the top K configs and the baselines are measured again, in rounds, each
-round in a fresh worker process, in the order A B C, A B C, ... so that drift hits every
-contender alike. Each contender's samples of every round are pooled and summarised with the
+round in a fresh worker process, round-robin with the start rotated (A B C, B C A, C A B)
+so that drift and a place in the round hit every contender alike. Each contender's samples of every round are pooled and summarised with the
 median's confidence interval (:mod:`kernbench.measure.stats`), widened to take in every
 round's median, since rounds vary more than samples within one. The fastest tuned config is
 the confirmed winner; when its interval overlaps the runner-up's, the two tie within X%,
@@ -186,12 +186,19 @@ def run_rounds(
     rounds: int = ROUNDS,
     confidence: float = 0.95,
 ) -> Verdict:
-    """Measure every contender once per round, in the same order, each round in a fresh runner."""
+    """Measure every contender once per round, each round in a fresh runner.
+
+    Round r starts at contender r (A B C, B C A, C A B): drift within a round and a place's
+    own effect (the first measurement in a fresh worker, say) fall on every contender alike
+    instead of always favouring the one measured first.
+    """
     standings = [Standing(c) for c in contenders]
     for r in range(rounds):
+        start = r % len(standings) if standings else 0
+        order = standings[start:] + standings[:start]
         with Tagged(fresh_runner()) as runner:
             assert isinstance(runner, Tagged)
-            for slot, standing in enumerate(standings):
+            for slot, standing in enumerate(order):
                 runner.tag = {"round": r, "slot": slot, "rounds": rounds}
                 rec = measure(runner, standing.contender)
                 standing.records.append(rec)

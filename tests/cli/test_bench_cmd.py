@@ -51,7 +51,7 @@ def test_a_crash_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert _bench(tmp_path, "--variant", "toy_abort", "--variant", "toy_torch") == 1
     out = capsys.readouterr().out
     assert "why: toy_abort crash:" in out
-    assert "(1 crash)" in out
+    assert "1 candidate crashed" in out
 
 
 def test_help_states_the_exit_rule() -> None:

@@ -111,9 +111,12 @@ def test_tune_confirms_in_interleaved_rounds_and_best_config_gives_the_winner(
     assert len(tagged) == 3 * 5  # 4 configs and the baseline, 3 rounds
     by_time = sorted(tagged, key=lambda r: r.method[KEY]["started"])
     order = [(r.method[KEY]["round"], r.method[KEY]["slot"]) for r in by_time]
-    assert order == [(r, s) for r in range(3) for s in range(5)]  # A B C D E, A B C D E, ...
+    assert order == [(r, s) for r in range(3) for s in range(5)]  # five slots a round, in turn
     labels = [(r.variant, str(r.config)) for r in by_time]
-    assert labels[:5] == labels[5:10] == labels[10:]
+    first = labels[:5]
+    assert len(set(first)) == 5  # every contender once a round, the start rotated each round:
+    assert labels[5:10] == first[1:] + first[:1]  # A B C D E, B C D E A, C D E A B
+    assert labels[10:] == first[2:] + first[:2]
 
     from optuna import load_study
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ...store.export import FORMATS
+from pathlib import Path
+
+from ...store.export import FORMATS, samples_path
 from ..data import ReportData
 from ..page import (
     Cell,
@@ -42,9 +44,11 @@ COLUMNS = (
 
 
 def downloads() -> list[tuple[str, str]]:
-    return [
+    found = [
         (f"{DATA_STEM}.{fmt} ({fmt.upper()})", f"{DATA_DIR}/{DATA_STEM}.{fmt}") for fmt in FORMATS
     ]
+    samples = samples_path(Path(f"{DATA_STEM}.csv")).name  # the CSV's raw samples, one row each
+    return [*found, ("raw samples (CSV)", f"{DATA_DIR}/{samples}")]
 
 
 class Records(Page):
@@ -95,7 +99,7 @@ class Records(Page):
                     notes=notes,
                     text=f"{PAGE_SIZE} rows a page. Click a column header to sort; filter by text or by column. "
                     "Hover a shortened cell for all of it. The downloads hold every column of the store, "
-                    "raw samples included, plus the roofline columns.",
+                    "raw samples included (the CSV's in a file of their own), plus the roofline columns.",
                 )
             ]
         )
