@@ -59,8 +59,8 @@ def throughput(variant: str, configs: int, jobs: int, root: Path) -> tuple[int, 
     problem = family.preset(family.default_preset)[-1]
     dtype = family.default_dtype
     valid = list(var.space)
-    picked = random.Random(0).sample(valid, min(configs + 4 * jobs, len(valid)))
-    chosen, spare = picked[:configs], picked[configs:]
+    order = random.Random(0).sample(valid, len(valid))  # one fixed shuffle: every pool size
+    chosen, spare = order[:configs], order[configs : configs + 4 * jobs]  # times the same configs
     fresh_caches(root / f"{variant}-jobs{jobs}")
     with start_pool(jobs, []) as pool:
         # Start every process and compile one spare config in each first (imports, registry,
@@ -108,6 +108,7 @@ def main() -> int:
     parser.add_argument("--tune-trials", type=int, default=40, help="0 skips the tune")
     args = parser.parse_args()
     os.environ.pop("TRITON_INTERPRET", None)  # the pool compiles for sm_90, as on a GPU host
+    os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")  # as kernbench.device.activate pins it
 
     with tempfile.TemporaryDirectory(prefix="bench-compile-ahead-") as tmp:
         root = Path(tmp)
