@@ -85,22 +85,19 @@ def decode(batch: int, context: int) -> tuple[str, float, float]:
     )
 
 
+def _bench_naive(out: Path) -> None:
+    """A real CPU bench of ladder step 1 and its baselines at 64x64x64, into ``out``."""
+    bench = run_cli(
+        "bench", "gemm", "--device", "cpu", "--shape", "64x64x64", "-v", "triton_naive",
+        "--store", str(out),
+    )  # fmt: skip
+    assert bench.returncode == 0, bench.stderr
+
+
 @pytest.fixture(scope="session")
 def cpu_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cpu-results")
-    bench = run_cli(
-        "bench",
-        "gemm",
-        "--device",
-        "cpu",
-        "--shape",
-        "64x64x64",
-        "--variant",
-        "triton_naive",
-        "--out",
-        str(out),
-    )
-    assert bench.returncode == 0, bench.stderr
+    _bench_naive(out)
     tune = run_cli(
         "tune",
         "gemm",
@@ -123,19 +120,7 @@ def cpu_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cpu_results_again(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A second real CPU run of one ladder step and its baselines: history across two stores."""
     out = tmp_path_factory.mktemp("cpu-results-again")
-    bench = run_cli(
-        "bench",
-        "gemm",
-        "--device",
-        "cpu",
-        "--shape",
-        "64x64x64",
-        "--variant",
-        "triton_naive",
-        "--out",
-        str(out),
-    )
-    assert bench.returncode == 0, bench.stderr
+    _bench_naive(out)
     return out
 
 
