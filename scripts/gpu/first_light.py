@@ -79,6 +79,8 @@ class Plan:
     bench_args: tuple[str, ...] = ("--warmup-max", "0.5", "--min-time", "0.2", "--max-time", "0.5")
     """About 50 GEMM candidates must fit 115 s: short sampling (a noisy one says so)."""
     tune_trials: int = 12
+    tune_args: tuple[str, ...] = ("--confirm", "3")
+    """Confirm the top 3 (and the baselines) in 3 interleaved rounds: #18's check of winners."""
     tmas: tuple[str, ...] = ("triton_tma",)
     always_map: tuple[tuple[str, str], ...] = ()
     """Variants mapped even when they passed (the dry run's way to exercise the map tool)."""
@@ -113,6 +115,7 @@ DRY = Plan(
     check_args=("--min-time", "0.01", "--max-time", "0.02", "--warmup-max", "0.01", "--no-isolate"),
     bench_args=("--min-time", "0.01", "--max-time", "0.02", "--warmup-max", "0.01", "--no-isolate"),
     tune_trials=2,
+    tune_args=(),  # the CPU device confirms nothing by default: the dry run stays short
     tmas=(),
     always_map=(("gemm", "triton_naive"),),
 )
@@ -413,7 +416,7 @@ def stage_tune(run: Run) -> None:
     run.summary["stages"]["tune"]["studies"] = [f"{v} @ {s}" for _, v, s, _ in studies]
     for n, (family, name, shape, extra) in enumerate(studies):
         share = run.left() / (len(studies) - n)
-        budget = max(share - 20, 5)  # start-up, confirming the best and storing fit in the rest
+        budget = max(share - 30, 5)  # start-up, confirming the best and storing fit in the rest
         run.kernbench(
             "tune",
             family,
@@ -428,6 +431,7 @@ def stage_tune(run: Run) -> None:
             *extra,
             "--trials",
             str(p.tune_trials),
+            *p.tune_args,
             "--timeout",
             f"{budget:.0f}",
             *p.bench_args,
