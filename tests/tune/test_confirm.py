@@ -37,6 +37,15 @@ def test_two_configs_closer_than_their_noise_tie() -> None:
     assert "ties with" in verdict.sentence()
 
 
+def test_a_gap_under_the_resolution_is_a_tie_even_with_tight_intervals() -> None:
+    a = Standing(Contender("v", {"x": 1}), _noisy(1.000e-3, 60, 6, rel_noise=0.0005))
+    b = Standing(Contender("v", {"x": 2}), _noisy(1.010e-3, 60, 7, rel_noise=0.0005))
+    verdict = judge([b, a], rounds=3)
+    assert a.summary is not None and b.summary is not None
+    assert a.summary.ci_high < b.summary.ci_low  # the intervals alone would call a winner
+    assert verdict.tie and verdict.winner is a
+
+
 def test_two_configs_clearly_apart_rank_the_faster_first() -> None:
     slow = Standing(Contender("v", {"x": 1}), _noisy(1.3e-3, 60, 3))
     fast = Standing(Contender("v", {"x": 2}), _noisy(1.0e-3, 60, 4))
