@@ -1,9 +1,13 @@
 """How much compile-ahead buys on this machine: a benchmark script, not a test.
 
 1. Compile throughput: the same configs of each variant's space are statically checked
-   (compiled for sm_90, no GPU needed) by a pool of 1, then of N processes, each time into
-   empty caches (kernbench's, Triton's and the CUDA cubin cache); prints configs per minute.
-   The pool's processes are started before the clock runs, as a tune starts them once.
+   (compiled for sm_90, no GPU needed) by a pool of 1 and a pool of N processes, each time
+   into empty caches (kernbench's, Triton's and the CUDA cubin cache); prints configs per
+   minute. The pool's processes are started before the clock runs, as a tune starts them
+   once. A shared virtual machine's cores do not scale steadily, so the two pool sizes
+   alternate over ``--rounds`` rounds (1 N, N 1, ...) and the median ratio is the figure;
+   each round also times a pure-Python loop in 1 and N processes: the most any pool could
+   gain on this machine at that moment.
 2. A CPU tune of ``--tune-trials`` unique evaluations with ``--jobs 0`` (compile in turn) and
    with compile-ahead, each into an empty store and empty caches; prints both wall times.
 
@@ -16,12 +20,15 @@ GPU performance.
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from kernbench.space import Config
@@ -98,11 +105,32 @@ def tune_wall(variant: str, shape: str, trials: int, jobs: int, root: Path) -> f
     return wall
 
 
+def _spin(_: int) -> float:
+    """A fixed amount of pure-Python work (no memory traffic, no I/O); returns its seconds."""
+    began, x = time.perf_counter(), 0
+    for i in range(20_000_000):
+        x += i * i % 7
+    return time.perf_counter() - began
+
+
+def cpu_ceiling(jobs: int) -> float:
+    """How much faster ``jobs`` processes get through pure-Python work than one, right now."""
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+        list(pool.map(_spin, range(jobs)))  # start every process first
+        began = time.perf_counter()
+        list(pool.map(_spin, range(1)))
+        one = time.perf_counter() - began
+        began = time.perf_counter()
+        list(pool.map(_spin, range(jobs)))
+        return jobs * one / (time.perf_counter() - began)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variants", nargs="+", default=["triton_pipelined", "cuda_tuned"])
+    parser.add_argument("--variants", nargs="*", default=["triton_pipelined", "cuda_tuned"])
     parser.add_argument("--configs", type=int, default=8, help="configs per variant")
     parser.add_argument("--jobs", type=int, default=2, help="the pool compared with one process")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per variant")
     parser.add_argument("--tune-variant", default="triton_naive")
     parser.add_argument("--tune-shape", default="64x64x64")
     parser.add_argument("--tune-trials", type=int, default=40, help="0 skips the tune")
@@ -114,13 +142,21 @@ def main() -> int:
         root = Path(tmp)
         print(f"compile throughput on this machine ({os.cpu_count()} cores), sm_90 static checks")
         for variant in args.variants:
-            rates = {}
-            for jobs in (1, args.jobs):
-                n, secs = throughput(variant, args.configs, jobs, root)
-                rates[jobs] = n / secs * 60
-                print(f"  {variant:<18} --jobs {jobs}: {n} configs in {secs:6.1f} s = "
-                      f"{rates[jobs]:5.1f} configs/min")  # fmt: skip
-            print(f"  {variant:<18} speed-up x{rates[args.jobs] / rates[1]:.2f}")
+            ratios, ceilings = [], []
+            for r in range(args.rounds):
+                rates = {}
+                for jobs in (1, args.jobs) if r % 2 == 0 else (args.jobs, 1):
+                    n, secs = throughput(variant, args.configs, jobs, root / f"round{r}")
+                    rates[jobs] = n / secs * 60
+                    print(f"  {variant:<18} round {r + 1} --jobs {jobs}: {n} configs in "
+                          f"{secs:6.1f} s = {rates[jobs]:5.1f} configs/min")  # fmt: skip
+                ratios.append(rates[args.jobs] / rates[1])
+                ceilings.append(cpu_ceiling(args.jobs))
+                print(f"  {variant:<18} round {r + 1} speed-up x{ratios[-1]:.2f} "
+                      f"(pure-Python loop in {args.jobs} processes: x{ceilings[-1]:.2f})")  # fmt: skip
+            print(f"  {variant:<18} speed-up, median of {args.rounds} rounds: "
+                  f"x{statistics.median(ratios):.2f} (rounds {', '.join(f'{x:.2f}' for x in ratios)}; "
+                  f"machine's own ceiling x{statistics.median(ceilings):.2f})")  # fmt: skip
         if args.tune_trials:
             print(f"CPU tune of {args.tune_variant} {args.tune_shape}, {args.tune_trials} trials")
             off = tune_wall(args.tune_variant, args.tune_shape, args.tune_trials, 0, root)
