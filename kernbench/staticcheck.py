@@ -23,6 +23,7 @@ __all__ = [
     "StaticResult",
     "Target",
     "check",
+    "error_line",
     "over_limits",
 ]
 
@@ -37,7 +38,7 @@ class StaticResult:
     status: str = Status.REJECTED
 
 
-def _last_line(exc: BaseException) -> str:
+def error_line(exc: BaseException) -> str:
     """The exception's type and its message's last non-empty line, as the record's message."""
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
     return f"{type(exc).__name__}: {lines[-1] if lines else ''}".strip()[:500]
@@ -58,7 +59,7 @@ def check(
         return StaticResult(False, str(exc), status=Status.UNSUPPORTED)
     except Exception as exc:
         return StaticResult(
-            False, f"static check failed: {_last_line(exc)}", status=Status.COMPILE_ERROR
+            False, f"static check failed: {error_line(exc)}", status=Status.COMPILE_ERROR
         )
     for res in resources:
         why = over_limits(res, target)

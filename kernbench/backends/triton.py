@@ -10,7 +10,8 @@ Results are cached on disk (``$KERNBENCH_CACHE`` or ``~/.cache/kernbench``, unde
 ``triton/``) by kernel sources, call and target, so each config is compiled once. Under
 ``TRITON_INTERPRET=1`` (the CPU device) kernels are interpreted functions and
 ``triton.language`` is patched while they run, so compilation happens in a clean
-subprocess (``python -m kernbench.backends.triton``).
+process, started once and kept (``python -m kernbench.backends.triton``, see
+:func:`_compile_elsewhere`).
 
 Each compilation also lands in Triton's own cache (``TRITON_CACHE_DIR``) under the key the
 JIT computes at the config's first launch on an sm_90 GPU, so a checked config is not
@@ -21,6 +22,7 @@ measuring to fill that cache.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib
 import inspect
@@ -28,9 +30,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -38,7 +42,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from ..space import Value
-from ..staticcheck import Resources, Target
+from ..staticcheck import Resources, Target, error_line
 from ..variant import Unsupported
 
 ArgValue = Any
@@ -243,19 +247,90 @@ def _interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0", "false", "False")
 
 
+class _CompilerProcess:
+    """A long-lived clean ``python -m kernbench.backends.triton``, fed specs as JSON lines.
+
+    Its environment is this process's without ``TRITON_INTERPRET``; it exits when its input
+    closes (this process ended, however it ended) and leaves Ctrl-C to this one.
+    """
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 (kept as long as the process)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kernbench.backends.triton"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            text=True,
+            env=env,
+        )
+
+    def compile(self, specs: Sequence[KernelSpec]) -> list[Resources]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(json.dumps([asdict(s) for s in specs]) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except BrokenPipeError:
+            line = ""
+        if not line:
+            raise RuntimeError(self._death())
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(reply["error"])
+        return [Resources(**r) for r in reply["resources"]]
+
+    def _death(self) -> str:
+        code = self.proc.wait()
+        self.errors.seek(0)
+        lines = [ln for ln in self.errors.read().splitlines() if ln.strip()]
+        return lines[-1] if lines else f"the compiler process exited {code}"
+
+    def close(self) -> None:
+        """Close its input (it then exits) and wait a little for it."""
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.errors.close()
+
+
+_COMPILER: _CompilerProcess | None = None
+_COMPILER_LOCK = threading.Lock()
+
+
+@atexit.register
+def _stop_compiler() -> None:
+    global _COMPILER
+    with _COMPILER_LOCK:
+        if _COMPILER is not None:
+            _COMPILER.close()
+            _COMPILER = None
+
+
 def _compile_elsewhere(specs: Sequence[KernelSpec]) -> list[Resources]:
+    """Compile in the clean compiler process: this one runs kernels under the interpreter,
+    which patches ``triton.language``. The process is kept, so only the first static check
+    pays for starting Python and importing Triton; it is started again when this process's
+    environment changed (a test's cache folder, say) or after it died."""
+    global _COMPILER
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "kernbench.backends.triton"],
-        input=json.dumps([asdict(s) for s in specs]),
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-        raise RuntimeError(lines[-1] if lines else f"compiler process exited {proc.returncode}")
-    return [Resources(**r) for r in json.loads(proc.stdout.strip().splitlines()[-1])]
+    with _COMPILER_LOCK:
+        if _COMPILER is None or _COMPILER.env != env or _COMPILER.proc.poll() is not None:
+            if _COMPILER is not None:
+                _COMPILER.close()
+            _COMPILER = _CompilerProcess(env)
+        compiler = _COMPILER
+        try:
+            return compiler.compile(specs)
+        except RuntimeError:
+            if compiler.proc.poll() is not None:
+                _COMPILER = None
+            raise
 
 
 def _ast_source(fn: Any, spec: KernelSpec) -> Any:
@@ -447,9 +522,22 @@ def _resource_usage(cubin: bytes, kernel: str) -> dict[str, int]:
 
 
 def main() -> None:
-    """Subprocess entry: compile the specs given as JSON on stdin, print resources as JSON."""
-    specs = [KernelSpec(**{**s, "divisible": tuple(s["divisible"])}) for s in json.load(sys.stdin)]
-    print(json.dumps([compile_spec(s).as_dict() for s in specs]))
+    """The compiler process: a JSON list of specs per input line, one reply line each.
+
+    Replies go to a private copy of stdout; fd 1 itself goes to /dev/null, because a failed
+    ``ptxas`` makes Triton print the whole PTX there (the error's last line is the reply).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    replies = os.fdopen(os.dup(1), "w")
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    for line in sys.stdin:
+        specs = [KernelSpec(**{**s, "divisible": tuple(s["divisible"])}) for s in json.loads(line)]
+        try:
+            reply: dict[str, Any] = {"resources": [compile_spec(s).as_dict() for s in specs]}
+        except Exception as exc:
+            reply = {"error": error_line(exc)}
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
 
 
 if __name__ == "__main__":

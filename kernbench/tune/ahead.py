@@ -14,7 +14,6 @@ gets no extra trials: the proposals are enqueued there and run next, in order.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,6 +23,7 @@ import optuna
 from optuna.trial import TrialState
 
 from .. import staticcheck
+from ..procpool import spawn_pool
 from ..space import Config, config_key
 from .samplers import make_sampler
 from .searchspace import SearchSpace
@@ -40,9 +40,12 @@ def default_jobs() -> int:
 
 
 def _init(references: list[str]) -> None:
+    """Runs first in each pool process. It only compiles, so it never interprets kernels:
+    on the CPU device it compiles in-process rather than through the clean compiler process."""
     global _REGISTRY
     from ..registry import Registry
 
+    os.environ.pop("TRITON_INTERPRET", None)
     _REGISTRY = Registry.discover()
     for ref in references:
         _REGISTRY.add_reference(ref)
@@ -53,19 +56,13 @@ def check_in_pool(
 ) -> staticcheck.StaticResult:
     """The pool's task: the static check of one config, by names (everything crosses processes)."""
     if _REGISTRY is None:
-        _init([])
-    assert _REGISTRY is not None
+        raise RuntimeError("check_in_pool runs in a pool made by start_pool")
     prob = _REGISTRY.family(family).parse(problem)
     return staticcheck.check(_REGISTRY.variant(variant), prob, config, dtype, target)
 
 
 def start_pool(jobs: int, references: list[str]) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=mp.get_context("spawn"),
-        initializer=_init,
-        initargs=(list(references),),
-    )
+    return spawn_pool(jobs, _init, (list(references),))
 
 
 def propose(

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 import pytest
 from kernbench_kernels.gemm.triton_naive import gemm_naive_kernel
 
@@ -123,9 +128,6 @@ def test_arguments_are_typed_the_way_triton_specialises_them():
 
 def _without_interpreter(args: list[str], tmp_path) -> str:
     """Run tests/backends/triton_jit_keys.py where kernels are real JITFunctions."""
-    import os
-    import subprocess
-    import sys
     from pathlib import Path
 
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
@@ -169,3 +171,63 @@ def test_the_static_check_compiles_under_the_key_the_jit_looks_up(shape, names, 
 def test_a_jit_launch_after_the_static_check_finds_its_kernel_in_the_cache(tmp_path):
     out = _without_interpreter(["--hit", "777x1032x520", "triton_pipelined"], tmp_path)
     assert out == "true"
+
+
+def test_the_cpu_device_compiles_in_one_kept_process(registry, tmp_path, monkeypatch):
+    """Under the interpreter the check compiles elsewhere: one process for every check, not one each."""
+    if not tb._interpreting():
+        pytest.skip("the compiler process serves the interpreted (CPU) device")
+    monkeypatch.setenv("KERNBENCH_CACHE", str(tmp_path))  # both checks really compile
+    variant = registry.variant("triton_naive")
+    problem = registry.family("gemm").parse("96x96x96")
+    configs = list(variant.space)[:2]
+    assert check(variant, problem, configs[0], "fp16", HOPPER).ok
+    assert tb._COMPILER is not None
+    first = tb._COMPILER.proc.pid
+    assert check(variant, problem, configs[1], "fp16", HOPPER).ok
+    assert tb._COMPILER.proc.pid == first
+
+
+def test_a_killed_compiler_process_is_replaced_at_the_next_check(registry, tmp_path, monkeypatch):
+    if not tb._interpreting():
+        pytest.skip("the compiler process serves the interpreted (CPU) device")
+    monkeypatch.setenv("KERNBENCH_CACHE", str(tmp_path))  # both checks really compile
+    variant = registry.variant("triton_naive")
+    problem = registry.family("gemm").parse("80x80x80")
+    configs = list(variant.space)[:2]
+    assert check(variant, problem, configs[0], "fp16", HOPPER).ok
+    assert tb._COMPILER is not None
+    dead = tb._COMPILER.proc
+    dead.kill()
+    dead.wait()
+    assert check(variant, problem, configs[1], "fp16", HOPPER).ok
+    assert tb._COMPILER.proc.pid != dead.pid
+
+
+def test_the_compiler_process_ends_with_its_parent(tmp_path):
+    """A SIGKILLed harness leaves no compiler behind: the process exits when its input closes."""
+    code = (
+        "import os, sys, time\n"
+        "from kernbench.backends import triton as tb\n"
+        "from kernbench.registry import Registry\n"
+        "from kernbench.staticcheck import HOPPER, check\n"
+        "r = Registry.discover(); v = r.variant('triton_naive')\n"
+        "assert check(v, r.family('gemm').parse('48x48x48'), v.default_configs()[0], 'fp16', HOPPER).ok\n"
+        "print(tb._COMPILER.proc.pid, flush=True); time.sleep(60)\n"
+    )
+    env = {**os.environ, "TRITON_INTERPRET": "1", "KERNBENCH_CACHE": str(tmp_path)}
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert parent.stdout is not None
+    pid = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    end = time.monotonic() + 10
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    pytest.fail("the compiler process outlived its SIGKILLed parent")
