@@ -2,7 +2,8 @@
 
 Without a CUDA GPU the suite runs Triton kernels under the interpreter, which Triton reads
 when kernels are decorated: the variable is set here, before any kernel module is imported.
-Tests that need a GPU carry ``@pytest.mark.gpu`` and are skipped with the reason.
+Tests that need a GPU carry ``@pytest.mark.gpu`` and are skipped with the reason. The suite
+runs on every core (pytest-xdist, ``-n auto``); on a GPU machine the GPU tests share one worker.
 """
 
 from __future__ import annotations
@@ -14,12 +15,22 @@ import pytest
 from kernbench.device import cuda_available
 
 HAS_CUDA = cuda_available()
+
+# An xdist worker has COLUMNS=80 and PYTEST_XDIST_* set; the commands and pytest runs that
+# tests start must see what a one-process run gives them (rich's width for piped output,
+# pytest-benchmark that times rather than stands down for xdist).
+if "PYTEST_XDIST_WORKER" in os.environ:
+    for name in [k for k in os.environ if k.startswith("PYTEST_XDIST_")] + ["COLUMNS"]:
+        os.environ.pop(name, None)
 if not HAS_CUDA:
     os.environ["TRITON_INTERPRET"] = "1"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if HAS_CUDA:
+    if HAS_CUDA:  # one GPU: its tests run one at a time, on one xdist worker, so none times
+        for item in items:  # a kernel while another test loads the GPU
+            if "gpu" in item.keywords:
+                item.add_marker(pytest.mark.xdist_group("gpu"))
         return
     skip = pytest.mark.skip(reason="needs a CUDA GPU (none visible)")
     for item in items:

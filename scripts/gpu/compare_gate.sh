@@ -24,7 +24,7 @@ kernbench compare baseline:main "$out/b" --out "$out/a" --format json -o "$out/c
 echo "compare json: exit $?"
 cat "$out/compare_same.md" 2>/dev/null
 
-python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_pytest_plugin.py tests/analyse/test_compare.py \
+python3 -m pytest -o addopts= -q -m gpu -p no:cacheprovider tests/test_pytest_plugin.py tests/analyse/test_compare.py \
   tests/cli/test_compare_cmd.py > "$out/pytest.log" 2>&1
 echo "gate and plugin tests (GPU test included): exit $?"
 tail -5 "$out/pytest.log"

@@ -54,7 +54,7 @@ tune() {  # dtype: steps 1-2, then steps 3-7 beside the baselines
 for stage in "${stages[@]}"; do
   case "$stage" in
     tests)
-      python3 -m pytest -q -m gpu -p no:cacheprovider -rs tests/backends/test_cuda.py \
+      python3 -m pytest -o addopts= -q -m gpu -p no:cacheprovider -rs tests/backends/test_cuda.py \
         tests/kernels/gemm/test_cuda_ladder.py tests/kernels/gemm/test_cuda_hopper.py > "$out/pytest-cuda.log" 2>&1
       echo "cuda backend + ladder tests, steps 1-10 (GPU tests included): exit $?"
       tail -25 "$out/pytest-cuda.log" ;;

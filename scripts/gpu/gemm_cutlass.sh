@@ -31,7 +31,7 @@ if [[ $PHASE == build || $PHASE == all ]]; then
 fi
 
 if [[ $PHASE == check || $PHASE == all ]]; then
-  "$PY" -m pytest tests/kernels/gemm/test_cutlass.py tests/kernels/gemm/test_cuda_hopper.py \
+  "$PY" -m pytest -o addopts= tests/kernels/gemm/test_cutlass.py tests/kernels/gemm/test_cuda_hopper.py \
     -q -m gpu -p no:cacheprovider 2>&1 | tee "$OUTDIR/cutlass_hopper_gpu_tests.log"
 fi
 

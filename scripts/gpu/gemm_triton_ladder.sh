@@ -27,7 +27,7 @@ common=(--device cuda --dtype bf16 --max-time "${MAX_TIME:-1}" --out "$out")
 for stage in "${stages[@]}"; do
   case "$stage" in
     tests)
-      python3 -m pytest -q -m gpu -p no:cacheprovider tests/kernels/gemm/test_family.py \
+      python3 -m pytest -o addopts= -q -m gpu -p no:cacheprovider tests/kernels/gemm/test_family.py \
         tests/kernels/gemm/test_triton_ladder.py tests/backends/test_triton.py > "$out/pytest.log" 2>&1
       echo "gemm triton tests (GPU tests included): exit $?"; tail -3 "$out/pytest.log" ;;
     bench)

@@ -17,7 +17,7 @@ presets=("$@")
 [ ${#presets[@]} -eq 0 ] && presets=(llama3-8b shared-prefix mixed)
 mkdir -p "$out"
 
-python3 -m pytest -q -m gpu -p no:cacheprovider tests/kernels/attention > "$out/pytest.log" 2>&1
+python3 -m pytest -o addopts= -q -m gpu -p no:cacheprovider tests/kernels/attention > "$out/pytest.log" 2>&1
 echo "attention tests (GPU tests included): exit $?"
 tail -3 "$out/pytest.log"
 

@@ -26,6 +26,7 @@ pytestmark = [
         not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)"
     ),
     pytest.mark.slow,
+    pytest.mark.xdist_group("browser"),  # one worker builds the module's sites, not each
 ]
 ARGS = [
     "--headless",

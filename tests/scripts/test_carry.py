@@ -16,7 +16,10 @@ from kernbench.backends import nvcc_lib
 
 from .conftest import GPU_SCRIPTS, ROOT
 
-pytestmark = pytest.mark.skipif(nvcc_lib.find_nvcc() is None, reason="needs nvcc (no GPU)")
+pytestmark = [
+    pytest.mark.skipif(nvcc_lib.find_nvcc() is None, reason="needs nvcc (no GPU)"),
+    pytest.mark.xdist_group("carry"),  # one worker prepares the module's carry, not each
+]
 VARIANTS = ["cuda_naive", "cutlass_sm80"]
 """One cubin and one CUTLASS library (about 40 s of nvcc here): enough to prove the round trip."""
 

@@ -25,3 +25,6 @@ def test_pytest_on_the_gpu_machine_is_gpu_tests_only(script: Path) -> None:
     for line in text.splitlines():
         if re.search(r"-m pytest\b", line) and not line.lstrip().startswith("#"):
             assert "-m gpu" in line, f"{script.name}: {line.strip()}"
+            # the project's addopts start xdist workers: the GPU image has no xdist, and GPU
+            # tests are timed one at a time
+            assert "-o addopts= " in line, f"{script.name}: {line.strip()}"
