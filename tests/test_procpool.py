@@ -10,23 +10,7 @@ import textwrap
 import time
 
 from kernbench.procpool import spawn_pool
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _wait_gone(pid: int, within_s: float = 10.0) -> bool:
-    end = time.monotonic() + within_s
-    while time.monotonic() < end:
-        if not _alive(pid):
-            return True
-        time.sleep(0.1)
-    return False
+from tests.helpers import gone_within
 
 
 def test_a_pool_process_ignores_ctrl_c_and_keeps_working() -> None:
@@ -60,7 +44,7 @@ def test_pool_processes_exit_when_their_parent_is_killed() -> None:
     )
     assert parent.stdout is not None
     pids = [int(p) for p in parent.stdout.readline().split()]
-    assert pids and all(_alive(p) for p in pids)
+    assert pids and not any(gone_within(p, 0.0) for p in pids)
     parent.kill()
     parent.wait()
-    assert all(_wait_gone(p) for p in pids), "a pool process outlived its SIGKILLed parent"
+    assert all(gone_within(p, 10.0) for p in pids), "a pool process outlived its SIGKILLed parent"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 from kernbench_kernels.gemm.triton_naive import gemm_naive_kernel
@@ -13,6 +12,7 @@ from kernbench_kernels.gemm.triton_naive import gemm_naive_kernel
 from kernbench.backends import triton as tb
 from kernbench.registry import Registry
 from kernbench.staticcheck import HOPPER, check
+from tests.helpers import gone_within
 
 LADDER = (
     "triton_naive",
@@ -173,35 +173,37 @@ def test_a_jit_launch_after_the_static_check_finds_its_kernel_in_the_cache(tmp_p
     assert out == "true"
 
 
-def test_the_cpu_device_compiles_in_one_kept_process(registry, tmp_path, monkeypatch):
-    """Under the interpreter the check compiles elsewhere: one process for every check, not one each."""
+@pytest.fixture
+def check_fresh(registry, tmp_path, monkeypatch):
+    """Statically checks the next triton_naive config on the CPU device, into an empty cache
+    (so it really compiles); returns the compiler process's pid."""
     if not tb._interpreting():
         pytest.skip("the compiler process serves the interpreted (CPU) device")
-    monkeypatch.setenv("KERNBENCH_CACHE", str(tmp_path))  # both checks really compile
+    monkeypatch.setenv("KERNBENCH_CACHE", str(tmp_path))
     variant = registry.variant("triton_naive")
     problem = registry.family("gemm").parse("96x96x96")
-    configs = list(variant.space)[:2]
-    assert check(variant, problem, configs[0], "fp16", HOPPER).ok
-    assert tb._COMPILER is not None
-    first = tb._COMPILER.proc.pid
-    assert check(variant, problem, configs[1], "fp16", HOPPER).ok
-    assert tb._COMPILER.proc.pid == first
+    configs = iter(variant.space)
+
+    def check_next() -> int:
+        assert check(variant, problem, next(configs), "fp16", HOPPER).ok
+        assert tb._COMPILER is not None
+        return tb._COMPILER.proc.pid
+
+    return check_next
 
 
-def test_a_killed_compiler_process_is_replaced_at_the_next_check(registry, tmp_path, monkeypatch):
-    if not tb._interpreting():
-        pytest.skip("the compiler process serves the interpreted (CPU) device")
-    monkeypatch.setenv("KERNBENCH_CACHE", str(tmp_path))  # both checks really compile
-    variant = registry.variant("triton_naive")
-    problem = registry.family("gemm").parse("80x80x80")
-    configs = list(variant.space)[:2]
-    assert check(variant, problem, configs[0], "fp16", HOPPER).ok
+def test_the_cpu_device_compiles_in_one_kept_process(check_fresh):
+    """Under the interpreter the check compiles elsewhere: one process for every check, not one each."""
+    first = check_fresh()
+    assert check_fresh() == first
+
+
+def test_a_killed_compiler_process_is_replaced_at_the_next_check(check_fresh):
+    dead = check_fresh()
     assert tb._COMPILER is not None
-    dead = tb._COMPILER.proc
-    dead.kill()
-    dead.wait()
-    assert check(variant, problem, configs[1], "fp16", HOPPER).ok
-    assert tb._COMPILER.proc.pid != dead.pid
+    tb._COMPILER.proc.kill()
+    tb._COMPILER.proc.wait()
+    assert check_fresh() != dead
 
 
 def test_the_compiler_process_ends_with_its_parent(tmp_path):
@@ -223,11 +225,4 @@ def test_the_compiler_process_ends_with_its_parent(tmp_path):
     pid = int(parent.stdout.readline())
     parent.kill()
     parent.wait()
-    end = time.monotonic() + 10
-    while time.monotonic() < end:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    pytest.fail("the compiler process outlived its SIGKILLed parent")
+    assert gone_within(pid, 10.0), "the compiler process outlived its SIGKILLed parent"
