@@ -1,8 +1,7 @@
 """Pools of fresh Python processes for compile work: spawned, deaf to Ctrl-C, gone with their parent.
 
-Compiling happens beside the harness (compile-ahead, and the clean compiler process the
-CPU device needs), never inside a measuring worker. Such a process must not outlive the
-harness: a SIGKILLed ``tune`` would otherwise leave compilers running, so each process
+Compile-ahead compiles beside the harness, never inside a measuring worker. Its processes
+must not outlive the harness: a SIGKILLed ``tune`` would otherwise leave compilers running, so each process
 exits as soon as its parent is gone. And it must not answer Ctrl-C itself: the parent
 handles the interrupt (keeping what was recorded) and shuts the pool down, so the user
 sees one clean line rather than a traceback from every compiler process.
