@@ -1,10 +1,10 @@
 """Pools of fresh Python processes for compile work: spawned, deaf to Ctrl-C, gone with their parent.
 
 Compile-ahead compiles beside the harness, never inside a measuring worker. Its processes
-must not outlive the harness: a SIGKILLed ``tune`` would otherwise leave compilers running, so each process
-exits as soon as its parent is gone. And it must not answer Ctrl-C itself: the parent
-handles the interrupt (keeping what was recorded) and shuts the pool down, so the user
-sees one clean line rather than a traceback from every compiler process.
+must not outlive the harness: a SIGKILLed ``tune`` would otherwise leave compilers running,
+so each process exits as soon as its parent is gone. Nor may one answer Ctrl-C itself: the
+parent handles the interrupt (keeping what was recorded) and shuts the pool down, so the
+user sees one clean line rather than a traceback from every compiler process.
 """
 
 from __future__ import annotations
