@@ -20,7 +20,6 @@ GPU performance.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import random
 import statistics
@@ -28,9 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from kernbench.procpool import spawn_pool
 from kernbench.space import Config
 
 CACHE_VARS = ("KERNBENCH_CACHE", "KERNBENCH_CUDA_CACHE", "TRITON_CACHE_DIR")
@@ -115,7 +114,7 @@ def _spin(_: int) -> float:
 
 def cpu_ceiling(jobs: int) -> float:
     """How much faster ``jobs`` processes get through pure-Python work than one, right now."""
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+    with spawn_pool(jobs) as pool:
         list(pool.map(_spin, range(jobs)))  # start every process first
         began = time.perf_counter()
         list(pool.map(_spin, range(1)))

@@ -14,7 +14,8 @@ reads the time breakdown the tune stored with its study. Targets:
 
 ``--dry-run`` runs the same path on the CPU device with a tiny problem and 3 trials: it
 checks the plumbing here, never speed. Writes OUT_DIR/tune_speed.json (figures, verdicts,
-the command, versions) and OUT_DIR/tune_speed.log; the store is OUT_DIR/kernbench.sqlite3.
+and provenance: command, commit, versions, time) and OUT_DIR/tune_speed.log; the store is
+OUT_DIR/kernbench.sqlite3.
 Exit code 0 when both targets are met (a dry run: when the tune ran and stored a breakdown).
 """
 
@@ -95,8 +96,10 @@ def main() -> int:
         proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
     wall = time.perf_counter() - began
     breakdowns = stored_breakdowns(out)
+    from kernbench import provenance
+
     summary: dict[str, Any] = {
-        "command": " ".join(["kernbench", *cmd[3:]]),
+        "provenance": provenance.collect(" ".join(["kernbench", *cmd[3:]])),
         "exit_code": proc.returncode,
         "dry_run": args.dry_run,
         "targets": {"wall_s": WALL_TARGET_S, "overhead_s_per_trial": OVERHEAD_TARGET_S},

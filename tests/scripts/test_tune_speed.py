@@ -42,7 +42,8 @@ def test_dry_run_tunes_on_the_cpu_and_reads_the_stored_breakdown(tmp_path: Path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     summary = json.loads((out / "tune_speed.json").read_text())
     assert summary["unique_evaluations"] == 3
-    assert "--device cpu" in summary["command"] and "wall_target_met" not in summary
+    assert "--device cpu" in summary["provenance"]["command"] and "wall_target_met" not in summary
+    assert summary["provenance"]["versions"] and summary["provenance"]["commit"]
     assert summary["wall_s"] > sum(summary["stages_s_per_trial"].values()) * 3 * 0.5
     again = subprocess.run(
         ["bash", str(script), str(out), "--dry-run"], capture_output=True, text=True
