@@ -1,0 +1,1 @@
+"""Instruction families, one module each; :mod:`.table` is their contract."""
