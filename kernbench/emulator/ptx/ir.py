@@ -66,6 +66,17 @@ class Addr:
 
 
 @dataclass(frozen=True)
+class TensorAddr:
+    """A tensor-map operand with coordinates: ``[%rd1, {%r1, %r2}]`` (``cp.async.bulk.tensor``).
+
+    ``base`` names the tensor map (a register holding its address, or a parameter symbol).
+    """
+
+    base: Reg | Sym
+    coords: tuple[Operand, ...]
+
+
+@dataclass(frozen=True)
 class Vec:
     """A brace list ``{%r1, %r2}``; elements may be ``_`` (a sink), written as ``None``."""
 
@@ -80,7 +91,7 @@ class Pair:
     second: Reg
 
 
-Operand = Reg | Imm | Sym | Label | Addr | Vec | Pair
+Operand = Reg | Imm | Sym | Label | Addr | TensorAddr | Vec | Pair
 
 
 @dataclass(frozen=True)
