@@ -2,19 +2,36 @@
 
 ``cuda`` is a real GPU. ``cpu`` runs Triton kernels under ``TRITON_INTERPRET=1`` and torch
 on the CPU: it exists to check correctness and to run the whole pipeline anywhere, and its
-timings are never GPU performance (``timing_kind`` says so in every record).
+timings are never GPU performance (``timing_kind`` says so in every record). ``emu`` runs
+CUDA kernels' PTX on :mod:`kernbench.emulator` (``emu:sm_90a`` picks the architecture) with
+torch baselines on the host CPU beside them: correctness, sanitizer findings and exact
+counts, and again timings that are never GPU performance.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .errors import UsageError
 
 CPU_TIMING_NOTE = "CPU interpreter timing: not GPU performance"
+EMU_TIMING_NOTE = "PTX emulator timing: not GPU performance"
+EMU_ARCHS = ("sm_80", "sm_90a")
+"""Architectures the emulated device offers; ``emu`` alone is the first."""
+
+
+def timing_note(timing_kinds: str | Iterable[str]) -> str:
+    """What to say about timings that are not GPU performance, by the kinds present."""
+    kinds = {timing_kinds} if isinstance(timing_kinds, str) else set(timing_kinds)
+    if kinds and kinds <= {"emulated"}:
+        return EMU_TIMING_NOTE
+    if "emulated" in kinds:
+        return "CPU interpreter and PTX emulator timings: not GPU performance"
+    return CPU_TIMING_NOTE
 
 
 @dataclass(frozen=True)
@@ -42,16 +59,25 @@ class Device:
         return self.kind == "cuda"
 
     @property
+    def is_emulated(self) -> bool:
+        """CUDA kernels run on the PTX emulator; everything else on the host CPU."""
+        return self.kind == "emu"
+
+    @property
     def torch_device(self) -> str:
         return "cuda" if self.kind == "cuda" else "cpu"
 
     @property
     def timing_kind(self) -> str:
         """``gpu`` when timings are performance; anything else is labelled as not."""
-        return {"cuda": "gpu", "cpu": "cpu-interpreter"}.get(self.kind, self.kind)
+        return {"cuda": "gpu", "cpu": "cpu-interpreter", "emu": "emulated"}.get(
+            self.kind, self.kind
+        )
 
     @property
     def arch(self) -> str:
+        if "arch" in self.extra:  # sm_90a: an architecture-specific target
+            return str(self.extra["arch"])
         major, minor = self.compute_capability
         return f"sm_{major}{minor}" if major else "cpu"
 
@@ -112,6 +138,32 @@ def cpu_device() -> Device:
     return Device(kind="cpu", name=f"CPU ({name}, {os.cpu_count()} cores)")
 
 
+def emu_device(arch: str = EMU_ARCHS[0]) -> Device:
+    """The PTX emulator as a device: the architecture it executes, on this host's CPU."""
+    if arch not in EMU_ARCHS:
+        raise UsageError(f"emu:{arch}: the emulator offers {', '.join(EMU_ARCHS)}")
+    major, minor = int(arch[3]), int(arch[4])
+    host = cpu_device().name
+    return Device(
+        kind="emu",
+        name=f"PTX emulator {arch} on {host}",
+        compute_capability=(major, minor),
+        shared_per_block_optin=(227 if major >= 9 else 163) * 1024,
+        max_threads_per_block=1024,
+        registers_per_sm=65536,
+        extra={"arch": arch},
+    )
+
+
+_ACTIVE: Device | None = None
+
+
+def active() -> Device | None:
+    """The device this process activated, or None: what a launch path consults to choose
+    between the GPU and the emulator without every kernel module asking."""
+    return _ACTIVE
+
+
 def _one_thread() -> None:
     """Run torch on one CPU thread: OpenMP threads spinning on a busy machine made CPU-device
     timings swing 200x between runs. Workers call ``activate`` too, so they inherit this."""
@@ -133,6 +185,12 @@ def activate(kind: str) -> Device:
     # every Triton so far compiled with (FMA contraction on), so that records compare across
     # Triton versions. A user's own setting wins; provenance records the value.
     os.environ.setdefault("TRITON_DEFAULT_FP_FUSION", "1")
+    global _ACTIVE
+    _ACTIVE = _activate(kind)
+    return _ACTIVE
+
+
+def _activate(kind: str) -> Device:
     fallback = kind == "auto" and not cuda_available()
     if kind == "auto":
         kind = "cpu" if fallback else "cuda"
@@ -140,8 +198,11 @@ def activate(kind: str) -> Device:
         os.environ["TRITON_INTERPRET"] = "1"
         _one_thread()
         return replace(cpu_device(), fallback=fallback)
+    if kind == "emu" or kind.startswith("emu:"):
+        _one_thread()
+        return emu_device(kind.partition(":")[2] or EMU_ARCHS[0])
     if kind == "cuda":
         if not cuda_available():
-            raise UsageError("no CUDA GPU is visible here: use --device cpu")
+            raise UsageError("no CUDA GPU is visible here: use --device cpu or --device emu")
         return cuda_device()
-    raise UsageError(f"unknown device {kind!r} (use cuda, cpu or replay:FILE)")
+    raise UsageError(f"unknown device {kind!r} (use cuda, cpu, emu[:ARCH] or replay:FILE)")

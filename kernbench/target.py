@@ -25,6 +25,12 @@ class Target:
 
     @classmethod
     def for_device(cls, device: Device) -> Target:
+        if device.is_emulated:  # the emulated architecture, with its documented limits
+            return cls(
+                arch=device.arch,
+                compute_capability=device.compute_capability,
+                shared_per_block=device.shared_per_block_optin,
+            )
         if not device.is_gpu:
             return cls()
         return cls(

@@ -25,6 +25,8 @@ Build = Callable[[Problem, Config, Inputs], Launch]
 StaticCheck = Callable[[Problem, Config, str, Target], Sequence[Resources]]
 
 LANGUAGES = ("triton", "cuda", "cutlass", "torch", "python")
+HOST_LANGUAGES = ("torch", "python")
+"""Languages whose variants run on the host when the device is emulated."""
 
 
 class Unsupported(Exception):
@@ -80,14 +82,23 @@ class Variant:
 
     def unavailable(self, device: Device) -> str | None:
         """Why this variant cannot run on ``device``, or None."""
-        if device.kind not in self.requires.devices:
+        if device.kind not in self.requires.devices and not self._runs_on_host_of(device):
             return f"{self.name} does not run on the {device.kind} device"
         need = self.requires.min_compute_capability
-        if need and device.kind == "cuda" and device.compute_capability < need:
+        if need and device.kind in ("cuda", "emu") and device.compute_capability < need:
             return f"{self.name} needs compute capability {need[0]}.{need[1]}"
         if self.requires.probe is not None:
             return self.requires.probe()
         return None
+
+    def _runs_on_host_of(self, device: Device) -> bool:
+        """On the emulated device, torch and Python variants run on the host CPU beside the
+        emulated kernels (the family's baselines); a Triton variant runs only where it says."""
+        return (
+            device.is_emulated
+            and self.language in HOST_LANGUAGES
+            and "cpu" in self.requires.devices
+        )
 
     def supports_dtype(self, dtype: str) -> bool:
         return self.dtypes is None or dtype in self.dtypes

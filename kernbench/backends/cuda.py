@@ -45,6 +45,7 @@ __all__ = [
     "CudaUnavailable",
     "KernelBuild",
     "compile_cuda",
+    "compile_ptx",
     "probe",
     "requirements",
     "static_check",
@@ -206,19 +207,8 @@ def compile_cuda(
     the architecture and the compiler's version.
     """
     compiler = compiler or default_compiler()
-    flags = [
-        "-std=c++17",
-        f"-I{source.parent}",
-        *(_macro(k, v) for k, v in sorted((defines or {}).items())),
-        *options,
-    ]
-    # No path in the key: a cache prepared in one checkout serves a tree copied elsewhere.
-    keyed = [f.replace(str(source.parent), "<src>") for f in flags]
-    digest = hashlib.sha256(f"{CACHE_FORMAT}|{compiler.version}|{arch}|{keyed}".encode())
-    for dep in _dependencies(source, compiler.include_dirs):
-        digest.update(dep.name.encode())
-        digest.update(dep.read_bytes())
-    key = digest.hexdigest()[:32]
+    flags = _flags(source, defines, options)
+    key = _cache_key(source, arch, flags, compiler, "cubin")
     cubin = cache_dir() / f"{source.stem}-{arch}-{key}.cubin"
     meta = cubin.with_suffix(".json")
     if cubin.is_file() and meta.is_file():
@@ -229,6 +219,53 @@ def compile_cuda(
     report = {"compiler": compiler.version, "arch": arch, "flags": flags, "log": out.log}
     _write_atomic(meta, json.dumps(report, indent=1).encode())
     return CudaBinary(cubin, arch, compiler.version, out.log, key)
+
+
+def _cache_key(
+    source: Path, arch: str, flags: Sequence[str], compiler: Compiler, output: str
+) -> str:
+    """Covers the source and every header it includes, the flags, the architecture, the
+    compiler's version and the kind of output."""
+    # No path in the key: a cache prepared in one checkout serves a tree copied elsewhere.
+    keyed = [f.replace(str(source.parent), "<src>") for f in flags]
+    head = f"{CACHE_FORMAT}|{compiler.version}|{arch}|{keyed}"
+    digest = hashlib.sha256((head if output == "cubin" else f"{head}|{output}").encode())
+    for dep in _dependencies(source, compiler.include_dirs):
+        digest.update(dep.name.encode())
+        digest.update(dep.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _flags(source: Path, defines: Mapping[str, Value] | None, options: Sequence[str]) -> list[str]:
+    return [
+        "-std=c++17",
+        f"-I{source.parent}",
+        *(_macro(k, v) for k, v in sorted((defines or {}).items())),
+        *options,
+    ]
+
+
+def compile_ptx(
+    source: Path,
+    arch: str,
+    defines: Mapping[str, Value] | None = None,
+    options: Sequence[str] = (),
+    compiler: Compiler | None = None,
+) -> str:
+    """The PTX of ``source`` for ``arch``, with ``.loc`` line information, cached like cubins.
+
+    This is what the emulated device executes; ``-lineinfo`` lets its findings name the CUDA
+    source line as well as the PTX line.
+    """
+    compiler = compiler or default_compiler()
+    flags = [*_flags(source, defines, options), "-lineinfo"]
+    key = _cache_key(source, arch, flags, compiler, "ptx")
+    path = cache_dir() / f"{source.stem}-{arch}-{key}.ptx"
+    if path.is_file():
+        return path.read_text()
+    text = compiler.ptx(source.read_text(), source.name, arch, flags)
+    _write_atomic(path, text.encode())
+    return text
 
 
 @dataclass(frozen=True)
@@ -244,6 +281,9 @@ class KernelBuild:
 
     def compile(self, arch: str) -> CudaBinary:
         return compile_cuda(self.source, arch, self.defines, self.options)
+
+    def ptx(self, arch: str) -> str:
+        return compile_ptx(self.source, arch, self.defines, self.options)
 
     def resources(self, arch: str) -> Resources:
         return self.compile(arch).resources(self.kernel, self.threads, self.dynamic_shared)
@@ -265,13 +305,22 @@ def static_check(plan: Plan, arch: str | None = None) -> StaticCheck:
     return check
 
 
-@cache
 def probe() -> str | None:
-    """Why CUDA C++ variants cannot run here (no driver binding, no compiler), or None."""
-    try:
-        import cuda.bindings.driver  # noqa: F401
-    except ImportError as exc:
-        return f"cuda-bindings is not installed ({exc})"
+    """Why CUDA C++ variants cannot run here, or None: a compiler everywhere, and on a GPU
+    the driver binding too (the emulated device needs only the PTX)."""
+    from ..device import active
+
+    device = active()
+    return _probe(device is not None and device.is_emulated)
+
+
+@cache
+def _probe(emulated: bool) -> str | None:
+    if not emulated:
+        try:
+            import cuda.bindings.driver  # noqa: F401
+        except ImportError as exc:
+            return f"cuda-bindings is not installed ({exc})"
     try:
         default_compiler()
     except CudaUnavailable as exc:
@@ -280,9 +329,11 @@ def probe() -> str | None:
 
 
 def requirements(min_compute_capability: tuple[int, int] = (8, 0)) -> Requirements:
-    """CUDA C++ variants run on the cuda device only, with a compiler and the driver binding."""
+    """CUDA C++ variants run on a GPU or on the PTX emulator, with a compiler."""
     from ..variant import Requirements
 
     return Requirements(
-        devices=frozenset({"cuda"}), min_compute_capability=min_compute_capability, probe=probe
+        devices=frozenset({"cuda", "emu"}),
+        min_compute_capability=min_compute_capability,
+        probe=probe,
     )

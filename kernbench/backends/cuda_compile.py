@@ -69,6 +69,11 @@ class Compiler(ABC):
     ) -> CompileOutput:
         """``options`` are nvcc-style flags both compilers accept (``-D``, ``-I``, ``-std``)."""
 
+    @abstractmethod
+    def ptx(self, source: str, filename: str, arch: str, options: Sequence[str]) -> str:
+        """The PTX of ``source`` for ``arch`` (``sm_90a`` -> ``compute_90a``): what the
+        emulator executes. Same flags as :meth:`compile`."""
+
 
 def cuda_header_dir() -> Path | None:
     """A directory holding ``cuda_fp16.h``: the toolkit or a wheel, else Triton's copy."""
@@ -143,6 +148,27 @@ class Nvrtc(Compiler):
             (err,) = nvrtc.nvrtcGetCUBIN(prog, image)
             self._check(err, "nvrtcGetCUBIN")
             return CompileOutput(bytes(image), log)
+        finally:
+            nvrtc.nvrtcDestroyProgram(prog)
+
+    def ptx(self, source: str, filename: str, arch: str, options: Sequence[str]) -> str:
+        nvrtc = self._nvrtc
+        virtual, _ = parse_arch(arch)
+        flags = [f"-arch={virtual}", f"-I{self._headers}", *options]
+        err, prog = nvrtc.nvrtcCreateProgram(source.encode(), filename.encode(), 0, [], [])
+        self._check(err, "nvrtcCreateProgram")
+        try:
+            (status,) = nvrtc.nvrtcCompileProgram(prog, len(flags), [f.encode() for f in flags])
+            if status != nvrtc.nvrtcResult.NVRTC_SUCCESS:
+                raise CompilationError(
+                    f"{filename} ({virtual}, {self.version}):\n{self._log(prog)}"
+                )
+            err, size = nvrtc.nvrtcGetPTXSize(prog)
+            self._check(err, "nvrtcGetPTXSize")
+            text = bytearray(size)
+            (err,) = nvrtc.nvrtcGetPTX(prog, text)
+            self._check(err, "nvrtcGetPTX")
+            return bytes(text).rstrip(b"\0").decode()
         finally:
             nvrtc.nvrtcDestroyProgram(prog)
 
@@ -232,6 +258,19 @@ class Nvcc(Compiler):
             if proc.returncode != 0 or not out.is_file():
                 raise CompilationError(f"{filename} ({arch}, {self.version}):\n{log}")
             return CompileOutput(out.read_bytes(), log)
+
+    def ptx(self, source: str, filename: str, arch: str, options: Sequence[str]) -> str:
+        virtual, _ = parse_arch(arch)
+        with tempfile.TemporaryDirectory(prefix="kernbench-nvcc-") as tmp:
+            src = Path(tmp) / Path(filename).name
+            src.write_text(source)
+            out = Path(tmp) / "out.ptx"
+            cmd = [self.path, "-ptx", f"-arch={virtual}", "-O3", *options, "-o", str(out), str(src)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+            if proc.returncode != 0 or not out.is_file():
+                log = (proc.stdout + proc.stderr).strip()
+                raise CompilationError(f"{filename} ({virtual}, {self.version}):\n{log}")
+            return out.read_text()
 
 
 @cache

@@ -13,12 +13,15 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..variant import Launch
-from .cuda import CudaBinary
+from .cuda import CudaBinary, KernelBuild
 from .cuda_driver import check
 from .cuda_tensormap import TensorMap
+
+if TYPE_CHECKING:
+    from .emu_launch import EmulatedKernel
 
 Dim3 = tuple[int, int, int]
 
@@ -161,8 +164,27 @@ class Kernel:
 
 
 def device_arch() -> str:
-    """The architecture of torch's current GPU, e.g. ``sm_90``: what a build compiles for."""
+    """The architecture of torch's current GPU, e.g. ``sm_90``, or of the emulated device:
+    what a build compiles for."""
     import torch
 
+    from ..device import active
+
+    device = active()
+    if device is not None and device.is_emulated:
+        return device.arch
     major, minor = torch.cuda.get_device_capability()
     return f"sm_{major}{minor}"
+
+
+def load(build: KernelBuild, arch: str | None = None) -> Kernel | EmulatedKernel:
+    """The kernel of ``build`` ready to launch on this process's device: loaded on the GPU,
+    or compiled to PTX for the emulated device. ``arch`` pins one (``sm_90a``)."""
+    from ..device import active
+
+    device = active()
+    if device is not None and device.is_emulated:
+        from .emu_launch import EmulatedKernel
+
+        return EmulatedKernel(build, arch or device.arch)
+    return Kernel(build.compile(arch or device_arch()), build.kernel, build.dynamic_shared)

@@ -38,7 +38,10 @@ def add_device(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device",
         default="auto",
-        help="cuda, cpu (Triton interpreter; timings are not GPU performance) or auto (default)",
+        help=(
+            "cuda, cpu (Triton interpreter), emu or emu:sm_90a (CUDA kernels on the PTX "
+            "emulator) or auto (default); cpu and emu timings are not GPU performance"
+        ),
     )
 
 

@@ -23,7 +23,12 @@ def run(args: argparse.Namespace) -> int:
         if value not in ("", 0, (0, 0), {}):
             info.add_row(key, str(value))
     console.print(info)
-    if not device.is_gpu:
+    if device.is_emulated:
+        console.print(
+            f"[yellow]CUDA kernels run on the PTX emulator ({device.arch}), torch on the CPU: "
+            "results, findings and counts are exact; timings are not GPU performance.[/]"
+        )
+    elif not device.is_gpu:
         console.print(
             "[yellow]No GPU: timings on this device check the pipeline and are not GPU performance.[/]"
         )

@@ -21,6 +21,9 @@ class Status:
     REJECTED = "static_rejected"
     UNSUPPORTED = "unsupported"
     SKIPPED = "skipped"
+    FINDING = "emulator_finding"
+    """The PTX emulator found an error (out-of-bounds, race, deadlock...): the message says
+    which, where, and on which thread and block."""
 
     ALL = (
         OK,
@@ -33,10 +36,11 @@ class Status:
         REJECTED,
         UNSUPPORTED,
         SKIPPED,
+        FINDING,
     )
     NOT_LAUNCHED = (REJECTED, UNSUPPORTED, SKIPPED)
     """Statuses decided before any launch: they cost nothing and count against no budget."""
-    FAILED = (WRONG, COMPILE_ERROR, LAUNCH_ERROR, CRASH, TIMEOUT, OOM)
+    FAILED = (WRONG, FINDING, COMPILE_ERROR, LAUNCH_ERROR, CRASH, TIMEOUT, OOM)
     """Statuses that mean a candidate failed (``bench`` exits 1 when any record has one)."""
 
 
@@ -51,6 +55,7 @@ _WORDS = {
     Status.REJECTED: ("was rejected by the static check", "were rejected by the static check"),
     Status.UNSUPPORTED: ("is unsupported", "are unsupported"),
     Status.SKIPPED: ("was skipped", "were skipped"),
+    Status.FINDING: ("had emulator findings", "had emulator findings"),
 }
 
 

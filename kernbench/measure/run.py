@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..device import Device
+from ..device import EMU_TIMING_NOTE, Device
 from ..registry import Registry
 from ..space import Config
 from ..variant import Launch, Unsupported
@@ -52,6 +52,8 @@ def _failure_status(exc: BaseException, default: str) -> str:
         return Status.CRASH
     if name in ("CompilationError", "CompileTimeAssertionFailure", "NVRTCError"):
         return Status.COMPILE_ERROR
+    if name == "EmulatorFindings":
+        return Status.FINDING
     return default
 
 
@@ -118,6 +120,10 @@ def _measure(
         return Outcome(_failure_status(exc, Status.CRASH), f"inputs/reference: {_message(exc)}")
     finally:
         clock.lap("gate")  # inputs and reference serve the gate
+    if device.is_emulated:
+        from ..backends.emu_launch import take_results
+
+        take_results()  # a failed candidate before this one may have left its launches
     try:
         launch = variant.build(problem, dict(cand.config), inputs)
     except Unsupported as exc:
@@ -136,6 +142,8 @@ def _measure(
     if not gate.ok:
         return Outcome(Status.WRONG, gate.message, error=gate.error, unwritten=gate.unwritten)
     del reference
+    if device.is_emulated:
+        return _emulated(gate.error, settings, clock)
 
     def build_set(i: int) -> Launch:
         more = family.make_inputs(problem, cand.dtype, device.torch_device, settings.seed + i)
@@ -176,6 +184,25 @@ def _measure(
         throttled=run.throttled,
         stats=summarize(good or run.samples, settings.confidence).as_dict(),
         noisy=noisy,
+        method=method,
+    )
+
+
+def _emulated(error: float | None, settings: MeasureSettings, clock: Stopwatch) -> Outcome:
+    """An emulated candidate's record: the gate's one launch, its emulator wall time as the
+    only sample (harness time, never performance) and what the emulator counted."""
+    from ..backends.emu_launch import describe_results, take_results
+
+    results = take_results()
+    wall = sum(float(r.wall_s) for r in results)
+    clock.stages["samples"] = 0.0
+    method = {"timer": "emulator", "note": EMU_TIMING_NOTE, "emulator": describe_results(results)}
+    return Outcome(
+        Status.OK,
+        "emulated: the gate's launch is the one sample",
+        error=error,
+        samples=[wall],
+        stats=summarize([wall], settings.confidence).as_dict(),
         method=method,
     )
 

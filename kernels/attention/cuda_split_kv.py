@@ -137,7 +137,7 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     the limit, which tensor cores would lift."""
     import torch
 
-    from kernbench.backends.cuda_launch import Kernel, device_arch
+    from kernbench.backends.cuda_launch import load
 
     dtype = check_inputs(inputs)
     batch, q_heads, kv_heads = problem.int("batch"), problem.int("q_heads"), problem.int("kv_heads")
@@ -146,7 +146,6 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     q = inputs["q"]
     splits = num_splits(problem, config, sm_count(q.device))
     partial, merge = kernels(problem, config, dtype)
-    binary = partial.compile(device_arch())
     rows = batch * q_heads
     scratch = {"device": q.device, "dtype": torch.float32}
     acc = torch.empty(rows * splits * problem.int("head_dim"), **scratch) if splits > 1 else None
@@ -167,13 +166,11 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
         splits,
     )
     grid = (splits, kv_heads * head_tiles(problem, config), batch)
-    first = Kernel(binary, partial.kernel, partial.dynamic_shared).launcher(
-        grid, partial.threads, args
-    )
+    first = load(partial).launcher(grid, partial.threads, args)
     if splits == 1:
         return first
     merge_rows = MERGE_THREADS // (problem.int("head_dim") // 4)
-    second = Kernel(binary, merge.kernel).launcher(
+    second = load(merge).launcher(
         math.ceil(rows / merge_rows), merge.threads, (acc, ml, inputs["out"], rows, splits)
     )
 

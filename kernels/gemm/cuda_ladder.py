@@ -203,11 +203,10 @@ def launch_gemm(
     *,
     vector: bool,
 ) -> Launch:
-    """Check the inputs, compile for this GPU (cached) and return the launch closure."""
-    from kernbench.backends.cuda_launch import Kernel, device_arch
+    """Check the inputs, compile for this device (cached) and return the launch closure."""
+    from kernbench.backends.cuda_launch import load
 
     blocks, build = prepare(name, plan, grid, problem, config, inputs, vector=vector)
-    kernel = Kernel(build.compile(device_arch()), build.kernel, build.dynamic_shared)
-    return kernel.launcher(
+    return load(build).launcher(
         blocks, build.threads, (inputs["a"], inputs["b"], *output_args(problem, inputs))
     )

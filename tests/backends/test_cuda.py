@@ -72,6 +72,10 @@ class Counting(cuda_compile.Compiler):
         self.calls += 1
         return self.inner.compile(source, filename, arch, options)
 
+    def ptx(self, source, filename, arch, options):
+        self.calls += 1
+        return self.inner.ptx(source, filename, arch, options)
+
 
 @pytest.mark.parametrize("compiler", _compilers(), ids=["nvrtc", "nvcc"])
 def test_compiles_with_macros_and_reports_resources(source, compiler):

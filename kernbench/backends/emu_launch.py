@@ -1,0 +1,91 @@
+"""Launching CUDA kernel builds on the PTX emulator: the emulated device's half of launching.
+
+A :class:`KernelBuild` compiles to PTX (cached, with line information) instead of a cubin,
+and a launch closure runs it through :func:`kernbench.emulator.launch` on the host tensors the
+harness made. Findings (out-of-bounds, races, deadlocks...) raise :class:`EmulatorFindings`,
+which the measurement files under its own status; the last launch's result is kept so the
+measurement can store what the emulator counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..variant import Launch
+from .cuda import KernelBuild
+
+_LAST: list[Any] = []
+"""The most recent launch results of this process (cleared by :func:`take_results`)."""
+
+
+class EmulatorFindings(RuntimeError):
+    """The emulator found errors in a launch: the message lists them, one per line."""
+
+    def __init__(self, kernel: str, findings: Sequence[Any]) -> None:
+        self.findings = list(findings)
+        lines = [str(f) for f in self.findings[:5]]
+        more = len(self.findings) - len(lines)
+        if more > 0:
+            lines.append(f"... and {more} more")
+        noun = "finding" if len(self.findings) == 1 else "findings"
+        super().__init__(f"{kernel}: {len(self.findings)} emulator {noun}: " + "; ".join(lines))
+
+
+def take_results() -> list[Any]:
+    """The launch results recorded since the last call (the measurement reads them once)."""
+    out = list(_LAST)
+    _LAST.clear()
+    return out
+
+
+def describe_results(results: Sequence[Any]) -> dict[str, Any]:
+    """What a record stores of its emulated launches: per kernel, the architecture and what
+    the emulator counted (exact and deterministic, unlike its wall time)."""
+    return {
+        "launches": [
+            {
+                "kernel": r.kernel,
+                "arch": r.arch,
+                "grid": list(r.grid),
+                "block": list(r.block),
+                "warp_instructions": int(r.warp_instructions),
+                "thread_instructions": int(r.thread_instructions),
+                "wall_s": float(r.wall_s),
+            }
+            for r in results
+        ]
+    }
+
+
+class EmulatedKernel:
+    """One kernel of a build, compiled to PTX for ``arch`` and launched on the emulator;
+    the same ``launcher`` contract as :class:`kernbench.backends.cuda_launch.Kernel`."""
+
+    def __init__(self, build: KernelBuild, arch: str) -> None:
+        self.name = build.kernel
+        self.arch = arch
+        self.dynamic_shared = build.dynamic_shared
+        self.ptx = build.ptx(arch)
+
+    def launcher(
+        self,
+        grid: int | Sequence[int],
+        block: int | Sequence[int],
+        args: Sequence[Any],
+        cluster: int | Sequence[int] | None = None,
+    ) -> Launch:
+        from .. import emulator
+
+        ptx, name, arch, shared = self.ptx, self.name, self.arch, self.dynamic_shared
+        arguments = tuple(getattr(a, "raw", a) for a in args)  # a TensorMap by its bytes
+
+        def launch() -> None:
+            result = emulator.launch(
+                ptx, name, grid, block, arguments, shared_bytes=shared, arch=arch, cluster=cluster
+            )
+            _LAST.append(result)
+            if result.findings:
+                raise EmulatorFindings(name, result.findings)
+
+        return launch
