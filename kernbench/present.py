@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .analyse.roofline import Rooflines
-from .device import CPU_TIMING_NOTE
+from .device import timing_note
 from .store.records import Record
 from .store.sqlstore import ResultsStore
 
@@ -253,8 +253,8 @@ def records_table(
         table.columns.insert(1, ("id", "right"))
         for rec, row in zip(shown, table.rows, strict=True):
             row["id"] = str(rec.id or "-")
-    if any(r.timing_kind != "gpu" for r in records):
-        notes.append(f"{CPU_TIMING_NOTE}: rates and percentages here check the pipeline only.")
+    if not_gpu := {r.timing_kind for r in records if r.timing_kind != "gpu"}:
+        notes.append(f"{timing_note(not_gpu)}: rates and percentages here check the pipeline only.")
     where = label_of if any(c[0] == "problem" for c in table.columns) else None
     failures = _failure_notes([r for r in shown if r.status not in FOLDED], where)
     notes = [*(f"why: {x}" for x in failures), *(f"not run: {x}" for x in folded_lines), *notes]
@@ -317,7 +317,7 @@ class RecordsView:
             out.add_row(*(row[name] for name, _ in self.table.columns))
         yield out
         for line in notes:
-            yield Text(line, style="yellow" if line.startswith(CPU_TIMING_NOTE) else "")
+            yield Text(line, style="yellow" if "not GPU performance" in line else "")
 
 
 def _compact(table: _Rows, title: list[str], bases: list[str]) -> list[str]:

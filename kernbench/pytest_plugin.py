@@ -188,7 +188,7 @@ class KernelBenchmark:
         dtype: str,
     ) -> Summary:
         """Fill pytest-benchmark's stats with our per-launch samples (one launch per round)."""
-        from .device import CPU_TIMING_NOTE
+        from .device import timing_note
         from .measure.stats import summarize
 
         bench = self.benchmark
@@ -196,7 +196,7 @@ class KernelBenchmark:
         bench.extra_info[EXTRA_KEY] = {
             "timing_kind": self.device.timing_kind,
             "gpu_performance": gpu,
-            "note": "" if gpu else CPU_TIMING_NOTE,
+            "note": "" if gpu else timing_note(self.device.timing_kind),
             "device": self.device.as_dict(),
             "device_identity": self.device.identity(),
             "method": method,

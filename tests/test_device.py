@@ -8,6 +8,12 @@ from kernbench import device, provenance
 from kernbench.errors import UsageError
 
 
+@pytest.fixture(autouse=True)
+def _restore_active_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Activation sets the process's device: put back whatever the worker had."""
+    monkeypatch.setattr(device, "_ACTIVE", device.active())
+
+
 def test_cpu_device_interprets_and_pins_triton_fp_fusion(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TRITON_DEFAULT_FP_FUSION", raising=False)
     dev = device.activate("cpu")
@@ -48,3 +54,38 @@ def test_auto_without_gpu_is_marked_a_fallback_but_not_in_records() -> None:
     assert auto.kind == "cpu" and auto.fallback
     assert not device.activate("cpu").fallback  # asked for: no fallback
     assert "fallback" not in auto.as_dict()
+
+
+def test_emu_device_names_its_architecture_and_never_claims_gpu_timing() -> None:
+    dev = device.activate("emu:sm_90a")
+    assert dev.is_emulated and not dev.is_gpu
+    assert dev.arch == "sm_90a" and dev.compute_capability == (9, 0)
+    assert dev.timing_kind == "emulated" and dev.torch_device == "cpu"
+    assert "sm_90a" in dev.name
+    assert device.active() == dev
+    assert device.activate("emu").arch == "sm_80"  # the default architecture
+
+
+def test_unknown_emulated_architecture_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="emu:sm_70: the emulator offers sm_80, sm_90a"):
+        device.activate("emu:sm_70")
+
+
+def test_timing_notes_say_which_kind_of_not_gpu() -> None:
+    assert device.timing_note("emulated") == device.EMU_TIMING_NOTE
+    assert device.timing_note({"cpu-interpreter"}) == device.CPU_TIMING_NOTE
+    both = device.timing_note({"emulated", "cpu-interpreter"})
+    assert "emulator" in both and "interpreter" in both and "not GPU performance" in both
+
+
+def test_on_the_emulated_device_cuda_and_torch_variants_run_triton_does_not() -> None:
+    from kernbench.registry import Registry
+
+    dev = device.activate("emu")
+    registry = Registry.discover()
+    assert registry.variant("torch_matmul").unavailable(dev) is None  # on the host CPU
+    assert registry.variant("cuda_naive").unavailable(dev) is None
+    assert "does not run on the emu device" in (
+        registry.variant("triton_naive").unavailable(dev) or ""
+    )
+    assert "compute capability 9.0" in (registry.variant("cuda_wgmma").unavailable(dev) or "")

@@ -13,6 +13,7 @@ import re
 from markupsafe import Markup, escape
 
 from ..store import Record
+from ..variant import HOST_LANGUAGES
 from .data import ReportData
 
 LITERAL = re.compile(r"``(.+?)``|(?<![`\w])`([^`\n]+)`(?![`\w])")
@@ -23,7 +24,9 @@ def reference_label(data: ReportData, record: Record) -> str:
     variant = data.variant(record.variant)
     language = record.language or (variant.language if variant else "")
     if record.timing_kind != "gpu":
-        kind = "CPU" if record.timing_kind.startswith("cpu") else record.timing_kind
+        # torch on the emulated device ran on the host CPU, beside the emulated kernels
+        emulated = record.timing_kind == "emulated" and language not in HOST_LANGUAGES
+        kind = "emulated" if emulated else "CPU"
         return f"{language or record.variant} ({kind})"
     return (variant.label if variant and variant.label else "") or record.variant
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import jinja2
 
 from .. import provenance
-from ..device import CPU_TIMING_NOTE
+from ..device import timing_note
 from ..errors import UsageError
 from ..store.export import FORMATS, samples_frame, write
 from .data import ReportData
@@ -52,8 +52,9 @@ def banner(data: ReportData) -> str:
     cpu = data.cpu_records
     if not cpu:
         return ""
+    kinds = {e.record.timing_kind for e in data.entries if not e.gpu}
     return (
-        f"{cpu} of {len(data.entries)} records are {CPU_TIMING_NOTE}. They check the pipeline; "
+        f"{cpu} of {len(data.entries)} records are {timing_note(kinds)}. They check the pipeline; "
         "their times and rates say nothing about any GPU."
     )
 
