@@ -156,9 +156,20 @@ def test_compiler_choice_and_missing_headers(monkeypatch):
     cuda_compile.default_compiler.cache_clear()
 
 
+@pytest.mark.parametrize("compiler", _compilers(), ids=["nvrtc", "nvcc"])
+def test_ptx_for_the_emulator_carries_line_information_and_is_cached(source, compiler):
+    counting = Counting(compiler)
+    ptx = cuda.compile_ptx(source, "sm_80", {"TILE": 64}, compiler=counting)
+    assert ".entry scale(" in ptx and ".target sm_80" in ptx
+    assert ".loc" in ptx and "scale.cu" in ptx  # findings name the CUDA line
+    assert cuda.compile_ptx(source, "sm_80", {"TILE": 64}, compiler=counting) == ptx
+    assert counting.calls == 1
+    assert ".target sm_90a" in cuda.compile_ptx(source, "sm_90a", {"TILE": 64}, compiler=counting)
+
+
 def test_cuda_variants_say_why_they_cannot_run_on_the_cpu():
     req = cuda.requirements((8, 0))
-    assert req.devices == frozenset({"cuda"}) and req.min_compute_capability == (8, 0)
+    assert req.devices == frozenset({"cuda", "emu"}) and req.min_compute_capability == (8, 0)
     assert cuda.probe() is None  # compiler and cuda-bindings are installed here
 
     from kernbench.registry import Registry

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from kernbench.device import cpu_device, cuda_available, cuda_device
+from kernbench.device import Device, cpu_device, cuda_available, cuda_device
 from kernbench.measure.outcome import Outcome
 from kernbench.measure.run import Candidate, measure
 from kernbench.measure.settings import MeasureSettings
@@ -39,9 +39,10 @@ def run(
     dtype: str = "fp16",
     config: Mapping[str, Value] | None = None,
     gpu: bool = False,
+    device: Device | None = None,
 ) -> Outcome:
     """Measure one candidate through the harness: poisoned outputs, reference check, timing."""
-    device = cuda_device() if gpu and cuda_available() else cpu_device()
+    device = device or (cuda_device() if gpu and cuda_available() else cpu_device())
     v = registry.variant(variant)
     cfg = {**v.default_configs()[0], **(config or {})}
     return measure(

@@ -64,9 +64,8 @@ def test_metadata(variant: Variant) -> None:
         "cuda",
         ("fp16", "bf16"),
     )
-    assert variant.requires.devices == frozenset(
-        {"cuda"}
-    ) and variant.requires.min_compute_capability == (8, 0)
+    assert variant.requires.devices == frozenset({"cuda", "emu"})
+    assert variant.requires.min_compute_capability == (8, 0)
     assert len(variant.description) > 400 and "bandwidth" in variant.description
     assert {p.name for p in variant.space.params} == {"NUM_SPLITS", "TOKENS", "VEC", "WARPS"}
 
@@ -206,3 +205,33 @@ def test_configs_across_the_space_on_gpu(variant: Variant, registry: Registry, s
     )
     for config in corners(variant):
         assert_ok(registry, problem, "bf16", {**config, "NUM_SPLITS": splits})
+
+
+# --- on the PTX emulator (any machine) ---------------------------------------------------
+
+EMU_PROBLEMS = (
+    # GQA group 4, ragged lengths across page edges, shuffled block tables, both layouts
+    "batch=3,lengths=1/17/40,q_heads=8,kv_heads=2,head_dim=64,block_size=16",
+    "batch=2,lengths=5/33,q_heads=4,kv_heads=2,head_dim=64,block_size=1,layout=hnd",
+)
+
+
+@pytest.fixture(scope="module")
+def emu():
+    from kernbench import device
+
+    before = device.active()
+    yield device.activate("emu:sm_80")
+    device._ACTIVE = before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("splits", [0, 3])
+@pytest.mark.parametrize(("problem", "dtype"), zip(EMU_PROBLEMS, ("fp16", "bf16"), strict=True))
+def test_matches_reference_on_the_emulator(
+    registry: Registry, emu, problem: str, dtype: str, splits: int
+) -> None:
+    """Block sizes 1 and 16, lengths off the page, shuffled tables, both KV layouts, split-KV
+    with its log-sum-exp merge kernel and without: ok through the gate on the emulator."""
+    outcome = run(registry, NAME, problem, dtype, {"NUM_SPLITS": splits}, device=emu)
+    assert outcome.status == Status.OK, f"{problem} {dtype}: {outcome.status} {outcome.message}"

@@ -1,9 +1,10 @@
 """The CUDA C++ GEMM ladder, steps 1-7.
 
 Without a GPU: each step compiles for sm_80 at its defaults and at the corners of its space,
-ptxas reports no spills, the static check accepts it for Hopper, and its SASS has the
-instructions the step claims (and the earlier steps lack them). On a GPU: each step is
-correct through the harness in bf16 and fp16 on square and irregular shapes.
+ptxas reports no spills, the static check accepts it for Hopper, its SASS has the
+instructions the step claims (and the earlier steps lack them), and it passes the gate on
+the PTX emulator. On a GPU: each step is correct through the harness in bf16 and fp16 on
+square and irregular shapes.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def test_ladder_metadata(registry):
     for order, name in enumerate(STEPS, start=1):
         v = step(registry, name)
         assert (v.family, v.language, v.order) == ("gemm", "cuda", order)
-        assert v.dtypes == ("fp16", "bf16") and v.requires.devices == frozenset({"cuda"})
+        assert v.dtypes == ("fp16", "bf16") and v.requires.devices == frozenset({"cuda", "emu"})
         assert len(v.description) > 200, f"{name} explains itself in a paragraph"
         assert v.static_check is not None and any(s.suffix == ".cu" for s in v.sources)
         assert v.space.size() > 10, f"{name} has something to tune"
@@ -180,14 +181,14 @@ IRREGULAR_ALIGNED = ("333x136x200", "1000x1032x4104", "5x8x8")  # K, N multiples
 SCALED = "200x264x96,alpha=0.5,beta=2.0"
 
 
-def _measure(registry, name: str, text: str, dtype: str, config: Config | None = None):
+def _measure(registry, name: str, text: str, dtype: str, config: Config | None = None, device=None):
     from kernbench.device import cuda_device
     from kernbench.measure.run import Candidate, measure
     from kernbench.measure.settings import QUICK
 
     v = step(registry, name)
     cand = Candidate("gemm", name, text, dtype, dict(config or v.default_configs()[0]))
-    return measure(registry, cuda_device(), cand, QUICK)
+    return measure(registry, device or cuda_device(), cand, QUICK)
 
 
 @pytest.mark.gpu
@@ -224,3 +225,61 @@ def test_random_configs_are_correct(registry, name):
             continue  # over this GPU's limits: the harness would reject it before launching
         outcome = _measure(registry, name, text, "bf16", config)
         assert outcome.status == "ok", f"{name} {config}: {outcome.status} {outcome.message}"
+
+
+# --- on the PTX emulator (any machine) ---------------------------------------------------
+
+EMU_ANY = ("96x80x64", "77x129x65")
+EMU_ALIGNED = ("96x80x64", "40x136x72")
+EMU_SCALED = "48x64x32,alpha=0.5,beta=2.0"
+
+
+@pytest.fixture(scope="module")
+def emu():
+    """The emulated sm_80 device, active for the module and put back afterwards."""
+    from kernbench import device
+
+    before = device.active()
+    yield device.activate("emu:sm_80")
+    device._ACTIVE = before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", STEPS)
+def test_correct_on_the_emulator(registry, emu, name):
+    """Each step passes the gate on the emulator at its default, bf16 and fp16, irregular
+    shapes and a scaled epilogue (the full matrix of the issue runs with -m heavy)."""
+    shapes = (EMU_ANY if step(registry, name).order <= 3 else EMU_ALIGNED) + (EMU_SCALED,)
+    for dtype, text in zip(("bf16", "fp16", "bf16"), shapes, strict=True):
+        outcome = _measure(registry, name, text, dtype, device=emu)
+        assert outcome.status == "ok", f"{name} {dtype} {text}: {outcome.status} {outcome.message}"
+        [launch] = outcome.method["emulator"]["launches"]
+        assert launch["thread_instructions"] > 0 and outcome.method["timer"] == "emulator"
+
+
+EMU_FULL = ("96x80x64", "77x129x65", "128x128x128", "256x256x256")
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("name", STEPS)
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+def test_emulator_full_matrix(registry, emu, name, dtype):
+    """Issue 23's matrix: default and 3 other configs, four shapes, both dtypes, and a scaled
+    epilogue; a shape a step cannot take must be refused as unsupported, never wrong."""
+    v = step(registry, name)
+    rng = random.Random(name)
+    target = Target.for_device(emu)
+    others = [c for c in rng.sample(list(v.space), 40) if c != v.default_configs()[0]]
+    configs = [v.default_configs()[0]]
+    for config in others:
+        if len(configs) == 4:
+            break
+        if check(v, problem(registry, "256x256x256"), config, dtype, target).ok:
+            configs.append(config)
+    for config in configs:
+        for text in (*EMU_FULL, "128x128x128,alpha=0.5,beta=2.0"):
+            outcome = _measure(registry, name, text, dtype, config, device=emu)
+            if outcome.status == "unsupported":
+                assert v.order >= 4 and "multiples of 8" in outcome.message
+                continue
+            assert outcome.status == "ok", f"{name} {config} {text}: {outcome.message}"
