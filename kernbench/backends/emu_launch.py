@@ -10,12 +10,13 @@ measurement can store what the emulator counted.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..variant import Launch
 from .cuda import KernelBuild
 
-_LAST: list[Any] = []
+_LAST: list[Launched] = []
 """The most recent launch results of this process (cleared by :func:`take_results`)."""
 
 
@@ -32,28 +33,43 @@ class EmulatorFindings(RuntimeError):
         super().__init__(f"{kernel}: {len(self.findings)} emulator {noun}: " + "; ".join(lines))
 
 
-def take_results() -> list[Any]:
+def take_results() -> list[Launched]:
     """The launch results recorded since the last call (the measurement reads them once)."""
     out = list(_LAST)
     _LAST.clear()
     return out
 
 
-def describe_results(results: Sequence[Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Launched:
+    """One emulated launch: what was launched and what the emulator reported."""
+
+    kernel: str
+    arch: str
+    grid: tuple[int, ...]
+    block: tuple[int, ...]
+    result: Any
+
+    @property
+    def wall_s(self) -> float:
+        return float(self.result.wall_time)
+
+
+def describe_results(launches: Sequence[Launched]) -> dict[str, Any]:
     """What a record stores of its emulated launches: per kernel, the architecture and what
     the emulator counted (exact and deterministic, unlike its wall time)."""
     return {
         "launches": [
             {
-                "kernel": r.kernel,
-                "arch": r.arch,
-                "grid": list(r.grid),
-                "block": list(r.block),
-                "warp_instructions": int(r.warp_instructions),
-                "thread_instructions": int(r.thread_instructions),
-                "wall_s": float(r.wall_s),
+                "kernel": one.kernel,
+                "arch": one.arch,
+                "grid": list(one.grid),
+                "block": list(one.block),
+                "warp_instructions": int(one.result.warp_instructions),
+                "thread_instructions": int(one.result.thread_instructions),
+                "wall_s": one.wall_s,
             }
-            for r in results
+            for one in launches
         ]
     }
 
@@ -79,12 +95,14 @@ class EmulatedKernel:
 
         ptx, name, arch, shared = self.ptx, self.name, self.arch, self.dynamic_shared
         arguments = tuple(getattr(a, "raw", a) for a in args)  # a TensorMap by its bytes
+        dims = tuple(grid) if not isinstance(grid, int) else (grid,)
+        threads = tuple(block) if not isinstance(block, int) else (block,)
 
         def launch() -> None:
             result = emulator.launch(
                 ptx, name, grid, block, arguments, shared_bytes=shared, arch=arch, cluster=cluster
             )
-            _LAST.append(result)
+            _LAST.append(Launched(name, arch, dims, threads, result))
             if result.findings:
                 raise EmulatorFindings(name, result.findings)
 

@@ -194,7 +194,7 @@ def _emulated(error: float | None, settings: MeasureSettings, clock: Stopwatch) 
     from ..backends.emu_launch import describe_results, take_results
 
     results = take_results()
-    wall = sum(float(r.wall_s) for r in results)
+    wall = sum(one.wall_s for one in results)
     clock.stages["samples"] = 0.0
     method = {"timer": "emulator", "note": EMU_TIMING_NOTE, "emulator": describe_results(results)}
     return Outcome(
