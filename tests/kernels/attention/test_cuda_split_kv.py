@@ -227,7 +227,9 @@ def emu():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("splits", [0, 3])
-@pytest.mark.parametrize(("problem", "dtype"), zip(EMU_PROBLEMS, ("fp16", "bf16"), strict=True))
+@pytest.mark.parametrize(
+    ("problem", "dtype"), list(zip(EMU_PROBLEMS, ("fp16", "bf16"), strict=True))
+)
 def test_matches_reference_on_the_emulator(
     registry: Registry, emu, problem: str, dtype: str, splits: int
 ) -> None:
