@@ -263,7 +263,8 @@ def compile_ptx(
     path = cache_dir() / f"{source.stem}-{arch}-{key}.ptx"
     if path.is_file():
         return path.read_text()
-    text = compiler.ptx(source.read_text(), source.name, arch, flags)
+    # the whole path as the file name: the PTX's .file table, and so findings, name it
+    text = compiler.ptx(source.read_text(), str(source), arch, flags)
     _write_atomic(path, text.encode())
     return text
 

@@ -262,8 +262,10 @@ class Nvcc(Compiler):
     def ptx(self, source: str, filename: str, arch: str, options: Sequence[str]) -> str:
         virtual, _ = parse_arch(arch)
         with tempfile.TemporaryDirectory(prefix="kernbench-nvcc-") as tmp:
-            src = Path(tmp) / Path(filename).name
-            src.write_text(source)
+            src = Path(filename)
+            if not (src.is_absolute() and src.is_file() and src.read_text() == source):
+                src = Path(tmp) / src.name  # not the file on disk: compile the text given
+                src.write_text(source)
             out = Path(tmp) / "out.ptx"
             cmd = [self.path, "-ptx", f"-arch={virtual}", "-O3", *options, "-o", str(out), str(src)]
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)

@@ -47,6 +47,7 @@ def test_the_pages_exist() -> None:
         "gpu.md",
         "report.md",
         "tuning.md",
+        "emulator.md",
     }
     assert expected <= names
 
