@@ -37,13 +37,15 @@ def _sub(lanes: np.ndarray | None, keep: np.ndarray) -> np.ndarray:
 
 
 def resolve(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
-            nbytes: int, write: bool, read: bool = True) -> list[Piece]:
-    """Pieces for an access of ``nbytes`` per lane at ``addr`` by threads ``tids``."""
+            nbytes: int, write: bool, read: bool = True, align: int = 0) -> list[Piece]:
+    """Pieces for an access of ``nbytes`` per lane at ``addr`` by threads ``tids``
+    (aligned to ``align`` bytes, by default the access size)."""
     out: list[Piece] = []
+    align = align or min(nbytes, 16)
     if space == "generic":
         win = addr >> np.uint64(60)
         if not win.any():
-            _host(m, pc, tids, addr, None, nbytes, write, out)
+            _host(m, pc, tids, addr, None, nbytes, align, out)
             return out
         for w, sp, base in ((0, "host", 0), (1, "shared", SHARED_WINDOW),
                             (2, "local", LOCAL_WINDOW)):
@@ -52,33 +54,34 @@ def resolve(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
                 lanes = np.flatnonzero(keep)
                 a = addr[lanes] - np.uint64(base)
                 if sp == "host":
-                    _host(m, pc, tids[lanes], a, lanes, nbytes, write, out)
+                    _host(m, pc, tids[lanes], a, lanes, nbytes, align, out)
                 else:
-                    _onchip(m, pc, tids[lanes], sp, a, lanes, nbytes, write, read, out)
+                    _onchip(m, pc, tids[lanes], sp, a, lanes, nbytes, align, write, read, out)
         bad = win > 2
         if bad.any():
             m.sanitizer.out_of_bounds(pc, "global", tids[bad], addr[bad], nbytes)
         return out
     if space == "host":
-        _host(m, pc, tids, addr, None, nbytes, write, out)
+        _host(m, pc, tids, addr, None, nbytes, align, out)
     else:
-        _onchip(m, pc, tids, space, addr, None, nbytes, write, read, out)
+        _onchip(m, pc, tids, space, addr, None, nbytes, align, write, read, out)
     return out
 
 
-def _aligned(m: Machine, pc: int, tids: np.ndarray, addr: np.ndarray, nbytes: int,
-             base: int = 0) -> np.ndarray | None:
-    a = min(nbytes, 16)
-    bad = ((addr + np.uint64(base)) & np.uint64(a - 1)) != 0
+def _aligned(m: Machine, pc: int, tids: np.ndarray, addr: np.ndarray,
+             align: int) -> np.ndarray | None:
+    if align <= 1:
+        return None
+    bad = (addr & np.uint64(align - 1)) != 0
     if bad.any():
-        m.sanitizer.misaligned(pc, tids[bad], addr[bad] + np.uint64(base), a)
+        m.sanitizer.misaligned(pc, tids[bad], addr[bad], align)
         return ~bad
     return None
 
 
 def _host(m: Machine, pc: int, tids: np.ndarray, addr: np.ndarray, lanes: np.ndarray | None,
-          nbytes: int, write: bool, out: list[Piece]) -> None:
-    keep = _aligned(m, pc, tids, addr, nbytes)
+          nbytes: int, align: int, out: list[Piece]) -> None:
+    keep = _aligned(m, pc, tids, addr, align)
     k, ok = m.host.locate(addr, nbytes)
     if keep is not None:
         ok &= keep
@@ -98,14 +101,14 @@ def _host(m: Machine, pc: int, tids: np.ndarray, addr: np.ndarray, lanes: np.nda
 
 
 def _onchip(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
-            lanes: np.ndarray | None, nbytes: int, write: bool, read: bool,
+            lanes: np.ndarray | None, nbytes: int, align: int, write: bool, read: bool,
             out: list[Piece]) -> None:
     if space == "shared":
         size, stride, owner, region = m.shared_size, m.shared_stride, m.threads.cta[tids], m.shared
         addr = addr & SHARED_OFFSET_MASK
     else:
         size, stride, owner, region = m.program.local_size, m.local_stride, tids, m.local
-    keep = _aligned(m, pc, tids, addr, nbytes)
+    keep = _aligned(m, pc, tids, addr, align)
     ok = addr + np.uint64(nbytes) <= np.uint64(size)
     if keep is not None:
         ok &= keep
@@ -122,11 +125,11 @@ def _onchip(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
 
 
 def load(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray, w: int,
-         n: int) -> np.ndarray:
+         n: int, align: int = 0) -> np.ndarray:
     """``(lanes, n)`` raw values (``w`` bytes each; 16 -> two uint64) with bad lanes zero."""
     cols = n * 2 if w == 16 else n
     dt = UINT[8 if w == 16 else w]
-    pieces = resolve(m, pc, tids, space, addr, w * n, write=False)
+    pieces = resolve(m, pc, tids, space, addr, w * n, write=False, align=align)
     if len(pieces) == 1 and pieces[0].lanes is None:
         p = pieces[0]
         return p.region.read(p.off, w, n).reshape(len(addr), cols)
