@@ -18,7 +18,7 @@ from .memory import HostMemory, Region
 from .program import Program
 from .ptx import ir
 from .sanitizer import Sanitizer
-from .schedule import ALL, Groups, as_index, count_warps, split
+from .schedule import ALL, Groups, count_warps, split
 from .state import Layout, Registers, Threads
 
 NORMAL, FLOW = 0, 1
@@ -157,6 +157,7 @@ class Machine:
         self.findings = findings
         self.threads = Threads(layout)
         self.size = layout.size
+        self.all_tids = self.threads.tid
         self.regs = Registers(program.counts, self.size)
         self.dynamic_shared = dynamic_shared
         self.shared_size = program.dynamic_shared_offset + dynamic_shared if dynamic_shared \
@@ -208,7 +209,8 @@ class Machine:
         return self.program.steps[pc].ins.line if 0 <= pc < len(self.program.steps) else 0
 
     def tids(self, sel: Any) -> np.ndarray:
-        return as_index(sel, self.size)
+        """Thread indices of a selector."""
+        return self.all_tids if sel is ALL else sel
 
     def report(self, kind: str, pc: int, tids: np.ndarray, message: str,
                address: int | None = None, detail: dict[str, Any] | None = None) -> None:
