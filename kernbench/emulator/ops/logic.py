@@ -119,7 +119,7 @@ def shift(ins: Instruction) -> Compute:
         if ins.opcode == "shl":
             return np.where(big, dt(0), nm.bits(a, w, t) << k)
         if arith:
-            return (nm.signed(a, t) >> k).view(dt)  # k clamped to w-1: sign fill
+            return (nm.signed(a, t) >> k).astype(dt)  # k clamped to w-1: sign fill
         return np.where(big, dt(0), nm.bits(a, w, t) >> k)
 
     return run
