@@ -38,6 +38,7 @@ class Region:
 
     def read(self, off: np.ndarray, w: int, n: int = 1) -> np.ndarray:
         """``(len(off), n)`` raw values of width ``w`` bytes at byte offsets ``off``."""
+        off = off.astype(np.int64, copy=False)
         if w == 16:
             w, n = 8, n * 2
         if not (off % w).any():
@@ -51,6 +52,7 @@ class Region:
     def write(self, off: np.ndarray, w: int, vals: np.ndarray) -> None:
         """Store ``vals`` (``(len(off), n)``) at byte offsets; later lanes win collisions."""
         n = vals.shape[1]
+        off = off.astype(np.int64, copy=False)
         if w == 16:
             w, n = 8, n * 2
             vals = vals.reshape(len(off), n)
