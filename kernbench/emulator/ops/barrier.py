@@ -4,7 +4,8 @@ Each CTA has 16 barriers. A barrier instance completes when the expected number 
 arrived (the operand ``b``, else every thread of the CTA still running); ``.sync`` and
 ``.red`` threads block until then. Threads that exit stop being expected. Threads of one
 CTA completing one instance from different instructions is a ``divergent-barrier``
-finding; threads still blocked when nothing can run is a ``barrier-deadlock``.
+finding (for barriers without a thread count, i.e. ``__syncthreads``; named barriers with
+counts legitimately pair different instructions); threads still blocked when nothing can run is a ``barrier-deadlock``.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class CtaBarriers:
         hit = cnt > 0
         first = self.first_pc[bar]
         clash = hit & (first >= 0) & (first != pc)
-        if clash.any():
+        if count is None and clash.any():
             c = int(np.flatnonzero(clash)[0])
             other = m.line_of(int(first[c]))
             m.report("divergent-barrier", pc, tids[ctas == c],
