@@ -121,16 +121,14 @@ class HostMemory:
         return k, ok
 
     def nearest(self, addr: int) -> tuple[Allocation, int] | None:
-        """The allocation closest to a stray address and the signed distance past its end
-        (positive) or before its start (negative)."""
+        """The allocation closest to a stray address and the signed distance from it: bytes
+        past its end (>= 0, 0 = right after it) or before its start (< 0); an address inside
+        one gives (that allocation, 0)."""
         best: tuple[Allocation, int] | None = None
         for a in self.allocs:
-            if addr < a.base:
-                d = addr - a.base
-            elif addr >= a.base + a.size:
-                d = addr - (a.base + a.size) + 1
-            else:
+            if a.base <= addr < a.base + a.size:
                 return a, 0
+            d = addr - (a.base + a.size) if addr >= a.base + a.size else addr - a.base
             if best is None or abs(d) < abs(best[1]):
                 best = (a, d)
         return best

@@ -61,12 +61,15 @@ class Sanitizer:
                 msg = f"{nbytes}-byte access at 0x{a:x} is outside every allocation"
             else:
                 alloc, d = near
-                where = (f"{d} byte(s) after the end of" if d > 0 else
-                         f"{-d} byte(s) before the start of" if d < 0 else "overlapping the end of")
-                if d == 0:
-                    d = a + nbytes - (alloc.base + alloc.size)
-                    where = f"running {d} byte(s) past the end of"
-                msg = (f"{nbytes}-byte access at 0x{a:x} is {where} {alloc.name} "
+                end = alloc.base + alloc.size
+                if alloc.base <= a < end:
+                    d = a + nbytes - end
+                    where = f"runs {d} byte(s) past the end of"
+                elif a >= end:
+                    where = f"starts {d} byte(s) past the end of"
+                else:
+                    where = f"starts {-d} byte(s) before the start of"
+                msg = (f"{nbytes}-byte access at 0x{a:x} {where} {alloc.name} "
                        f"(0x{alloc.base:x}, {alloc.size} bytes)")
                 detail.update(buffer=alloc.name, distance=d, buffer_size=alloc.size)
             kind = "global-out-of-bounds"
