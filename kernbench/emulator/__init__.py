@@ -1,5 +1,12 @@
 """A PTX emulator: CUDA and Triton kernels executed on the CPU, checked like compute-sanitizer.
 
-It implements the PTX ISA, not any particular kernel: parse (:mod:`.ptx`), lower, and run a
-launch with every thread's registers held as numpy arrays over lanes, warps and CTAs.
+It implements the PTX ISA, not any particular kernel: parse (:mod:`.ptx`), lower
+(:mod:`.program`), and run a launch (:mod:`.machine`) with every thread's registers held as
+numpy arrays over lanes, warps and CTAs. :func:`launch` is the public entry point.
 """
+
+from .api import LaunchResult, launch
+from .findings import Finding
+from .program import UnsupportedKernel
+
+__all__ = ["Finding", "LaunchResult", "UnsupportedKernel", "launch"]

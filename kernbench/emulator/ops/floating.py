@@ -1,0 +1,506 @@
+"""f32 and f64 arithmetic (PTX ISA "Floating-Point Instructions"), bit-exact where defined.
+
+Round to nearest even uses numpy's IEEE float32/float64 arithmetic where that is one
+rounding of the exact value (add, sub, mul, div, sqrt). Directed rounding (.rz, .rm, .rp)
+and fma take the exact value's rounding error from error-free transforms
+(:func:`~kernbench.emulator.numeric.two_sum`, :func:`~kernbench.emulator.numeric.two_prod`):
+for f32 the float64 result rounded to odd is rounded once more to f32; for f64 the RN
+result steps one ulp toward the exact value. float64 lanes outside the transforms' range
+(near overflow or underflow) fall back to exact rationals, one lane at a time.
+
+f32 results that are NaN are the canonical 0x7FFFFFFF; f64 NaN keeps numpy's payload.
+Approximate ops are computed in float64 and rounded to nearest (well inside each bound the
+ISA states, noted per op).
+
+``add``, ``sub``, ``mul``, ``mad``, ``div``, ``abs``, ``neg``, ``min``, ``max`` are registered by
+:mod:`.integer` (one opcode, every type) and call :func:`arith`, :func:`div`,
+:func:`sign_op` and :func:`min_max` here for float types.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .. import numeric as nm
+from ..ptx.ir import Instruction
+from .table import Compute, NotSupported, Registry
+
+FAMILY = Registry()
+
+_ROUND = ("rn", "rz", "rm", "rp")
+_F64_MAX = float(np.finfo(np.float64).max)
+
+
+def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Silence numpy's floating-point warnings (inf - inf and the like are the point)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any) -> Any:
+        with np.errstate(all="ignore"):
+            return fn(*args)
+
+    return run
+
+
+def _type(ins: Instruction) -> str:
+    t = nm.find_type(ins.mods)
+    if t is None:
+        raise NotSupported(ins, "missing type")
+    return t
+
+
+def _mode(ins: Instruction, default: str = "rn") -> str:
+    return next((m for m in ins.mods if m in _ROUND), default)
+
+
+# ------------------------------------------------------------------ exact float64 helpers
+
+
+def _fallback(
+    out: Any, hard: Any, args: tuple[Any, ...], exact: Callable[..., Fraction], mode: str
+) -> Any:
+    """Recompute lanes ``hard`` with exact rationals (slow; only near over/underflow)."""
+    if not np.any(hard):
+        return out
+    out = np.array(out, dtype=np.float64, copy=True)
+    full = np.broadcast_arrays(*args, out)
+    out = np.array(full[-1])
+    idx = np.nonzero(np.broadcast_to(hard, out.shape))
+    for i in zip(*idx, strict=True):
+        vals = [Fraction(float(a[i])) for a in full[:-1]]
+        try:
+            q = exact(*vals)
+        except ZeroDivisionError:
+            continue
+        out[i] = nm.round_fraction_f64(q, mode)
+    return out
+
+
+def _overflow(r: Any, ok: Any, mode: str) -> Any:
+    """RN overflowed to inf from finite inputs: directed modes may give the largest finite."""
+    if mode == "rn":
+        return r
+    to_max = (mode == "rz") | ((mode == "rm") & (r > 0)) | ((mode == "rp") & (r < 0))
+    return np.where(ok & np.isinf(r) & to_max, np.copysign(_F64_MAX, r), r)
+
+
+def _safe_prod(x: Any, y: Any, p: Any) -> Any:
+    """Lanes where two_prod(x, y) is exact: no split overflow, error not subnormal."""
+    big = 2.0**995
+    return (
+        (np.abs(x) < big)
+        & (np.abs(y) < big)
+        & ((np.abs(p) >= 2.0**-968) | (x == 0) | (y == 0))
+        & np.isfinite(p)
+    )
+
+
+def f64_add(a: Any, b: Any, mode: str) -> Any:
+    r = a + b
+    if mode == "rn":
+        return r
+    _, e = nm.two_sum(a, b)
+    fin = np.isfinite(a) & np.isfinite(b)
+    r = nm.directed_f64(r, np.where(fin & np.isfinite(r), e, 0.0), mode)
+    return _overflow(r, fin, mode)
+
+
+def f64_mul(a: Any, b: Any, mode: str) -> Any:
+    r = a * b
+    if mode == "rn":
+        return r
+    fin = np.isfinite(a) & np.isfinite(b)
+    p, e = nm.two_prod(a, b)
+    safe = _safe_prod(a, b, p)
+    r = nm.directed_f64(r, np.where(safe, e, 0.0), mode)
+    return _fallback(r, fin & ~safe & (a != 0) & (b != 0), (a, b), lambda x, y: x * y, mode)
+
+
+def f64_fma(a: Any, b: Any, c: Any, mode: str) -> Any:
+    """fma in float64: one rounding of a*b + c (round-to-odd of the low part, see module)."""
+    uh, ul = nm.two_prod(a, b)
+    s, e = nm.two_sum(uh, c)
+    t, f = nm.two_sum(e, ul)
+    w = nm.to_odd(t, f)
+    r = s + w
+    fin = np.isfinite(a) & np.isfinite(b) & np.isfinite(c)
+    safe = fin & _safe_prod(a, b, uh) & (np.abs(c) < 2.0**1020) & np.isfinite(r)
+    safe &= (np.abs(s) >= 2.0**-960) | (s == 0)
+    naive = np.where(np.isinf(c) & np.isfinite(a) & np.isfinite(b), c, a * b + c)
+    r = np.where(fin, r, naive)
+    if mode != "rn":
+        # r = s + w rounded; its error g is exact and, when nonzero, outweighs w's own
+        # (round-to-odd) error, so it carries the sign of (exact - r).
+        _, g = nm.two_sum(s, w)
+        r = nm.directed_f64(r, np.where(safe, g, 0.0), mode)
+        r = _overflow(r, fin, mode)
+    hard = fin & ~safe
+    return _fallback(r, hard, (a, b, c), lambda x, y, z: x * y + z, mode)
+
+
+def f64_div(a: Any, b: Any, mode: str) -> Any:
+    r = a / b
+    if mode == "rn":
+        return r
+    fin = np.isfinite(a) & np.isfinite(b) & (b != 0) & np.isfinite(r) & (a != 0)
+    p, e = nm.two_prod(r, b)
+    safe = fin & _safe_prod(r, b, p)
+    rem = (a - p) - e
+    err = np.where(safe, np.sign(rem) * np.sign(b), 0.0)
+    r = nm.directed_f64(r, err, mode)
+    hard = np.isfinite(a) & np.isfinite(b) & (b != 0) & (a != 0) & ~safe
+    return _fallback(r, hard, (a, b), lambda x, y: x / y, mode)
+
+
+def f64_sqrt(a: Any, mode: str) -> Any:
+    r = np.sqrt(a)
+    if mode == "rn":
+        return r
+    fin = np.isfinite(a) & (a > 0)
+    p, e = nm.two_prod(r, r)
+    safe = fin & _safe_prod(r, r, p)
+    err = np.where(safe, np.sign((a - p) - e), 0.0)
+    r = nm.directed_f64(r, err, mode)
+    hard = fin & ~safe
+    if np.any(hard):  # exact: compare the candidate's square with a
+        out = np.array(np.broadcast_to(r, np.shape(hard)), dtype=np.float64)
+        av = np.broadcast_to(a, out.shape)
+        for i in zip(*np.nonzero(hard), strict=True):
+            out[i] = _sqrt_exact(float(av[i]), mode)
+        r = out
+    return r
+
+
+def _sqrt_exact(x: float, mode: str) -> float:
+    r = float(np.sqrt(x))
+    q = Fraction(x)
+    lo = r
+    while Fraction(lo) ** 2 > q:
+        lo = float(np.nextafter(lo, 0.0))
+    while Fraction(float(np.nextafter(lo, np.inf))) ** 2 <= q:
+        lo = float(np.nextafter(lo, np.inf))
+    if Fraction(lo) ** 2 == q or mode in ("rz", "rm"):
+        return lo
+    hi = float(np.nextafter(lo, np.inf))
+    if mode == "rp":
+        return hi
+    return r
+
+
+# ------------------------------------------------------------------ f32 via float64
+
+
+def f32_round(x: Any, err: Any, mode: str) -> Any:
+    """float64 RN value ``x`` of an exact result whose error has sign ``err`` -> f32 bits."""
+    odd = x if err is None else nm.to_odd(x, err)
+    if mode == "rn":  # numpy's float64 -> float32 cast rounds to nearest even (subnormals too)
+        return nm.as_f32_bits(np.asarray(odd, np.float64).astype(np.float32))
+    return nm.round_to(odd, "f32", mode).astype(np.uint32)
+
+
+def _f32_post(bits: Any, ftz: bool, sat: bool) -> Any:
+    if not (ftz or sat):
+        return bits
+    v = np.asarray(bits, np.uint32).view(np.float32)
+    if ftz:
+        v = nm.flush(v)
+    if sat:
+        v = nm.saturate(v)
+    return nm.as_f32_bits(v)
+
+
+def _f32_exact(op: str, a: Any, b: Any = None, c: Any = None) -> tuple[Any, Any]:
+    """(float64 RN of the exact f32-input result, sign of its error or None when exact)."""
+    x: Any = np.float64(0) + a
+    y: Any = None if b is None else np.float64(0) + b
+    if op in ("add", "sub"):
+        y = y if op == "add" else -y
+        s, e = nm.two_sum(x, y)
+        return s, np.where(np.isfinite(s), e, 0.0)
+    if op == "mul":
+        return x * y, None  # 24 x 24 bits: exact in float64
+    if op == "fma":
+        p = x * y  # exact
+        s, e = nm.two_sum(p, np.float64(0) + c)
+        return s, np.where(np.isfinite(s), e, 0.0)
+    if op == "div":
+        q = x / y
+        ok = np.isfinite(q) & (q != 0) & np.isfinite(y)
+        p, e = nm.two_prod(q, y)
+        return q, np.where(ok, np.sign((x - p) - e) * np.sign(y), 0.0)
+    if op == "sqrt":
+        r = np.sqrt(x)
+        ok = np.isfinite(r) & (r > 0)
+        p, e = nm.two_prod(r, r)
+        return r, np.where(ok, np.sign((x - p) - e), 0.0)
+    raise ValueError(op)
+
+
+def _f32_op(ins: Instruction, op: str, nargs: int) -> Compute:
+    mode = _mode(ins)
+    ftz = "ftz" in ins.mods
+    sat = "sat" in ins.mods
+
+    @quiet
+    def run(*args: Any) -> Any:
+        vals = [nm.typed(a, "f32") for a in args[:nargs]]
+        if ftz:
+            vals = [nm.flush(v) for v in vals]
+        if mode == "rn" and op in ("add", "sub", "mul", "div", "sqrt"):
+            r = {
+                "add": lambda: vals[0] + vals[1],
+                "sub": lambda: vals[0] - vals[1],
+                "mul": lambda: vals[0] * vals[1],
+                "div": lambda: vals[0] / vals[1],
+                "sqrt": lambda: np.sqrt(vals[0]),
+            }[op]()
+            out = nm.as_f32_bits(r)
+        else:
+            x, err = _f32_exact(op, *vals)
+            out = f32_round(x, err, mode)
+        return _f32_post(out, ftz, sat)
+
+    return run
+
+
+def _f64_op(ins: Instruction, op: str) -> Compute:
+    mode = _mode(ins)
+    fn: Any = {"add": f64_add, "sub": lambda a, b, m: f64_add(a, -b, m), "mul": f64_mul,
+          "fma": f64_fma, "div": f64_div, "sqrt": f64_sqrt}[op]  # fmt: skip
+
+    @quiet
+    def run(*args: Any) -> Any:
+        return np.asarray(fn(*[nm.typed(a, "f64") for a in args], mode), np.float64).view(np.uint64)
+
+    return run
+
+
+def arith(ins: Instruction) -> Compute:
+    """add, sub, mul, mad, fma on f32/f64 with .rn/.rz/.rm/.rp, .ftz and .sat (f32)."""
+    t = _type(ins)
+    op = {"mad": "fma"}.get(ins.opcode, ins.opcode)
+    if t == "f32":
+        return _f32_op(ins, op, 3 if op == "fma" else 2)
+    if t == "f64":
+        if "sat" in ins.mods:
+            raise NotSupported(ins, ".sat on f64")
+        return _f64_op(ins, op)
+    raise NotSupported(ins, f"{ins.opcode}.{t}")
+
+
+@FAMILY.elementwise("fma")
+def fma(ins: Instruction) -> Compute:
+    """fma.{rn,rz,rm,rp}{.ftz}{.sat}.f32 and fma.{rn,...}.f64: one rounding of a*b + c."""
+    t = _type(ins)
+    if t in ("f16", "bf16", "f16x2", "bf16x2"):
+        from . import packed
+
+        return packed.arith(ins)
+    return arith(ins)
+
+
+def div(ins: Instruction) -> Compute:
+    """div.{rn,rz,rm,rp}.{f32,f64} exact; div.full.f32 (ISA: max 2 ulp error) and
+    div.approx.f32 (ISA: max 2 ulp for 2^-126 <= |b| <= 2^126; 0 for larger |b|, NaN when
+    a is also infinite) computed as the correctly rounded quotient, which meets both."""
+    t = _type(ins)
+    ftz = "ftz" in ins.mods
+    if t == "f64":
+        return _f64_op(ins, "div")
+    if t != "f32":
+        raise NotSupported(ins, f"div.{t}")
+    if "approx" in ins.mods or "full" in ins.mods:
+        approx = "approx" in ins.mods
+
+        @quiet
+        def run(a: Any, b: Any) -> Any:
+            x, y = nm.typed(a, "f32"), nm.typed(b, "f32")
+            if ftz:
+                x, y = nm.flush(x), nm.flush(y)
+            r = (x.astype(np.float64) / y).astype(np.float32)
+            if approx:
+                huge = (np.abs(y) > 2.0**126) & np.isfinite(y)
+                r = np.where(huge, np.where(np.isinf(x), np.nan, 0.0 * x * y), r)
+            return _f32_post(nm.as_f32_bits(r), ftz, False)
+
+        return run
+    return _f32_op(ins, "div", 2)
+
+
+@FAMILY.elementwise("sqrt")
+def sqrt(ins: Instruction) -> Compute:
+    """sqrt.{rn,rz,rm,rp}.{f32,f64} exact; sqrt.approx.f32 (ISA: max relative error 2^-23
+    roughly) as the correctly rounded root."""
+    t = _type(ins)
+    if t == "f64":
+        return _f64_op(ins, "sqrt")
+    if "approx" in ins.mods:
+        return _approx(ins, np.sqrt)
+    return _f32_op(ins, "sqrt", 1)
+
+
+@FAMILY.elementwise("rcp")
+def rcp(ins: Instruction) -> Compute:
+    """rcp.{rn,rz,rm,rp}.{f32,f64} = exact 1/a in that mode; rcp.approx.f32 (ISA: max 1
+    ulp) and rcp.approx.ftz.f64 (ISA: max relative error about 2^-20; ours is exact RN)."""
+    t = _type(ins)
+    if "approx" in ins.mods:
+        if t == "f64":
+
+            @quiet
+            def run64(a: Any) -> Any:
+                v = nm.typed(a, "f64")
+                v = np.where(np.abs(v) < np.finfo(np.float64).tiny, 0.0 * v, v)
+                r = 1.0 / v
+                r = np.where(np.abs(r) < np.finfo(np.float64).tiny, 0.0 * r, r)
+                return np.asarray(r, np.float64).view(np.uint64)
+
+            return run64
+        return _approx(ins, lambda x: 1.0 / x)
+    one = np.float32(1.0) if t == "f32" else np.float64(1.0)
+    inner = div(ins)
+    ones = np.array(one).view(np.uint32 if t == "f32" else np.uint64)
+    return lambda a: inner(ones, a)
+
+
+def _approx(ins: Instruction, fn: Callable[[Any], Any]) -> Compute:
+    """An approx f32 op: fn in float64 on the (ftz-flushed) input, rounded to nearest f32,
+    subnormal results flushed under .ftz."""
+    ftz = "ftz" in ins.mods
+    if _type(ins) != "f32":
+        raise NotSupported(ins, "approx ops here are f32")
+
+    @quiet
+    def run(a: Any) -> Any:
+        x = nm.typed(a, "f32")
+        if ftz:
+            x = nm.flush(x)
+        r = np.asarray(fn(x.astype(np.float64))).astype(np.float32)
+        if ftz:
+            r = nm.flush(r)
+        return nm.as_f32_bits(r)
+
+    return run
+
+
+@FAMILY.elementwise("rsqrt")
+def rsqrt(ins: Instruction) -> Compute:
+    """rsqrt.approx.f32 (ISA: max relative error 2^-22.9); rsqrt.approx.ftz.f64 (exact
+    RN here). rsqrt(+-0) = +-inf, rsqrt(negative) = NaN."""
+    if _type(ins) == "f64":
+
+        @quiet
+        def run64(a: Any) -> Any:
+            v = nm.typed(a, "f64")
+            v = np.where(np.abs(v) < np.finfo(np.float64).tiny, 0.0 * v, v)
+            return np.asarray(1.0 / np.sqrt(v), np.float64).view(np.uint64)
+
+        return run64
+    return _approx(ins, lambda x: 1.0 / np.sqrt(x))
+
+
+@FAMILY.elementwise("ex2")
+def ex2(ins: Instruction) -> Compute:
+    """ex2.approx{.ftz}.f32 (ISA: max relative error 2^-22 over the full range; ours is
+    2^x rounded to nearest); f16/bf16 forms in :mod:`.packed`."""
+    t = _type(ins)
+    if t != "f32":
+        from . import packed
+
+        return packed.unary(ins)
+    return _approx(ins, np.exp2)
+
+
+@FAMILY.elementwise("lg2")
+def lg2(ins: Instruction) -> Compute:
+    """lg2.approx{.ftz}.f32 (ISA: max absolute error 2^-22 in [0.5, 2], relative 2^-22
+    elsewhere); lg2(0) = -inf, lg2(negative) = NaN."""
+    return _approx(ins, np.log2)
+
+
+@FAMILY.elementwise("sin", "cos")
+def sin_cos(ins: Instruction) -> Compute:
+    """sin/cos.approx{.ftz}.f32 (ISA: max absolute error 2^-20.5 in [-100pi, 100pi])."""
+    return _approx(ins, np.sin if ins.opcode == "sin" else np.cos)
+
+
+@FAMILY.elementwise("tanh")
+def tanh(ins: Instruction) -> Compute:
+    """tanh.approx.f32 (ISA: max relative error 2^-10.987, ours is exact RN); f16/bf16
+    forms in :mod:`.packed`."""
+    t = _type(ins)
+    if t != "f32":
+        from . import packed
+
+        return packed.unary(ins)
+    return _approx(ins, np.tanh)
+
+
+def sign_op(ins: Instruction) -> Compute:
+    """abs/neg.{f32,f64}: clear or flip the sign bit (NaN payload kept); .ftz flushes a
+    subnormal input to zero first."""
+    t = _type(ins)
+    w = nm.width(t)
+    dt = nm.UINT[w]
+    sign = dt(1 << (w - 1))
+    ftz = "ftz" in ins.mods and t == "f32"
+    neg = ins.opcode == "neg"
+
+    def run(a: Any) -> Any:
+        v = nm.bits(a, w, t)
+        if ftz:
+            v = np.asarray(nm.flush(v.view(np.float32))).view(np.uint32)
+        return (v ^ sign) if neg else (v & ~sign)
+
+    return run
+
+
+def min_max(ins: Instruction) -> Compute:
+    """min/max{.NaN}{.ftz}.{f32,f64}: -0 < +0; one NaN operand gives the other, two give the
+    canonical NaN; with .NaN any NaN operand gives the canonical NaN."""
+    t = _type(ins)
+    ftz = "ftz" in ins.mods and t == "f32"
+    nan_mode = "NaN" in ins.mods
+    is_min = ins.opcode == "min"
+    w = nm.width(t)
+    canon = np.array(0x7FFFFFFF if w == 32 else 0x7FF8000000000000, nm.UINT[w])
+    if "xorsign" in ins.mods or "abs" in ins.mods:
+        raise NotSupported(ins, ".xorsign.abs")
+
+    @quiet
+    def run(a: Any, b: Any, *more: Any) -> Any:
+        vals = [nm.typed(x, t) for x in (a, b, *more)]
+        if ftz:
+            vals = [nm.flush(v) for v in vals]
+        r = vals[0]
+        anynan = np.isnan(r)
+        for v in vals[1:]:
+            anynan = anynan | np.isnan(v)
+            pick_v = (v < r) if is_min else (v > r)
+            zeros = (v == 0) & (r == 0)
+            pick_v |= zeros & (np.signbit(v) if is_min else ~np.signbit(v))
+            pick_v |= np.isnan(r)
+            r = np.where(pick_v & ~np.isnan(v), v, r)
+        out = r.view(nm.UINT[w])
+        bad = anynan if nan_mode else np.isnan(r)
+        return np.where(bad, canon, out)
+
+    return run
+
+
+@FAMILY.elementwise("copysign")
+def copysign(ins: Instruction) -> Compute:
+    """copysign.{f32,f64} d, a, b: b's magnitude with a's sign (raw bits)."""
+    t = _type(ins)
+    w = nm.width(t)
+    dt = nm.UINT[w]
+    sign = dt(1 << (w - 1))
+    return lambda a, b: (nm.bits(b, w, t) & ~sign) | (nm.bits(a, w, t) & sign)
+
+
+OPCODES = FAMILY.table
