@@ -90,10 +90,9 @@ def mma_factory(ins: Instruction) -> MmaFn:
     def run(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
         ab, bb, cb = gather(a, fa), gather(b, fb), gather(c, fc)
         if a_t in _INT:
-            ai = to_float64(ab, a_t).astype(np.int64)
-            bi = to_float64(bb, b_t).astype(np.int64)
-            ci = to_float64(cb, c_t).astype(np.int64)
-            acc = np.matmul(ai, bi) + ci
+            # |products| <= 255 * 255 and k <= 32: the float64 matmul is exact
+            prod = np.matmul(to_float64(ab, a_t), to_float64(bb, b_t)).astype(np.int64)
+            acc = prod + to_float64(cb, c_t).astype(np.int64)
             if satfinite:
                 acc = np.clip(acc, -(2**31), 2**31 - 1)
             bits = (acc & 0xFFFFFFFF).astype(np.uint64)
