@@ -31,6 +31,9 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..ops.table import NotSupported
+from ..ptx.ir import Imm, Instruction
+
 CUDA_ERROR_INVALID_VALUE = 1
 
 # The driver's CUtensorMapDataType -> the PTX elemtype numbering (they differ from 8 on).
@@ -278,3 +281,46 @@ def replace(raw: bytes, field: str, value: int, ordinal: int = 0) -> bytes:
     buf = bytearray(raw[:128])
     struct.pack_into(code, buf, offset + step * ordinal, int(value) & ((1 << (8 * size)) - 1))
     return bytes(buf)
+
+
+@dataclass(frozen=True)
+class ReplaceSpec:
+    """A decoded ``tensormap.replace.tile.<field>[.ss].b1024.<type> [addr], [ord,] new_val``."""
+
+    field: str
+    space: str | None
+    """``global``, ``shared::cta`` or None (generic addressing)."""
+    ordinal: int | None
+    """The ``ord`` immediate of .box_dim/.global_dim/.global_stride/.element_stride."""
+    value_operand: int
+    """Index in ``ins.operands`` of new_val (an Imm for the .field3 fields)."""
+
+
+_WITH_ORDINAL = {"box_dim", "global_dim", "global_stride", "element_stride"}
+
+
+def decode_replace(ins: Instruction) -> ReplaceSpec:
+    """Check a ``tensormap.replace`` instruction's modifiers and operands (NotSupported)."""
+    mods = ins.mods
+    fields = [m for m in mods if m in _REPLACE]
+    spaces = [m for m in mods if m in ("global", "shared::cta")]
+    known = {"replace", "tile", "b1024", "b32", "b64", *fields, *spaces}
+    if mods[:2] != ("replace", "tile") or len(fields) != 1 or any(m not in known for m in mods):
+        raise NotSupported(ins, "expected tensormap.replace.tile.<field>[.ss].b1024.<type>")
+    field = fields[0]
+    want_type = "b64" if field in ("global_address", "global_stride") else "b32"
+    if mods[-1] != want_type:
+        raise NotSupported(ins, f".{field} takes .{want_type}")
+    ordinal = None
+    if field in _WITH_ORDINAL:
+        if len(ins.operands) != 3 or not isinstance(ins.operands[1], Imm):
+            raise NotSupported(ins, f".{field} needs [addr], ord, new_val with an immediate ord")
+        ordinal = int(ins.operands[1].value)
+        _, _, _, count = _REPLACE[field]
+        if not 0 <= ordinal < count:
+            raise NotSupported(ins, f".{field} ordinal {ordinal} outside 0..{count - 1}")
+    elif len(ins.operands) != 2:
+        raise NotSupported(ins, f".{field} needs [addr], new_val")
+    if field in _FIELD3_MAX and not isinstance(ins.operands[-1], Imm):
+        raise NotSupported(ins, f".{field} needs an immediate new_val")
+    return ReplaceSpec(field, spaces[0] if spaces else None, ordinal, len(ins.operands) - 1)

@@ -173,3 +173,36 @@ def test_replace_checks():
     with pytest.raises(TensorMapError):
         validate(decode(replace(raw, "global_address", 0x10004)))
     assert decode(replace(raw, "global_dim", 7, 1)).global_dim == (200, 7)
+
+
+def _replace_ins(*mods, ops):
+    from kernbench.emulator.ptx.ir import Instruction
+
+    return Instruction("tensormap", ("replace", "tile", *mods), ops)
+
+
+def test_decode_replace():
+    from kernbench.emulator.hopper.tensormap import decode_replace
+    from kernbench.emulator.ops.table import NotSupported
+    from kernbench.emulator.ptx.ir import Addr, Imm, Reg
+
+    addr = Addr(Reg("%rd6"))
+    s = decode_replace(_replace_ins("global_dim", "global", "b1024", "b32",
+                                    ops=(addr, Imm(1), Reg("%r8"))))  # fmt: skip
+    assert (s.field, s.space, s.ordinal, s.value_operand) == ("global_dim", "global", 1, 2)
+    s = decode_replace(_replace_ins("global_address", "shared::cta", "b1024", "b64",
+                                    ops=(addr, Reg("%rd1"))))  # fmt: skip
+    assert (s.field, s.space, s.ordinal, s.value_operand) == ("global_address", "shared::cta",
+                                                              None, 1)  # fmt: skip
+    s = decode_replace(_replace_ins("swizzle_mode", "b1024", "b32", ops=(addr, Imm(3))))
+    assert s.space is None and s.field == "swizzle_mode"
+    bad = [
+        _replace_ins("global_address", "b1024", "b32", ops=(addr, Reg("%r1"))),  # needs .b64
+        _replace_ins("swizzle_mode", "b1024", "b32", ops=(addr, Reg("%r1"))),  # needs an imm
+        _replace_ins("box_dim", "b1024", "b32", ops=(addr, Imm(5), Reg("%r1"))),  # ord 0..4
+        _replace_ins("box_dim", "b1024", "b32", ops=(addr, Reg("%r1"))),  # ord missing
+        _replace_ins("l2_promotion", "b1024", "b32", ops=(addr, Imm(1))),
+    ]
+    for ins in bad:
+        with pytest.raises(NotSupported):
+            decode_replace(ins)
