@@ -4,7 +4,7 @@
 
 Each CUDA kernel of ``kernels/`` is compiled with ``nvcc -ptx -lineinfo`` at a small config
 of its own space (so the committed files stay a few KB), sm_80 or sm_90a as the variant
-targets; Triton kernels are compiled for sm_90 without a GPU through ``triton.compile``.
+targets, and ``features.cu`` (what the kernels do not use: calls, printf, jump tables...); Triton kernels are compiled for sm_90 without a GPU through ``triton.compile``.
 ``--full`` uses each variant's default config instead (large PTX: the coverage check,
 not committed).
 """
@@ -57,7 +57,7 @@ def _save(out: Path, name: str, ptx: str, full: bool) -> None:
 
 
 def _nvcc(source: Path, arch: str, defines: Mapping[str, Any]) -> str:
-    rel = Path("kernels") / source.parent.name / source.name  # .file paths without this checkout
+    rel = source.resolve().relative_to(ROOT)  # .file paths that name no checkout
     cmd = ["nvcc", "-ptx", f"-arch={arch}", "-lineinfo", "-std=c++17", f"-I{rel.parent}"]
     cmd += [f"-D{k}={int(v) if isinstance(v, bool) else v}" for k, v in defines.items()]
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,7 +77,7 @@ def cuda_gemm(out: Path, full: bool) -> None:
         mod = importlib.import_module(f"kernbench_kernels.gemm.{name}")
         config = dict(mod.build.defaults[0]) if full or not small else small
         kb = mod.plan(_gemm_problem(), config, "bf16")
-        _save(out, name, _nvcc(kb.source, arch, kb.defines), full)
+        _save(out, name, _nvcc(ROOT / "kernels" / "gemm" / kb.source.name, arch, kb.defines), full)
         print(name, config)
 
 
@@ -94,7 +94,8 @@ def cuda_split_kv(out: Path, full: bool) -> None:
     if not full:
         config.update(TOKENS=2, WARPS=2)
     partial, _ = mod.kernels(problem, config, "bf16")
-    _save(out, "cuda_split_kv", _nvcc(partial.source, "sm_80", partial.defines), full)
+    source = ROOT / "kernels" / "attention" / partial.source.name
+    _save(out, "cuda_split_kv", _nvcc(source, "sm_80", partial.defines), full)
     print("cuda_split_kv", partial.defines)
 
 
@@ -159,6 +160,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
     if args.only in (None, "cuda"):
+        _save(args.out, "features", _nvcc(HERE / "features.cu", "sm_80", {}), args.full)
         cuda_gemm(args.out, args.full)
         cuda_split_kv(args.out, args.full)
     if args.only in (None, "triton"):
