@@ -244,9 +244,7 @@ class _ToRaw(Transformer[Token, Any]):
             neg = g[0] == "!"
             if neg:
                 g = g[1:].lstrip()
-            guard: ir.Reg | Name | None = (
-                ir.Reg(g, None, neg) if g[0] == "%" else Name(g, 0, neg)
-            )
+            guard: ir.Reg | Name | None = ir.Reg(g, None, neg) if g[0] == "%" else Name(g, 0, neg)
             op = c[1]
             ops = c[2:-1]
         else:

@@ -67,9 +67,7 @@ def build_module(items: list[Any], text: str) -> ir.Module:
     raw_fns = [x for x in items if isinstance(x, RawFunction)]
     defined = {f.name for f in raw_fns if f.body is not None}
     functions = [
-        _function(f, text, files)
-        for f in raw_fns
-        if f.body is not None or f.name not in defined
+        _function(f, text, files) for f in raw_fns if f.body is not None or f.name not in defined
     ]
     return ir.Module(version, target, address_size, tuple(variables), tuple(functions), files)
 

@@ -50,9 +50,10 @@ def _save(out: Path, name: str, ptx: str, full: bool) -> None:
     if full:
         (out / f"{name}.ptx").write_text(ptx)
         return
-    with (out / f"{name}.ptx.gz").open("wb") as f, gzip.GzipFile(
-        filename="", mode="wb", fileobj=f, mtime=0
-    ) as gz:
+    with (
+        (out / f"{name}.ptx.gz").open("wb") as f,
+        gzip.GzipFile(filename="", mode="wb", fileobj=f, mtime=0) as gz,
+    ):
         gz.write(ptx.encode())
 
 
@@ -106,8 +107,9 @@ def _triton_ptx(fn: Any, signature: dict[str, str], constexprs: dict[str, Any]) 
 
     names = list(fn.arg_names)
     sig = {n: signature.get(n, "constexpr" if n in constexprs else _guess(n)) for n in names}
-    src = ASTSource(fn=fn, signature=sig, constexprs={(names.index(k),): v
-                                                      for k, v in constexprs.items()})
+    src = ASTSource(
+        fn=fn, signature=sig, constexprs={(names.index(k),): v for k, v in constexprs.items()}
+    )
     compiled = triton.compile(src, target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
     return str(compiled.asm["ptx"])
 
@@ -137,12 +139,26 @@ def triton_kernels(out: Path, full: bool) -> None:
     common = importlib.import_module("kernbench_kernels.attention.triton_common")
     attn = {"GROUP": 4, "HEADS": 4, "TILES": 1, "ROWS": 16, "PAGE": 16, "BLOCK_N": 16,
             "HEAD_DIM": 64, "USE_DOT": True}  # fmt: skip
-    jobs.append(("triton_split_kv", lambda: _triton_ptx(
-        common.partial_kernel, {"acc_ptr": "*fp32", "ml_ptr": "*fp32", "table_ptr": "*i32",
-                                "lens_ptr": "*i32"}, attn)))
-    jobs.append(("triton_lse_reduce", lambda: _triton_ptx(
-        common.lse_reduce_kernel, {"acc_ptr": "*fp32", "ml_ptr": "*fp32"},
-        {"SLOTS": 4, "HEAD_DIM": 64})))
+    jobs.append(
+        (
+            "triton_split_kv",
+            lambda: _triton_ptx(
+                common.partial_kernel,
+                {"acc_ptr": "*fp32", "ml_ptr": "*fp32", "table_ptr": "*i32", "lens_ptr": "*i32"},
+                attn,
+            ),
+        )
+    )
+    jobs.append(
+        (
+            "triton_lse_reduce",
+            lambda: _triton_ptx(
+                common.lse_reduce_kernel,
+                {"acc_ptr": "*fp32", "ml_ptr": "*fp32"},
+                {"SLOTS": 4, "HEAD_DIM": 64},
+            ),
+        )
+    )
     for name, make in jobs:
         try:
             _save(out, name, make(), full)
