@@ -17,7 +17,7 @@ import importlib
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,28 @@ def _nvcc(source: Path, arch: str, defines: Mapping[str, Any]) -> str:
         return out.read_text()
 
 
+def _nvrtc(source: Path, arch: str, defines: Mapping[str, Any]) -> str:
+    """The PTX NVRTC makes (as the harness's NVRTC compiler does: -lineinfo, includes)."""
+    from cuda.bindings import nvrtc
+
+    rel = source.resolve().relative_to(ROOT)
+    flags = [f"-arch=compute_{arch.removeprefix('sm_')}", "-lineinfo", "-std=c++17",
+             f"-I{source.parent}", "-I/usr/local/cuda/include"]  # fmt: skip
+    flags += [f"-D{k}={int(v) if isinstance(v, bool) else v}" for k, v in defines.items()]
+    _, prog = nvrtc.nvrtcCreateProgram(source.read_bytes(), str(rel).encode(), 0, [], [])
+    (status,) = nvrtc.nvrtcCompileProgram(prog, len(flags), [f.encode() for f in flags])
+    if status != nvrtc.nvrtcResult.NVRTC_SUCCESS:
+        _, size = nvrtc.nvrtcGetProgramLogSize(prog)
+        log = b" " * size
+        nvrtc.nvrtcGetProgramLog(prog, log)
+        raise RuntimeError(log.decode())
+    _, size = nvrtc.nvrtcGetPTXSize(prog)
+    ptx = b" " * size
+    nvrtc.nvrtcGetPTX(prog, ptx)
+    nvrtc.nvrtcDestroyProgram(prog)
+    return ptx.rstrip(b"\0").decode()
+
+
 def _gemm_problem() -> Any:
     from kernbench.problem import Problem
 
@@ -80,6 +102,19 @@ def cuda_gemm(out: Path, full: bool) -> None:
         kb = mod.plan(_gemm_problem(), config, "bf16")
         _save(out, name, _nvcc(ROOT / "kernels" / "gemm" / kb.source.name, arch, kb.defines), full)
         print(name, config)
+
+
+def nvrtc_kernels(out: Path, full: bool) -> None:
+    """Two kernels through NVRTC: same NVVM, another driver (its own header and .file forms)."""
+    for name, arch, small in CUDA_GEMM:
+        if name not in ("cuda_ldmatrix", "cuda_wgmma"):
+            continue
+        mod = importlib.import_module(f"kernbench_kernels.gemm.{name}")
+        config = dict(mod.build.defaults[0]) if full else small
+        kb = mod.plan(_gemm_problem(), config, "bf16")
+        source = ROOT / "kernels" / "gemm" / kb.source.name
+        _save(out, f"nvrtc_{name}", _nvrtc(source, arch, kb.defines), full)
+        print(f"nvrtc_{name}", config)
 
 
 def cuda_split_kv(out: Path, full: bool) -> None:
@@ -100,15 +135,39 @@ def cuda_split_kv(out: Path, full: bool) -> None:
     print("cuda_split_kv", partial.defines)
 
 
-def _triton_ptx(fn: Any, signature: dict[str, str], constexprs: dict[str, Any]) -> str:
+# Triton kernels: every @triton.jit ``*_kernel`` of these modules (the helpers are inlined
+# into them). FIXTURE_TRITON are committed.
+TRITON_MODULES = (
+    "gemm.triton_naive", "gemm.triton_tma", "gemm.triton_persistent", "gemm.triton_pipelined",
+    "gemm.triton_splitk", "gemm.triton_grouped", "attention.triton_common",
+    "attention.triton_single_pass", "attention.triton_cascade",
+)  # fmt: skip
+FIXTURE_TRITON = {
+    "gemm_naive_kernel": "triton_naive",
+    "gemm_tma_kernel": "triton_tma",
+    "partial_kernel": "triton_split_kv",
+    "lse_reduce_kernel": "triton_lse_reduce",
+}
+CONSTEXPRS = {
+    "BLOCK_M": 32, "BLOCK_N": 32, "BLOCK_K": 32, "GROUP_M": 8, "HAS_C": False, "SPLIT_K": 2,
+    "A_COL": False, "B_COL": False, "WARP_SPECIALIZE": False, "GROUP": 4, "HEADS": 4,
+    "TILES": 1, "ROWS": 16, "PAGE": 16, "HEAD_DIM": 64, "USE_DOT": True, "SLOTS": 4,
+}  # fmt: skip
+POINTERS = {"acc_ptr": "*fp32", "ml_ptr": "*fp32", "table_ptr": "*i32", "lens_ptr": "*i32"}
+
+
+def _triton_ptx(fn: Any, full: bool) -> str:
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
     names = list(fn.arg_names)
-    sig = {n: signature.get(n, "constexpr" if n in constexprs else _guess(n)) for n in names}
+    consts = {n: CONSTEXPRS[n] for n in names if n in CONSTEXPRS}
+    if full:
+        consts.update({k: 64 for k in ("BLOCK_M", "BLOCK_N") if k in consts})
+    sig = {n: "constexpr" if n in consts else POINTERS.get(n, _guess(n)) for n in names}
     src = ASTSource(
-        fn=fn, signature=sig, constexprs={(names.index(k),): v for k, v in constexprs.items()}
+        fn=fn, signature=sig, constexprs={(names.index(k),): v for k, v in consts.items()}
     )
     compiled = triton.compile(src, target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
     return str(compiled.asm["ptx"])
@@ -122,49 +181,32 @@ def _portable(ptx: str) -> str:
 def _guess(name: str) -> str:
     if name.endswith("_ptr"):
         return "*bf16"
-    if name in ("alpha", "beta", "qk_scale", "scale"):
+    if name in ("alpha", "beta", "qk_scale", "scale", "sm_scale"):
         return "fp32"
     return "i32"
 
 
-def triton_kernels(out: Path, full: bool) -> None:
-    block = 64 if full else 32
-    gemm = {"BLOCK_M": block, "BLOCK_N": block, "BLOCK_K": 32, "HAS_C": False}
-    jobs: list[tuple[str, Callable[[], str]]] = []
-    naive = importlib.import_module("kernbench_kernels.gemm.triton_naive")
-    jobs.append(("triton_naive", lambda: _triton_ptx(naive.gemm_naive_kernel, {}, gemm)))
-    tma = importlib.import_module("kernbench_kernels.gemm.triton_tma")
-    tma_consts = {**gemm, "GROUP_M": 8, "A_COL": False, "B_COL": False, "WARP_SPECIALIZE": False}
-    jobs.append(("triton_tma", lambda: _triton_ptx(tma.gemm_tma_kernel, {}, tma_consts)))
-    common = importlib.import_module("kernbench_kernels.attention.triton_common")
-    attn = {"GROUP": 4, "HEADS": 4, "TILES": 1, "ROWS": 16, "PAGE": 16, "BLOCK_N": 16,
-            "HEAD_DIM": 64, "USE_DOT": True}  # fmt: skip
-    jobs.append(
-        (
-            "triton_split_kv",
-            lambda: _triton_ptx(
-                common.partial_kernel,
-                {"acc_ptr": "*fp32", "ml_ptr": "*fp32", "table_ptr": "*i32", "lens_ptr": "*i32"},
-                attn,
-            ),
-        )
-    )
-    jobs.append(
-        (
-            "triton_lse_reduce",
-            lambda: _triton_ptx(
-                common.lse_reduce_kernel,
-                {"acc_ptr": "*fp32", "ml_ptr": "*fp32"},
-                {"SLOTS": 4, "HEAD_DIM": 64},
-            ),
-        )
-    )
-    for name, make in jobs:
-        try:
-            _save(out, name, make(), full)
-            print(name)
-        except Exception as e:  # a Triton that cannot compile one kernel still makes the rest
-            print(f"{name}: {type(e).__name__}: {e}", file=sys.stderr)
+def triton_kernels(out: Path, full: bool, every: bool) -> None:
+    """The committed Triton fixtures, or (``every``) every kernel of TRITON_MODULES."""
+    from triton.runtime.jit import JITFunction
+
+    seen: set[str] = set()
+    for module in TRITON_MODULES:
+        mod = importlib.import_module(f"kernbench_kernels.{module}")
+        for attr, fn in sorted(vars(mod).items()):
+            if not isinstance(fn, JITFunction) or fn.fn.__module__ != mod.__name__:
+                continue
+            if attr in seen or not attr.endswith("_kernel"):
+                continue
+            seen.add(attr)
+            name = FIXTURE_TRITON.get(attr) or (f"triton_{attr}" if every else None)
+            if name is None:
+                continue
+            try:
+                _save(out, name, _triton_ptx(fn, full), full)
+                print(name)
+            except Exception as e:  # one kernel Triton cannot compile here leaves the rest
+                print(f"{name}: {type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
 
 
 def main() -> None:
@@ -172,6 +214,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE)
     ap.add_argument("--full", action="store_true", help="default configs (large PTX)")
     ap.add_argument("--only", choices=("cuda", "triton"), default=None)
+    ap.add_argument("--every-triton", action="store_true", help="all Triton kernels (coverage)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
@@ -179,8 +222,9 @@ def main() -> None:
         _save(args.out, "features", _nvcc(HERE / "features.cu", "sm_80", {}), args.full)
         cuda_gemm(args.out, args.full)
         cuda_split_kv(args.out, args.full)
+        nvrtc_kernels(args.out, args.full)
     if args.only in (None, "triton"):
-        triton_kernels(args.out, args.full)
+        triton_kernels(args.out, args.full, args.every_triton)
 
 
 if __name__ == "__main__":
