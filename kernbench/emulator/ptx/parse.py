@@ -9,6 +9,7 @@ the same PTX once per launch.
 
 from __future__ import annotations
 
+import re
 import struct
 from collections import OrderedDict
 from functools import lru_cache
@@ -207,7 +208,19 @@ class _ToRaw(Transformer[Token, Any]):
 
     # ---- bodies ----
     def block(self, c: list[Any]) -> RawBlock:
-        return RawBlock(c)
+        return RawBlock(c[0] if c else [])
+
+    def stmts(self, c: list[Any]) -> list[Any]:
+        if len(c) == 1:
+            return c
+        c[0].append(c[1])
+        return c[0]
+
+    def operands(self, c: list[Any]) -> list[Any]:
+        if len(c) == 1:
+            return c
+        c[0].append(c[1])
+        return c[0]
 
     def label(self, c: list[Token]) -> tuple[str, Any]:
         return ("label", c[0].rstrip(": \t"))
@@ -244,17 +257,12 @@ class _ToRaw(Transformer[Token, Any]):
             neg = g[0] == "!"
             if neg:
                 g = g[1:].lstrip()
-            guard: ir.Reg | Name | None = (
-                ir.Reg(g, None, neg) if g[0] == "%" else Name(g, 0, neg)
-            )
+            guard: ir.Reg | Name | None = ir.Reg(g, None, neg) if g[0] == "%" else Name(g, 0, neg)
             op = c[1]
-            ops = c[2:-1]
         else:
             guard = None
             op = first
-            ops = c[1:-1]
-        if ops and ops[-1] is None:  # `[a ("," b)*]` with nothing there
-            ops = []
+        ops = c[-2] if len(c) > 2 and isinstance(c[-2], list) else []
         return RawInstruction(first, op, ops, guard, c[-1].end_pos)
 
     # ---- operands ----
@@ -264,6 +272,29 @@ class _ToRaw(Transformer[Token, Any]):
         if r is None:
             r = self._regs[t] = _reg(t)
         return r
+
+    def addr_token(self, c: list[Token]) -> ir.Addr:
+        m = _ADDR.match(c[0])
+        assert m is not None  # the grammar's ADDR matched it
+        base, off = m.group(1), m.group(2)
+        offset = _int(off.replace(" ", "").replace("\t", "")) if off else 0
+        if base[0] == "%":
+            return ir.Addr(self.reg([Token("REG", base)]), offset)
+        if base[0].isdigit():
+            return ir.Addr(None, _int(base) + offset)
+        name: Any = Name(base)  # a bare name: resolve.py decides register or symbol
+        return ir.Addr(name, offset)
+
+    def rvec(self, c: list[Token]) -> ir.Vec:
+        regs = self._regs
+        out = []
+        for t in c[0][1:-1].split(","):
+            t = t.strip()
+            r = regs.get(t)
+            if r is None:
+                r = regs[t] = _reg(t)
+            out.append(r)
+        return ir.Vec(tuple(out))
 
     def negreg(self, c: list[Token]) -> ir.Reg | Name:
         name = c[0][1:].lstrip()
@@ -304,6 +335,9 @@ class _ToRaw(Transformer[Token, Any]):
 
     def start(self, c: list[Any]) -> list[Any]:
         return c
+
+
+_ADDR = re.compile(r"\[\s*([^\s+\-\]]+)\s*(?:\+?\s*(-?\s*\w+)\s*)?\]")
 
 
 def _unquote(t: str) -> str:
