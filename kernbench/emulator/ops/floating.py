@@ -222,8 +222,8 @@ def _f32_exact(
     op: str, mode: str, a: Any, b: Any = None, c: Any = None
 ) -> tuple[Any, Any]:
     """(float64 RN of the exact f32-input result, sign of its error or None when exact)."""
-    x: Any = np.float64(0) + a
-    y: Any = None if b is None else np.float64(0) + b
+    x: Any = np.asarray(a, np.float64)  # (0.0 + a would turn -0 into +0)
+    y: Any = None if b is None else np.asarray(b, np.float64)
     if op in ("add", "sub"):
         y = y if op == "add" else -y
         s, e = nm.two_sum(x, y)
@@ -232,7 +232,7 @@ def _f32_exact(
         return x * y, None  # 24 x 24 bits: exact in float64
     if op == "fma":
         p = x * y  # exact
-        z = np.float64(0) + c
+        z = np.asarray(c, np.float64)
         s, e = nm.two_sum(p, z)
         return nm.rm_zero(s, p, z) if mode == "rm" else s, np.where(np.isfinite(s), e, 0.0)
     if op == "div":
