@@ -216,7 +216,8 @@ def decode(b: Array, fmt: str) -> Array:
     if fmt == "tf32":
         return (b.astype(np.uint32) & np.uint32(0xFFFFE000)).view(np.float32)
     if fmt == "f16":
-        return b.astype(np.uint16).view(np.float16).astype(np.float32)
+        with np.errstate(invalid="ignore"):  # NaN payloads widen quietly
+            return b.astype(np.uint16).view(np.float16).astype(np.float32)
     if fmt in ("e4m3", "e5m2"):
         f = FORMATS[fmt]
         u = b.astype(np.int64) & 0xFF

@@ -218,9 +218,7 @@ def _f32_post(bits: Any, ftz: bool, sat: bool) -> Any:
     return nm.as_f32_bits(v)
 
 
-def _f32_exact(
-    op: str, mode: str, a: Any, b: Any = None, c: Any = None
-) -> tuple[Any, Any]:
+def _f32_exact(op: str, mode: str, a: Any, b: Any = None, c: Any = None) -> tuple[Any, Any]:
     """(float64 RN of the exact f32-input result, sign of its error or None when exact)."""
     x: Any = np.asarray(a, np.float64)  # (0.0 + a would turn -0 into +0)
     y: Any = None if b is None else np.asarray(b, np.float64)

@@ -65,9 +65,9 @@ def test_shifts_clamp():
     assert hexes(run("shl.b32", a, u32(1, 31, 32, 100))) == [2, 0x80000000, 0, 0]
     assert hexes(run("shr.u32", a, u32(1, 31, 32, 2**32 - 1))) == [0x40000000, 1, 0, 0]
     # arithmetic: amounts >= 32 fill with the sign bit
-    assert hexes(run("shr.s32", a, u32(1, 31, 32, 1000))) == [0xC0000000, 2**32 - 1] + [
-        2**32 - 1
-    ] * 2
+    assert (
+        hexes(run("shr.s32", a, u32(1, 31, 32, 1000))) == [0xC0000000, 2**32 - 1] + [2**32 - 1] * 2
+    )
     assert hexes(run("shr.s32", u32(0x40000000), u32(40))) == [0]
     assert hexes(run("shl.b64", u64(1), u32(63, 64))) == [2**63, 0]
     assert hexes(run("shr.s64", u64(2**63), u32(63, 64))) == [2**64 - 1] * 2
