@@ -401,12 +401,50 @@ def _syntax_error(e: UnexpectedInput, text: str) -> PtxSyntaxError:
     src = lines[line - 1] if 0 < line <= len(lines) else ""
     if isinstance(e, UnexpectedToken):
         what = "end of input" if e.token.type == "$END" else repr(str(e.token))
-        msg = f"unexpected {what}"
+        msg = f"unexpected {what}{_expected(e.expected)}"
     elif isinstance(e, UnexpectedCharacters):
-        msg = f"unexpected character {e.char!r}"
+        msg = f"unexpected character {e.char!r}{_expected(e.allowed)}"
     elif isinstance(e, UnexpectedEOF):
-        msg = "unexpected end of input"
+        msg = f"unexpected end of input{_expected(e.expected)}"
         line = len(lines)
     else:
         msg = str(e).splitlines()[0]
     return PtxSyntaxError(msg, line, col, src)
+
+
+_DESCRIBE = {
+    "OPCODE": "an instruction",
+    "REG": "a register",
+    "NAME": "a name",
+    "INT": "an integer",
+    "FLOAT": "a float",
+    "ADDR": "an address",
+    "RVEC": "a brace list",
+    "DOT": "a directive",
+    "LABEL": "a label",
+    "GUARD": "a guard",
+    "STRING": "a string",
+    "SEMI": "';'",
+    "PARAMKW": "'.param'",
+    "REGKW": "'.reg'",
+    "KIND": "'.entry' or '.func'",
+}
+
+
+def _expected(names: Any) -> str:
+    """`` (expected ';' or ',')``: what the grammar would have taken there, briefly."""
+    if not names:
+        return ""
+    shown: set[str] = set()
+    terminals = {t.name: t for t in _parser().terminals}
+    for name in names:
+        t = terminals.get(name)
+        if name in _DESCRIBE:
+            shown.add(_DESCRIBE[name])
+        elif t is not None and t.pattern.type == "str":
+            shown.add(repr(t.pattern.value))
+        else:
+            shown.add(name.lower())
+    if len(shown) > 6:
+        return ""
+    return " (expected " + " or ".join(sorted(shown)) + ")"

@@ -509,10 +509,21 @@ def test_syntax_errors_name_line_column_and_text() -> None:
         parse_module(text)
     assert (e.value.line, e.value.column) == (7, 19)
     assert "line 7, column 19" in str(e.value) and "add.s32 %r1, %r1 %r1;" in str(e.value)
+    with pytest.raises(PtxSyntaxError, match=r"unexpected 'ret' \(expected .*';'"):
+        parse_module(HEADER + ".visible .entry k()\n{\n\tmov.u32 %r1, 1\n\tret;\n}\n")
+    with pytest.raises(PtxSyntaxError, match=r"unexpected '\]' \(expected an integer\)"):
+        parse_module(HEADER + ".visible .entry k()\n{\n\tld.u32 %r1, [%r2+];\n}\n")
     with pytest.raises(PtxSyntaxError, match="line 4"):
         parse_module(HEADER + ".visible .entry k() { ret; ")
     with pytest.raises(PtxSyntaxError, match="unexpected character"):
         parse_module(HEADER + ".visible .entry k() { ret; } #")
+
+
+def test_keywords_need_a_word_boundary() -> None:
+    """``generic_x`` is a name, not ``generic`` then ``_x``; ``.funcx`` is no ``.func``."""
+    mod = parse_module(HEADER + ".global .u32 generic_x = 3;\n.entry k() .funcx { ret; }\n")
+    assert mod.variables == (ir.Variable("global", "generic_x", "u32", 4, 4, init=(3,)),)
+    assert mod.functions[0].directives == {"funcx": ()}
 
 
 def test_parse_is_cached() -> None:
