@@ -5,6 +5,24 @@ into raw tuples as lark reduces it (no parse tree is built), and :mod:`.resolve`
 bare names their meaning (register, variable, label) with the nested ``{ }`` scopes of
 inline asm flattened by renaming. Parsed modules are cached by text, since the harness parses
 the same PTX once per launch.
+
+How forms the ir leaves open are represented (what the machine can rely on):
+
+* ``opcode`` is the first dot-word, ``mods`` the rest, ``::`` kept inside a modifier
+  (``shared::cta``). ``text`` is the instruction as written (one line, whitespace collapsed
+  when it spanned several); ``line`` is its first token's line; ``loc`` the last ``.loc``.
+* A nested scope's declarations (registers, ``.param``/``.local``/``.shared`` variables,
+  labels) are renamed ``name$sN``; a ranged declaration there is expanded (``%r<2>`` ->
+  ``%r0$s3``, ``%r1$s3``) since ``RegDecl.count`` names ``%r0..`` of one prefix only.
+* ``call``: always ``Vec(returns), target, Vec(arguments)`` (empty Vecs when absent), then a
+  ``Sym`` for an indirect call's prototype; the target is a ``Sym`` (function) or a ``Reg``.
+* ``brx.idx %r, table``: the table operand is a ``Vec`` of the ``.branchtargets`` labels.
+* A bare ``_`` operand (a sink destination, ``mbarrier.arrive.b64 _, [..]``) is ``Sym("_")``;
+  ``_`` in a brace list is ``None``; in a ``Pair`` it is ``Reg("_")``.
+* ``.extern .func`` declarations (``vprintf``) are Functions with an empty body; a
+  forward declaration of a function defined later is dropped.
+* Variable initializers hold numbers only: an address (``generic(var)``, a function name)
+  reads as 0. ``.pragma`` strings become ``directives["pragma <text>"] = ()``.
 """
 
 from __future__ import annotations
