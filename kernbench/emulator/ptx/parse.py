@@ -140,7 +140,10 @@ class _ToRaw(Transformer[Token, Any]):
         return _int(c[0])
 
     def attrs(self, c: list[Any]) -> list[Any]:
-        return c
+        return [x for a in c for x in (a if isinstance(a, list) else (a,))]
+
+    def attribute(self, c: list[Token]) -> list[str]:
+        return ["attribute", *(str(t)[1:] for t in c)]  # .attribute(.managed)
 
     def dim(self, c: list[Token | None]) -> int | None:
         return _int(c[0]) if c and c[0] is not None else None
@@ -319,7 +322,11 @@ class _ToRaw(Transformer[Token, Any]):
         return ir.Reg(name, None, True) if name[0] == "%" else Name(name, 0, True)
 
     def name(self, c: list[Token]) -> Name:
-        return Name(str(c[0]), _int(c[1]) if len(c) > 1 else 0)
+        t = c[0]
+        if t.type == "NAMECOMP":
+            name, _, comp = str(t).partition(".")
+            return Name(name, component=comp)
+        return Name(str(t), _int(c[1]) if len(c) > 1 else 0)
 
     def int_imm(self, c: list[Token]) -> ir.Imm:
         return ir.Imm(_int(c[0]))

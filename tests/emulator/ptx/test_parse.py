@@ -431,6 +431,21 @@ def test_user_register_names() -> None:
     assert selp == (R("%r1"), R("%r2"), R("%r3"), R("p", negated=True))
 
 
+def test_vector_register_elements_and_sinks() -> None:
+    i = ins("\tmov.f32 %f1, v.y;", decls=".reg .v4 .f32 v;\n.reg .f32 %f<2>;\n")
+    assert i.operands == (R("%f1"), R("v", "y"))
+    assert ops("\telect.sync _|%p1, -1;") == (ir.Pair(R("_"), R("%p1")), ir.Imm(-1))
+    assert ops("\tst.global.v4.f32 [%rd1], {%f1, 0f00000000, %f2, _};") == (
+        ir.Addr(R("%rd1")),
+        ir.Vec((R("%f1"), ir.Imm(0.0, 0, 32), R("%f2"), None)),
+    )
+
+
+def test_managed_attribute() -> None:
+    mod = parse_module(HEADER + ".global .attribute(.managed) .align 4 .b32 m;\n")
+    assert mod.variables == (ir.Variable("global", "m", "b32", 4, 4),)
+
+
 def test_calls() -> None:
     k = kernel(
         "\t{ // callseq 0, 0\n"
