@@ -115,6 +115,10 @@ class _ToRaw(Transformer[Token, Any]):
         super().__init__(visit_tokens=False)
         self._regs: dict[str, ir.Reg] = {}
 
+    def forget(self) -> None:
+        """Drop the register objects shared within one parse (bounded memory across parses)."""
+        self._regs = {}
+
     # ---- header ----
     def version(self, c: list[Token]) -> tuple[str, Any]:
         major, minor = c[0].split(".")
@@ -366,7 +370,11 @@ _ADDR = re.compile(r"\[\s*([^\s+\-\]]+)\s*(?:\+?\s*(-?\s*\w+)\s*)?\]")
 
 
 def _unquote(t: str) -> str:
-    return t[1:-1].encode().decode("unicode_escape") if t.startswith('"') else t
+    """A PTX string's text: ``\\x`` is ``x`` (Windows paths in ``.file`` are ``C:\\\\src``)."""
+    return _ESCAPE.sub(r"\1", t[1:-1]) if t.startswith('"') else t
+
+
+_ESCAPE = re.compile(r"\\(.)")
 
 
 def _flatten(v: Any, out: list[int | float]) -> None:
@@ -377,6 +385,9 @@ def _flatten(v: Any, out: list[int | float]) -> None:
         out.append(v)
 
 
+_TRANSFORMER = _ToRaw()
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     grammar = (Path(__file__).with_name("ptx.lark")).read_text()
@@ -384,7 +395,7 @@ def _parser() -> Lark:
         grammar,
         parser="lalr",
         lexer="contextual",
-        transformer=_ToRaw(),
+        transformer=_TRANSFORMER,
         maybe_placeholders=True,
         cache=True,
     )
@@ -412,10 +423,18 @@ def parse_module(text: str) -> ir.Module:
 
 
 def _parse(text: str) -> ir.Module:
+    parser = _parser()
     try:
-        items: Any = _parser().parse(text)  # the transformer's list, not a Tree
+        items: Any = parser.parse(text)  # the transformer's list, not a Tree
     except UnexpectedInput as e:
         raise _syntax_error(e, text) from None
+    finally:
+        _TRANSFORMER.forget()
+    if not any(isinstance(x, tuple) and x[0] == "version" for x in items):
+        first = next((ln for ln in text.splitlines() if ln.strip()), "")
+        raise PtxSyntaxError(
+            "PTX starts with a .version directive; this text has none", 1, 1, first
+        )
     return build_module(items, text)
 
 

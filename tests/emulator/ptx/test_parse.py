@@ -534,6 +534,24 @@ def test_syntax_errors_name_line_column_and_text() -> None:
         parse_module(HEADER + ".visible .entry k() { ret; } #")
 
 
+def test_windows_text() -> None:
+    """CRLF line ends and a Windows path in ``.file`` (backslashes escaped in PTX strings)."""
+    text = (
+        HEADER + '.file 1 "C:\\\\src\\\\k.cu"\n.visible .entry k()\n{\n.loc 1 3 1\nret;\n}\n'
+    ).replace("\n", "\r\n")
+    mod = parse_module(text)
+    assert mod.files == {1: "C:\\src\\k.cu"}
+    (st,) = mod.kernel("k").body
+    assert st.instruction == ir.Instruction(
+        "ret", line=8, loc=ir.Location("C:\\src\\k.cu", 3, 1), text="ret;"
+    )
+
+
+def test_text_without_version_is_refused() -> None:
+    with pytest.raises(PtxSyntaxError, match=r"line 1, column 1: .*\.version"):
+        parse_module("// not PTX\n.entry k() { ret; }\n")
+
+
 def test_keywords_need_a_word_boundary() -> None:
     """``generic_x`` is a name, not ``generic`` then ``_x``; ``.funcx`` is no ``.func``."""
     mod = parse_module(HEADER + ".global .u32 generic_x = 3;\n.entry k() .funcx { ret; }\n")
