@@ -248,6 +248,16 @@ def test_funcs_declarations_and_definitions() -> None:
     assert f.params == (ir.Param("f_param_0", "b32", 4, 4),)
 
 
+def test_register_parameters() -> None:
+    """The old ``.reg`` parameter form: the parameters are registers of the body."""
+    text = HEADER + ".func (.reg .b32 r) f(.reg .b32 a)\n{\n\tadd.s32 r, a, 1;\n\tret;\n}\n"
+    (f,) = parse_module(text).functions
+    assert f.regs == (ir.RegDecl("b32", "r"), ir.RegDecl("b32", "a"))
+    assert f.params == (ir.Param("a", "b32", 4, 4),)
+    assert f.body[0].instruction is not None
+    assert f.body[0].instruction.operands == (R("r"), R("a"), ir.Imm(1))
+
+
 # ---- declarations in bodies --------------------------------------------------------------
 
 
