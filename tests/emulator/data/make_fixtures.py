@@ -6,7 +6,7 @@ Each CUDA kernel of ``kernels/`` is compiled with ``nvcc -ptx -lineinfo`` at a s
 of its own space (so the committed files stay a few KB), sm_80 or sm_90a as the variant
 targets, two of them also through NVRTC, and ``features.cu`` (what the kernels do not use:
 calls, printf, jump tables...); Triton kernels are compiled for sm_90 without a GPU through
-``triton.compile``. ``--full`` uses each variant's default config instead, ``--every-triton``
+``triton.compile`` (and one for sm_80). ``--full`` uses each variant's default config instead, ``--every-triton``
 adds every Triton kernel and ``--cutlass`` compiles the CUTLASS baselines (large PTX: the
 coverage check, not committed). ``--check`` then parses everything in ``--out`` and prints
 each file's parse time.
@@ -160,7 +160,7 @@ CONSTEXPRS = {
 POINTERS = {"acc_ptr": "*fp32", "ml_ptr": "*fp32", "table_ptr": "*i32", "lens_ptr": "*i32"}
 
 
-def _triton_ptx(fn: Any, full: bool) -> str:
+def _triton_ptx(fn: Any, full: bool, capability: int = 90) -> str:
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
@@ -173,7 +173,8 @@ def _triton_ptx(fn: Any, full: bool) -> str:
     src = ASTSource(
         fn=fn, signature=sig, constexprs={(names.index(k),): v for k, v in consts.items()}
     )
-    compiled = triton.compile(src, target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
+    target = GPUTarget("cuda", capability, 32)
+    compiled = triton.compile(src, target=target, options={"num_warps": 4, "num_stages": 3})
     return str(compiled.asm["ptx"])
 
 
@@ -206,11 +207,14 @@ def triton_kernels(out: Path, full: bool, every: bool) -> None:
             name = FIXTURE_TRITON.get(attr) or (f"triton_{attr}" if every else None)
             if name is None:
                 continue
-            try:
-                _save(out, name, _triton_ptx(fn, full), full)
-                print(name)
-            except Exception as e:  # one kernel Triton cannot compile here leaves the rest
-                print(f"{name}: {type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
+            for suffix, capability in (("", 90), ("_sm80", 80)):
+                if suffix and attr != "gemm_naive_kernel":
+                    continue  # one kernel as Ampere sees it: cp.async, ldmatrix, mma.sync
+                try:
+                    _save(out, name + suffix, _triton_ptx(fn, full, capability), full)
+                    print(name + suffix)
+                except Exception as e:  # one kernel Triton cannot compile here leaves the rest
+                    print(f"{name}: {type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
 
 
 def cutlass_kernels(out: Path) -> None:
