@@ -15,6 +15,7 @@ class PtxSyntaxError(ValueError):
         where = f"line {line}, column {column}: " if line else ""
         shown = f"\n    {text.strip()}" if text else ""
         super().__init__(f"PTX syntax error at {where}{message}{shown}")
+        self.reason = message
         self.line = line
         self.column = column
         self.text = text
@@ -44,6 +45,7 @@ _DESCRIBE = {
     "REG": "a register",
     "NAME": "a name",
     "INT": "an integer",
+    "CEXPR": "an integer",
     "FLOAT": "a float",
     "ADDR": "an address",
     "RVEC": "a brace list",

@@ -85,6 +85,10 @@ def _parse(text: str) -> ir.Module:
         items: Any = parser.parse(text)  # the transformer's list, not a Tree
     except UnexpectedInput as e:
         raise syntax_error(e, text, parser) from None
+    except PtxSyntaxError as e:  # raised by a callback: show the line it is about
+        lines = text.splitlines()
+        src = lines[e.line - 1] if 0 < e.line <= len(lines) else ""
+        raise PtxSyntaxError(e.reason, e.line, e.column, src) from None
     finally:
         _TRANSFORMER.forget()
     if not any(isinstance(x, tuple) and x[0] == "version" for x in items):

@@ -13,6 +13,7 @@ from typing import Any
 from lark import Token, Transformer
 
 from . import ir
+from .errors import PtxSyntaxError
 from .raw import (
     Name,
     Paren,
@@ -27,8 +28,15 @@ from .raw import (
 
 
 def parse_int(tok: str) -> int:
-    """PTX integer literal: decimal, ``0x`` hex, ``0b`` binary, leading-zero octal, ``U``."""
+    """PTX integer literal: decimal, ``0x`` hex, ``0b`` binary, leading-zero octal, ``U``;
+    or a parenthesised constant expression (:func:`evaluate`)."""
     s = tok
+    if s[0] == "(":
+        try:
+            return evaluate(s)
+        except ValueError as e:  # the text shown is added by parse.py
+            line, column = getattr(tok, "line", 0), getattr(tok, "column", 0)
+            raise PtxSyntaxError(str(e), line or 0, column or 0) from None
     neg = s[0] == "-"
     if neg:
         s = s[1:]
@@ -61,6 +69,76 @@ def parse_float(tok: str) -> ir.Imm:
         return ir.Imm(struct.unpack("<d", bits.to_bytes(8, "little"))[0], bits, 64)
     v = float(s)
     return ir.Imm(-v if neg else v)
+
+
+_CTOKEN = re.compile(
+    r"\s*(?:(0[xX][0-9a-fA-F]+U?|0[bB][01]+U?|\d+U?)|(<<|>>|&&|\|\||==|!=|<=|>=|[-+*/%&|^~!<>()]))"
+)
+_BINARY = {
+    "||": 1, "&&": 2, "|": 3, "^": 4, "&": 5, "==": 6, "!=": 6,
+    "<": 7, "<=": 7, ">": 7, ">=": 7, "<<": 8, ">>": 8, "+": 9, "-": 9, "*": 10, "/": 10, "%": 10,
+}  # fmt: skip
+"""C's binary operators and their precedence (higher binds tighter), as PTX defines them."""
+
+
+def evaluate(expr: str) -> int:
+    """An integer constant expression (PTX ISA "Constant Expressions": C operators and
+    precedence, 64-bit integers, division truncating toward zero), e.g. ``((1 << 12) - 1)``."""
+    tokens: list[str] = []
+    pos = 0
+    text = expr.rstrip()
+    while pos < len(text):
+        m = _CTOKEN.match(text, pos)
+        if m is None:
+            raise ValueError(f"not a constant expression: {expr}")
+        tokens.append(m.group(1) or m.group(2))
+        pos = m.end()
+    value, rest = _binary(tokens, 0, 0)
+    if rest != len(tokens):
+        raise ValueError(f"not a constant expression: {expr}")
+    value &= (1 << 64) - 1
+    return value - (1 << 64) if value >> 63 else value
+
+
+def _binary(tokens: list[str], i: int, floor: int) -> tuple[int, int]:
+    """Precedence climbing from ``tokens[i]``: (value, index after it)."""
+    left, i = _unary(tokens, i)
+    while i < len(tokens) and _BINARY.get(tokens[i], 0) > floor:
+        op = tokens[i]
+        right, i = _binary(tokens, i + 1, _BINARY[op])
+        left = _apply(op, left, right)
+    return left, i
+
+
+def _unary(tokens: list[str], i: int) -> tuple[int, int]:
+    if i >= len(tokens):
+        raise ValueError("constant expression ends early")
+    t = tokens[i]
+    if t == "(":
+        value, i = _binary(tokens, i + 1, 0)
+        if i >= len(tokens) or tokens[i] != ")":
+            raise ValueError("unbalanced parentheses in a constant expression")
+        return value, i + 1
+    if t in ("-", "+", "~", "!"):
+        value, i = _unary(tokens, i + 1)
+        return {"-": -value, "+": value, "~": ~value, "!": int(not value)}[t], i
+    return parse_int(t), i + 1
+
+
+def _apply(op: str, a: int, b: int) -> int:
+    if op in ("/", "%"):
+        if b == 0:
+            raise ValueError("division by zero in a constant expression")
+        q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)  # C: toward zero
+        return q if op == "/" else a - q * b
+    return {
+        "||": lambda: int(bool(a) or bool(b)), "&&": lambda: int(bool(a) and bool(b)),
+        "|": lambda: a | b, "^": lambda: a ^ b, "&": lambda: a & b,
+        "==": lambda: int(a == b), "!=": lambda: int(a != b), "<": lambda: int(a < b),
+        "<=": lambda: int(a <= b), ">": lambda: int(a > b), ">=": lambda: int(a >= b),
+        "<<": lambda: a << b, ">>": lambda: a >> b, "+": lambda: a + b, "-": lambda: a - b,
+        "*": lambda: a * b,
+    }[op]()  # fmt: skip
 
 
 def _reg(tok: str) -> ir.Reg:

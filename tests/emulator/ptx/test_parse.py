@@ -403,6 +403,17 @@ def test_guards_lines_and_text() -> None:
         ("{ %r1, %r2 }", ir.Vec((R("%r1"), R("%r2")))),
         ("{0, %r2}", ir.Vec((ir.Imm(0), R("%r2")))),
         ("%p1|%p2", ir.Pair(R("%p1"), R("%p2"))),
+        # constant expressions: C operators and precedence, division toward zero
+        ("(4*8)", ir.Imm(32)),
+        ("((1 << 12) - 1)", ir.Imm(4095)),
+        ("(-7 / 2)", ir.Imm(-3)),
+        ("(-7 % 2)", ir.Imm(-1)),
+        ("(1 + 2 * 3)", ir.Imm(7)),
+        ("(0x10 | 0b1)", ir.Imm(17)),
+        ("(~0)", ir.Imm(-1)),
+        ("(10 - 2 - 3)", ir.Imm(5)),
+        ("(2 * 3 == 6 && 1)", ir.Imm(1)),
+        ("[%rd1+(2*8)]", ir.Addr(R("%rd1"), 16)),
     ],
 )
 def test_operand_forms(operand: str, expected: ir.Operand) -> None:
@@ -560,6 +571,13 @@ def test_windows_text() -> None:
 def test_text_without_version_is_refused() -> None:
     with pytest.raises(PtxSyntaxError, match=r"line 1, column 1: .*\.version"):
         parse_module("// not PTX\n.entry k() { ret; }\n")
+
+
+def test_constant_expressions_elsewhere() -> None:
+    mod = parse_module(HEADER + ".global .u32 x[2] = {(4*2), ((1<<4)+1)};\n")
+    assert mod.variables[0].init == (8, 17)
+    with pytest.raises(PtxSyntaxError, match=r"line 6, column 15: .*division by zero"):
+        parse_module(HEADER + ".entry k()\n{\n\tmov.u32 %r1, (1/0);\n}\n")
 
 
 def test_keywords_need_a_word_boundary() -> None:
