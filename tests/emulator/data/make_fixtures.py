@@ -5,11 +5,11 @@
 Each CUDA kernel of ``kernels/`` is compiled with ``nvcc -ptx -lineinfo`` at a small config
 of its own space (so the committed files stay a few KB), sm_80 or sm_90a as the variant
 targets, two of them also through NVRTC, and ``features.cu`` (what the kernels do not use:
-calls, printf, jump tables...); Triton kernels are compiled for sm_90 without a GPU through
-``triton.compile`` (and one for sm_80). ``--full`` uses each variant's default config instead, ``--every-triton``
-adds every Triton kernel and ``--cutlass`` compiles the CUTLASS baselines (large PTX: the
-coverage check, not committed). ``--check DIR`` only parses every PTX file in DIR and
-prints each one's parse time.
+calls, printf, jump tables...); Triton kernels are compiled for sm_90 (and one for sm_80)
+without a GPU through ``triton.compile``. ``--full`` uses each variant's default config
+instead, ``--every-triton`` adds every Triton kernel and ``--cutlass`` compiles the CUTLASS
+baselines (large PTX: the coverage check, not committed). ``--check DIR`` only parses every
+PTX file in DIR and prints each one's parse time.
 """
 
 from __future__ import annotations
