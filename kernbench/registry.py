@@ -29,6 +29,13 @@ class Plugin:
     variants: Mapping[str, str] = field(default_factory=dict)
 
 
+def describe_failure(exc: BaseException) -> str:
+    """Why a plugin or variant failed to load, in one line: the exception's type and the first
+    line of its message."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
 def resolve(reference: str) -> Any:
     """Import ``package.module:attribute``."""
     module_name, _, attr = reference.partition(":")
@@ -56,7 +63,7 @@ class Registry:
             try:
                 registry.add(ep.load())
             except Exception as exc:  # a broken plugin must not break the others
-                registry.failures[f"plugin {ep.name}"] = f"{type(exc).__name__}: {exc}"
+                registry.failures[f"plugin {ep.name}"] = describe_failure(exc)
         return registry
 
     def add_reference(self, reference: str) -> None:
@@ -103,11 +110,17 @@ class Registry:
         if ref is None:
             known = ", ".join(sorted(self._variant_refs)) or "none installed"
             raise UsageError(f"unknown variant {name!r} (known: {known})")
-        loaded = resolve(ref) if isinstance(ref, str) else ref
-        if not isinstance(loaded, Variant):
-            raise TypeError(f"{ref} is not a Variant")
-        if loaded.name != name:
-            raise ValueError(f"{ref} is registered as {name!r} but names itself {loaded.name!r}")
+        try:
+            loaded = resolve(ref) if isinstance(ref, str) else ref
+            if not isinstance(loaded, Variant):
+                raise TypeError(f"{ref} is not a Variant")
+            if loaded.name != name:
+                raise ValueError(
+                    f"{ref} is registered as {name!r} but names itself {loaded.name!r}"
+                )
+        except Exception as exc:  # a broken plugin is bad input: one line, not a traceback
+            self.failures[name] = describe_failure(exc)
+            raise UsageError(f"variant {name!r} failed to load: {self.failures[name]}") from None
         self._variants[name] = loaded
         return loaded
 
@@ -119,8 +132,7 @@ class Registry:
                 continue
             try:
                 v = self.variant(name)
-            except Exception as exc:
-                self.failures[name] = f"{type(exc).__name__}: {exc}"
+            except UsageError:  # recorded in failures
                 continue
             if family is None or v.family == family:
                 found.append(v)
