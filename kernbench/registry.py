@@ -9,7 +9,7 @@ fails to import is recorded by name with its error instead of breaking the other
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
@@ -55,6 +55,11 @@ class Registry:
     failures: dict[str, str] = field(default_factory=dict)
     references: list[str] = field(default_factory=list)
     """Plugins added by reference rather than entry point; worker processes re-add them."""
+    on_notice: Callable[[str], None] | None = None
+    """Told when a variant loads with something to fix that does not stop it (a config
+    parameter that never reaches the kernel); the commands print it. Without it (tests,
+    worker processes) nothing is checked, so loading costs nothing more."""
+    notices: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def discover(cls) -> Registry:
@@ -122,7 +127,23 @@ class Registry:
             self.failures[name] = describe_failure(exc)
             raise UsageError(f"variant {name!r} failed to load: {self.failures[name]}") from None
         self._variants[name] = loaded
+        if self.on_notice is not None:
+            self._check(loaded)
         return loaded
+
+    def _check(self, variant: Variant) -> None:
+        from .paramcheck import idle_params
+
+        idle = idle_params(variant)
+        if idle:
+            which = ", ".join(idle)
+            self.notices[variant.name] = (
+                f"variant {variant.name!r}: config parameter{'s' if len(idle) > 1 else ''} "
+                f"{which} never reach{'' if len(idle) > 1 else 'es'} the kernel (read by neither "
+                f"its plan, its launch nor its kernel): tuning {'them' if len(idle) > 1 else 'it'} measures noise"
+            )
+            if self.on_notice is not None:
+                self.on_notice(self.notices[variant.name])
 
     def variants(self, family: str | None = None) -> list[Variant]:
         """Every loadable variant (of one family), loading each; failures are recorded."""

@@ -240,6 +240,9 @@ def load_registry() -> Registry:
     registry = Registry.discover()
     for name, why in registry.failures.items():
         err_console.print(f"[yellow]warning:[/] {name} failed to load: {why}")
+    registry.on_notice = lambda text: err_console.print(
+        f"[yellow]warning:[/] {text}", highlight=False
+    )
     return registry
 
 

@@ -26,3 +26,9 @@ BROKEN = Plugin(
     },
 )
 """Variants that fail to load, beside one that loads: the one-line error tests use it."""
+
+IDLE = Plugin(
+    families=("tests.plugins_faulty.family:TOY",),
+    variants={"toy_idle_knob": "tests.plugins_faulty.triton_idle:build"},
+)
+"""A variant with a config parameter that never reaches its kernel (a load-time warning)."""
