@@ -216,15 +216,25 @@ def _failure_notes(records: Sequence[Record], label: Callable[[Record], str] | N
 
 
 def _fold(records: Sequence[Record]) -> tuple[list[Record], list[str]]:
-    """Rows to show, and one line per variant that was skipped or unsupported throughout."""
+    """Rows to show, and one line per reason something was skipped or unsupported: the
+    variants it held back are named together (fourteen CUDA variants on a CPU machine are
+    one line), each with how often where it was more than once."""
     folded = [r for r in records if r.status in FOLDED]
-    lines = []
+    grouped: dict[tuple[str, str], list[str]] = {}
     for variant in dict.fromkeys(r.variant for r in folded):
         mine = [r for r in folded if r.variant == variant]
-        reasons = list(dict.fromkeys((r.message or "no reason given").strip() for r in mine))
+        reasons = list(
+            dict.fromkeys(
+                (r.message or "no reason given").strip().removeprefix(f"{variant} ") for r in mine
+            )
+        )
         statuses = "/".join(dict.fromkeys(r.status for r in mine))
         times = f" ({len(mine)}x)" if len(mine) > 1 else ""
-        lines.append(f"{variant} {statuses}{times}: {'; '.join(reasons)}")
+        grouped.setdefault((statuses, "; ".join(reasons)), []).append(variant + times)
+    lines = [
+        f"{reason} ({statuses}): {', '.join(variants)}"
+        for (statuses, reason), variants in grouped.items()
+    ]
     return [r for r in records if r.status not in FOLDED], lines
 
 
