@@ -64,6 +64,9 @@ def build_parser() -> Parser:
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
+    # Once is enough: ``timeout`` signals the command and then its whole group, so a second
+    # SIGTERM follows at once and must not break into the clean-up the first one started.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated
 
 
