@@ -30,8 +30,13 @@ from .ptx import ir
 from .state import CLASS_DTYPE, Layout
 
 STATIC_SHARED_LIMIT = 48 * 1024
-SHARED_LIMIT = {"sm_80": 163 * 1024, "sm_86": 99 * 1024, "sm_89": 99 * 1024,
-                "sm_90": 227 * 1024, "sm_90a": 227 * 1024}
+SHARED_LIMIT = {
+    "sm_80": 163 * 1024,
+    "sm_86": 99 * 1024,
+    "sm_89": 99 * 1024,
+    "sm_90": 227 * 1024,
+    "sm_90a": 227 * 1024,
+}
 REGFILE_BUDGET = 256 << 20
 MAX_WAVE_THREADS = 1 << 17
 
@@ -57,8 +62,10 @@ class LaunchResult:
         return not self.findings
 
     def __str__(self) -> str:
-        head = (f"{self.kernel}: {self.thread_instructions} thread-instructions "
-                f"({self.warp_instructions} warp-instructions) in {self.wall_time:.3f} s")
+        head = (
+            f"{self.kernel}: {self.thread_instructions} thread-instructions "
+            f"({self.warp_instructions} warp-instructions) in {self.wall_time:.3f} s"
+        )
         return "\n".join([head, *(str(f) for f in self.findings)])
 
 
@@ -107,7 +114,9 @@ INT_FMT = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 def _pack(p: ir.Param, i: int, arg: Any, host: HostMemory) -> bytes:
     t, size = p.type, p.size
-    where = f"argument {i} ({p.name}, .{t}{'[' + str(size) + ']' if t == 'b8' and size > 1 else ''})"
+    where = (
+        f"argument {i} ({p.name}, .{t}{'[' + str(size) + ']' if t == 'b8' and size > 1 else ''})"
+    )
     buf = _buffer(arg)
     if buf is not None or arg is None:
         if size != 8 or t not in ("u64", "b64", "s64"):
@@ -154,24 +163,49 @@ _MACHINES: dict[int, tuple[tuple[Any, ...], Machine]] = {}
 """Per program, the last machine it ran on: relaunching the same shape skips linking."""
 
 
-def _machine(prog: program.Program, layout: Layout, host: HostMemory, findings: Findings,
-             shared_bytes: int, check: bool, budget: int | None, clock: list[int]) -> Machine:
+def _machine(
+    prog: program.Program,
+    layout: Layout,
+    host: HostMemory,
+    findings: Findings,
+    shared_bytes: int,
+    check: bool,
+    budget: int | None,
+    clock: list[int],
+) -> Machine:
     key = (layout.n_cta, layout.block, layout.grid, shared_bytes, check)
     held = _MACHINES.get(id(prog))
     if held is not None and held[0] == key and held[1].program is prog:
         held[1].reset(layout, host, findings, budget=budget, clock=clock)
         return held[1]
-    m = Machine(prog, layout, host, findings, dynamic_shared=shared_bytes, check=check,
-                budget=budget, clock=clock)
+    m = Machine(
+        prog,
+        layout,
+        host,
+        findings,
+        dynamic_shared=shared_bytes,
+        check=check,
+        budget=budget,
+        clock=clock,
+    )
     if layout.size * 64 < REGFILE_BUDGET:
         _MACHINES[id(prog)] = (key, m)
     return m
 
 
-def launch(ptx: str | os.PathLike[str], kernel: str, grid: Dim, block: Dim,
-           args: list[Any] | tuple[Any, ...], *, shared_bytes: int = 0, arch: str = "sm_80",
-           cluster: Dim | None = None, check: bool = True,
-           max_instructions: int | None = None) -> LaunchResult:
+def launch(
+    ptx: str | os.PathLike[str],
+    kernel: str,
+    grid: Dim,
+    block: Dim,
+    args: list[Any] | tuple[Any, ...],
+    *,
+    shared_bytes: int = 0,
+    arch: str = "sm_80",
+    cluster: Dim | None = None,
+    check: bool = True,
+    max_instructions: int | None = None,
+) -> LaunchResult:
     """Run ``kernel`` of the PTX (text or a ``.ptx`` path) over ``grid`` x ``block`` threads.
 
     ``shared_bytes`` is the dynamic shared memory; ``check`` enables the shared-memory
@@ -194,8 +228,10 @@ def launch(ptx: str | os.PathLike[str], kernel: str, grid: Dim, block: Dim,
         raise ValueError(f"{prog.shared_static} bytes of static shared memory exceed 48 KB")
     limit = SHARED_LIMIT.get(arch, 48 * 1024)
     if shared_bytes < 0 or prog.dynamic_shared_offset + shared_bytes > limit:
-        raise ValueError(f"{prog.shared_static} static + {shared_bytes} dynamic bytes of shared "
-                         f"memory exceed {arch}'s {limit} bytes per block")
+        raise ValueError(
+            f"{prog.shared_static} static + {shared_bytes} dynamic bytes of shared "
+            f"memory exceed {arch}'s {limit} bytes per block"
+        )
     if len(args) != len(prog.params):
         raise ValueError(f"{kernel} takes {len(prog.params)} arguments, got {len(args)}")
     host = HostMemory()
@@ -204,7 +240,7 @@ def launch(ptx: str | os.PathLike[str], kernel: str, grid: Dim, block: Dim,
             host.allocs.append(a)
     for i, ((p, off), arg) in enumerate(zip(prog.params, args, strict=True)):
         data = _pack(p, i, arg, host)
-        prog.param_buffer[off:off + len(data)] = np.frombuffer(data, np.uint8)
+        prog.param_buffer[off : off + len(data)] = np.frombuffer(data, np.uint8)
     pb = prog.param_buffer
     host.add(pb.ctypes.data, pb.nbytes, "kernel parameters", pb)
     findings = Findings()
@@ -233,5 +269,13 @@ def launch(ptx: str | os.PathLike[str], kernel: str, grid: Dim, block: Dim,
         if tcounts[s.pc]:
             lines[s.ins.line] = lines.get(s.ins.line, 0) + int(tcounts[s.pc])
             wlines[s.ins.line] = wlines.get(s.ins.line, 0) + int(wcounts[s.pc])
-    return LaunchResult(kernel, findings.as_list(), int(tcounts.sum()), int(wcounts.sum()),
-                        lines, wlines, time.perf_counter() - t0, waves)
+    return LaunchResult(
+        kernel,
+        findings.as_list(),
+        int(tcounts.sum()),
+        int(wcounts.sum()),
+        lines,
+        wlines,
+        time.perf_counter() - t0,
+        waves,
+    )

@@ -51,8 +51,9 @@ class Sanitizer:
             self.warp_ep[np.unique(tids >> 5)] += 1
 
     # ------------------------------------------------------------------ bounds
-    def out_of_bounds(self, pc: int, space: str, tids: np.ndarray, addr: np.ndarray,
-                      nbytes: int) -> None:
+    def out_of_bounds(
+        self, pc: int, space: str, tids: np.ndarray, addr: np.ndarray, nbytes: int
+    ) -> None:
         a = int(addr[0])
         detail: dict[str, object] = {"bytes": nbytes, "space": space}
         if space == "global":
@@ -69,8 +70,10 @@ class Sanitizer:
                     where = f"starts {d} byte(s) past the end of"
                 else:
                     where = f"starts {-d} byte(s) before the start of"
-                msg = (f"{nbytes}-byte access at 0x{a:x} {where} {alloc.name} "
-                       f"(0x{alloc.base:x}, {alloc.size} bytes)")
+                msg = (
+                    f"{nbytes}-byte access at 0x{a:x} {where} {alloc.name} "
+                    f"(0x{alloc.base:x}, {alloc.size} bytes)"
+                )
                 detail.update(buffer=alloc.name, distance=d, buffer_size=alloc.size)
             kind = "global-out-of-bounds"
         else:
@@ -82,13 +85,19 @@ class Sanitizer:
 
     def misaligned(self, pc: int, tids: np.ndarray, addr: np.ndarray, align: int) -> None:
         a = int(addr[0])
-        self.m.report("misaligned", pc, tids,
-                      f"address 0x{a:x} is not aligned to the access size {align}", a,
-                      {"alignment": align})
+        self.m.report(
+            "misaligned",
+            pc,
+            tids,
+            f"address 0x{a:x} is not aligned to the access size {align}",
+            a,
+            {"alignment": align},
+        )
 
     # ------------------------------------------------------------------ shared
-    def shared_access(self, pc: int, tids: np.ndarray, flat: np.ndarray, nbytes: int,
-                      write: bool, read: bool) -> None:
+    def shared_access(
+        self, pc: int, tids: np.ndarray, flat: np.ndarray, nbytes: int, write: bool, read: bool
+    ) -> None:
         if tids.size == 0:
             return
         b = (flat.astype(np.int64)[:, None] + np.arange(nbytes)).ravel()
@@ -100,13 +109,23 @@ class Sanitizer:
             if self.pending.any():
                 hit = self.pending[b] > 0
                 if hit.any():
-                    self._report("async-copy-read-before-wait", pc, t[hit], b[hit],
-                                 "reads shared memory that a cp.async has not delivered: "
-                                 "its group was not waited for")
+                    self._report(
+                        "async-copy-read-before-wait",
+                        pc,
+                        t[hit],
+                        b[hit],
+                        "reads shared memory that a cp.async has not delivered: "
+                        "its group was not waited for",
+                    )
             unw = ~self.written[b]
             if unw.any():
-                self._report("uninitialized-shared-read", pc, t[unw], b[unw],
-                             "reads shared memory that nothing wrote")
+                self._report(
+                    "uninitialized-shared-read",
+                    pc,
+                    t[unw],
+                    b[unw],
+                    "reads shared memory that nothing wrote",
+                )
             self._race(pc, t, b, ep, wep, self.w_tid, self.w_ep, self.w_wep, self.w_pc, True)
         if write:
             self._race(pc, t, b, ep, wep, self.w_tid, self.w_ep, self.w_wep, self.w_pc, False)
@@ -117,18 +136,32 @@ class Sanitizer:
                 other = self.w_tid[b][clash]
                 diff_warp = (other >> 5) != (t[clash] >> 5)
                 if diff_warp.any():
-                    self._report("shared-race", pc, t[clash][diff_warp], b[clash][diff_warp],
-                                 "threads of different warps write the same shared bytes in "
-                                 "one instruction")
+                    self._report(
+                        "shared-race",
+                        pc,
+                        t[clash][diff_warp],
+                        b[clash][diff_warp],
+                        "threads of different warps write the same shared bytes in one instruction",
+                    )
             self.written[b] = True
         elif read:
             many = (self.r_ep[b] == ep) & (self.r_tid[b] != t)
             self.r_tid[b] = np.where(many, MANY, t)
             self.r_ep[b], self.r_wep[b], self.r_pc[b] = ep, wep, pc
 
-    def _race(self, pc: int, t: np.ndarray, b: np.ndarray, ep: np.ndarray, wep: np.ndarray,
-              who: np.ndarray, when: np.ndarray, wwhen: np.ndarray, where: np.ndarray,
-              reading: bool) -> None:
+    def _race(
+        self,
+        pc: int,
+        t: np.ndarray,
+        b: np.ndarray,
+        ep: np.ndarray,
+        wep: np.ndarray,
+        who: np.ndarray,
+        when: np.ndarray,
+        wwhen: np.ndarray,
+        where: np.ndarray,
+        reading: bool,
+    ) -> None:
         prev = who[b]
         hit = (when[b] == ep) & (prev != t) & (prev != -1)
         if not hit.any():
@@ -143,18 +176,38 @@ class Sanitizer:
         mine = "read" if reading else "write"
         theirs = "write" if who is self.w_tid else "read"
         other = int(prev[i])
-        who_txt = "several threads" if other == MANY else f"thread {self.m.threads.thread_of(other)}"
-        self._report("shared-race", pc, t[hit], b[hit],
-                     f"{mine} races with a {theirs} by {who_txt} at PTX line {other_line} "
-                     "with no barrier between them",
-                     {"other_line": other_line, "other_thread": other})
+        who_txt = (
+            "several threads" if other == MANY else f"thread {self.m.threads.thread_of(other)}"
+        )
+        self._report(
+            "shared-race",
+            pc,
+            t[hit],
+            b[hit],
+            f"{mine} races with a {theirs} by {who_txt} at PTX line {other_line} "
+            "with no barrier between them",
+            {"other_line": other_line, "other_thread": other},
+        )
 
-    def _report(self, kind: str, pc: int, t: np.ndarray, b: np.ndarray, msg: str,
-                detail: dict[str, object] | None = None) -> None:
+    def _report(
+        self,
+        kind: str,
+        pc: int,
+        t: np.ndarray,
+        b: np.ndarray,
+        msg: str,
+        detail: dict[str, object] | None = None,
+    ) -> None:
         m = self.m
         off = int(b[0]) % m.shared_stride
-        m.report(kind, pc, t, f"{msg} (shared offset {off})", off,
-                 {"shared_offset": off, **(detail or {})})
+        m.report(
+            kind,
+            pc,
+            t,
+            f"{msg} (shared offset {off})",
+            off,
+            {"shared_offset": off, **(detail or {})},
+        )
 
     # ------------------------------------------------------------------ async copies
     def async_pending(self, flat: np.ndarray, nbytes: int, delta: int) -> None:

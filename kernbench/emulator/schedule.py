@@ -68,7 +68,9 @@ def split(sel: slice | np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nda
     return sel[mask], sel[~mask]
 
 
-def by_value(sel: slice | np.ndarray, values: np.ndarray, size: int) -> list[tuple[int, np.ndarray]]:
+def by_value(
+    sel: slice | np.ndarray, values: np.ndarray, size: int
+) -> list[tuple[int, np.ndarray]]:
     """Threads of ``sel`` grouped by an int per thread (a resume pc, a branch target)."""
     idx = as_index(sel, size)
     uniq = np.unique(values)

@@ -32,8 +32,11 @@ def compile_ptx(tmp: Path, source: str) -> str:
     cu = tmp / "k.cu"
     cu.write_text(source)
     ptx = tmp / "k.ptx"
-    subprocess.run(["nvcc", "-ptx", "-arch=sm_80", "-lineinfo", str(cu), "-o", str(ptx)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["nvcc", "-ptx", "-arch=sm_80", "-lineinfo", str(cu), "-o", str(ptx)],
+        check=True,
+        capture_output=True,
+    )
     return ptx.read_text()
 
 
