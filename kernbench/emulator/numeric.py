@@ -216,7 +216,8 @@ def decode(b: Array, fmt: str) -> Array:
     if fmt == "tf32":
         return (b.astype(np.uint32) & np.uint32(0xFFFFE000)).view(np.float32)
     if fmt == "f16":
-        return b.astype(np.uint16).view(np.float16).astype(np.float32)
+        with np.errstate(invalid="ignore"):  # NaN payloads widen quietly
+            return b.astype(np.uint16).view(np.float16).astype(np.float32)
     if fmt in ("e4m3", "e5m2"):
         f = FORMATS[fmt]
         u = b.astype(np.int64) & 0xFF
@@ -313,13 +314,19 @@ def directed_f64(r: Array, err: Array, mode: str) -> Array:
     if mode == "rn":
         return r
     if mode == "rz":
-        down = (err != 0) & (np.sign(err) != np.sign(r))
+        down = (err != 0) & (np.sign(err) != np.sign(r)) & (r != 0)
         return np.where(down, np.nextafter(r, 0.0), r)
     if mode == "rm":
         return np.where(err < 0, np.nextafter(r, -np.inf), r)
     if mode == "rp":
         return np.where(err > 0, np.nextafter(r, np.inf), r)
     raise ValueError(mode)
+
+
+def rm_zero(r: Array, x: Array, y: Array) -> Array:
+    """IEEE sign of an exact zero sum under round-down: -0 unless both addends are +0."""
+    plus = (x == 0) & (y == 0) & ~np.signbit(x) & ~np.signbit(y)
+    return np.where((r == 0) & ~plus, -0.0, r)
 
 
 def round_fraction_f64(q: Fraction, mode: str) -> float:
@@ -376,7 +383,7 @@ def round_to(
     nan = np.isnan(x)
     inf = np.isinf(x)
     safe = np.where(nan | inf | (a == 0), 1.0, a)
-    e = np.maximum(exponent(safe), f.emin)
+    e = np.maximum(exponent(safe), f.emin).astype(np.int64)
     scaled = np.ldexp(safe, f.mbits - e)  # exact: a power-of-two scaling
     n = np.floor(scaled)
     frac = scaled - n

@@ -107,6 +107,8 @@ def f64_add(a: Any, b: Any, mode: str) -> Any:
     _, e = nm.two_sum(a, b)
     fin = np.isfinite(a) & np.isfinite(b)
     r = nm.directed_f64(r, np.where(fin & np.isfinite(r), e, 0.0), mode)
+    if mode == "rm":
+        r = nm.rm_zero(r, a, b)
     return _overflow(r, fin, mode)
 
 
@@ -127,7 +129,7 @@ def f64_fma(a: Any, b: Any, c: Any, mode: str) -> Any:
     s, e = nm.two_sum(uh, c)
     t, f = nm.two_sum(e, ul)
     w = nm.to_odd(t, f)
-    r = s + w
+    r = np.where(w == 0, s, s + w)  # s + (+0) would turn an exact -0 into +0
     fin = np.isfinite(a) & np.isfinite(b) & np.isfinite(c)
     safe = fin & _safe_prod(a, b, uh) & (np.abs(c) < 2.0**1020) & np.isfinite(r)
     safe &= (np.abs(s) >= 2.0**-960) | (s == 0)
@@ -139,6 +141,8 @@ def f64_fma(a: Any, b: Any, c: Any, mode: str) -> Any:
         _, g = nm.two_sum(s, w)
         r = nm.directed_f64(r, np.where(safe, g, 0.0), mode)
         r = _overflow(r, fin, mode)
+        if mode == "rm":
+            r = nm.rm_zero(r, uh, c)
     hard = fin & ~safe
     return _fallback(r, hard, (a, b, c), lambda x, y, z: x * y + z, mode)
 
@@ -214,20 +218,21 @@ def _f32_post(bits: Any, ftz: bool, sat: bool) -> Any:
     return nm.as_f32_bits(v)
 
 
-def _f32_exact(op: str, a: Any, b: Any = None, c: Any = None) -> tuple[Any, Any]:
+def _f32_exact(op: str, mode: str, a: Any, b: Any = None, c: Any = None) -> tuple[Any, Any]:
     """(float64 RN of the exact f32-input result, sign of its error or None when exact)."""
-    x: Any = np.float64(0) + a
-    y: Any = None if b is None else np.float64(0) + b
+    x: Any = np.asarray(a, np.float64)  # (0.0 + a would turn -0 into +0)
+    y: Any = None if b is None else np.asarray(b, np.float64)
     if op in ("add", "sub"):
         y = y if op == "add" else -y
         s, e = nm.two_sum(x, y)
-        return s, np.where(np.isfinite(s), e, 0.0)
+        return nm.rm_zero(s, x, y) if mode == "rm" else s, np.where(np.isfinite(s), e, 0.0)
     if op == "mul":
         return x * y, None  # 24 x 24 bits: exact in float64
     if op == "fma":
         p = x * y  # exact
-        s, e = nm.two_sum(p, np.float64(0) + c)
-        return s, np.where(np.isfinite(s), e, 0.0)
+        z = np.asarray(c, np.float64)
+        s, e = nm.two_sum(p, z)
+        return nm.rm_zero(s, p, z) if mode == "rm" else s, np.where(np.isfinite(s), e, 0.0)
     if op == "div":
         q = x / y
         ok = np.isfinite(q) & (q != 0) & np.isfinite(y)
@@ -261,7 +266,7 @@ def _f32_op(ins: Instruction, op: str, nargs: int) -> Compute:
             }[op]()
             out = nm.as_f32_bits(r)
         else:
-            x, err = _f32_exact(op, *vals)
+            x, err = _f32_exact(op, mode, *vals)
             out = f32_round(x, err, mode)
         return _f32_post(out, ftz, sat)
 

@@ -67,7 +67,7 @@ def lop3(ins: Instruction) -> Compute:
     if t != "b32":
         raise NotSupported(ins, f"lop3.{t}")
     boolop = next((m for m in ins.mods if m in ("and", "or")), None)
-    lut_op = ins.operands[5] if boolop else ins.operands[4]
+    lut_op = ins.operands[4]  # d (or d|p), a, b, c, immLut[, q]
     if not isinstance(lut_op, Imm):
         raise NotSupported(ins, "immLut must be an immediate")
     lut = int(lut_op.value) & 0xFF
@@ -119,7 +119,8 @@ def shift(ins: Instruction) -> Compute:
         if ins.opcode == "shl":
             return np.where(big, dt(0), nm.bits(a, w, t) << k)
         if arith:
-            return (nm.signed(a, t) >> k).astype(dt)  # k clamped to w-1: sign fill
+            st = nm.SINT[w]
+            return (nm.signed(a, t) >> k.astype(st)).astype(st).view(dt)  # k <= w-1: sign fill
         return np.where(big, dt(0), nm.bits(a, w, t) >> k)
 
     return run
