@@ -67,9 +67,7 @@ def build_module(items: list[Any], text: str) -> ir.Module:
     raw_fns = [x for x in items if isinstance(x, RawFunction)]
     defined = {f.name for f in raw_fns if f.body is not None}
     functions = [
-        _function(f, text, files)
-        for f in raw_fns
-        if f.body is not None or f.name not in defined
+        _function(f, text, files) for f in raw_fns if f.body is not None or f.name not in defined
     ]
     return ir.Module(version, target, address_size, tuple(variables), tuple(functions), files)
 
@@ -212,6 +210,8 @@ class _FunctionBuilder:
                 nxt = items[i + 1] if i + 1 < len(items) else None
                 if isinstance(nxt, tuple) and nxt[0] == "branchtargets":
                     env[item[1]] = ("table", nxt[1])
+                elif isinstance(nxt, tuple) and nxt[0] in _TABLES:
+                    env[item[1]] = ("var", item[1])  # a prototype: named, never jumped to
                 elif depth:
                     env[item[1]] = ("label", item[1] + suffix)
         return env
@@ -227,6 +227,9 @@ class _FunctionBuilder:
             g = self._operand(guard, env, opcode)
             guard = g if isinstance(g, ir.Reg) else ir.Reg(guard.name, None, guard.negated)
         first = raw.first
+        text = self.text[first.start_pos : raw.end]
+        if "\n" in text:  # one line for findings and listings
+            text = " ".join(text.split())
         return ir.Instruction(
             opcode,
             tuple(mods),
@@ -234,7 +237,7 @@ class _FunctionBuilder:
             guard,
             first.line or 0,
             self.loc,
-            self.text[first.start_pos : raw.end],
+            text,
         )
 
     def _operand(self, o: Any, env: _Env, opcode: str) -> Any:
@@ -252,14 +255,14 @@ class _FunctionBuilder:
             if found is not None:
                 kind, new = found
                 if kind == "reg":
-                    return ir.Reg(new, None, o.negated)
+                    return ir.Reg(new, o.component, o.negated)
                 if kind == "var":
                     return ir.Sym(new, o.offset)
                 if kind == "label":
                     return ir.Label(new)
                 return ir.Vec(tuple(ir.Label(env.get(x, ("", x))[1]) for x in new))
-            if o.negated:
-                return ir.Reg(o.name, None, True)
+            if o.negated or o.component:
+                return ir.Reg(o.name, o.component, o.negated)
             if opcode in _BRANCHES:
                 return ir.Label(o.name)
             return ir.Sym(o.name, o.offset)
