@@ -12,6 +12,7 @@ The element decoders (:func:`to_float64`) live here too, because wgmma reuses th
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -21,13 +22,15 @@ import numpy as np
 Coord = Callable[[int, int, int], tuple[int, int]]
 """(groupID, threadID_in_group, element index) -> (row, col)."""
 
+_LITTLE = sys.byteorder == "little"
+
 ELEM_BITS = {
     "f16": 16, "bf16": 16, "tf32": 32, "f32": 32, "f64": 64, "s8": 8, "u8": 8,
     "s32": 32, "e4m3": 8, "e5m2": 8,
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Fragment:
     """A warp's fragment of one operand: ``row``/``col`` are (32 lanes, regs, per_reg) ints."""
 
@@ -36,6 +39,10 @@ class Fragment:
     elem_bits: int
     row: np.ndarray
     col: np.ndarray
+    to_matrix: np.ndarray
+    """Flat (lane, reg, slot) index -> flat (row * cols + col): every fragment is a bijection."""
+    from_matrix: np.ndarray
+    """The inverse of ``to_matrix``."""
 
     @property
     def n_regs(self) -> int:
@@ -62,9 +69,12 @@ def _build(rows: int, cols: int, elem_bits: int, n_elems: int, coord: Coord) -> 
             row[lane, i // per_reg, i % per_reg], col[lane, i // per_reg, i % per_reg] = coord(
                 g, t, i
             )
-    row.flags.writeable = False
-    col.flags.writeable = False
-    return Fragment(rows, cols, elem_bits, row, col)
+    to_matrix = (row * cols + col).reshape(-1)
+    from_matrix = np.empty_like(to_matrix)
+    from_matrix[to_matrix] = np.arange(to_matrix.size)
+    for arr in (row, col, to_matrix, from_matrix):
+        arr.flags.writeable = False
+    return Fragment(rows, cols, elem_bits, row, col, to_matrix, from_matrix)
 
 
 def _c16x8(g: int, t: int, i: int) -> tuple[int, int]:
@@ -137,24 +147,44 @@ def mma_fragment(shape: str, operand: str, type_: str) -> Fragment:
     return _build(rows, cols, bits, n_elems, coord)
 
 
-def gather(regs: np.ndarray, frag: Fragment) -> np.ndarray:
-    """Registers (W, 32, n_regs) of raw bits -> the matrix (W, rows, cols) of element bits."""
-    regs = np.asarray(regs).astype(np.uint64)
+_UINT = {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64}
+
+
+def _split(regs: np.ndarray, frag: Fragment) -> np.ndarray:
+    """Registers (W, 32, n_regs) -> elements (W, 32 * n_regs * per_reg), slot 0 = low bits."""
     w = regs.shape[0]
-    mask = (1 << frag.elem_bits) - 1
+    r = np.ascontiguousarray(np.asarray(regs).astype(_UINT[frag.reg_bits], copy=False))
+    if frag.per_reg == 1:
+        return r.reshape(w, -1)
+    if _LITTLE:
+        return r.view(_UINT[frag.elem_bits]).reshape(w, -1)
     shifts = np.arange(frag.per_reg, dtype=np.uint64) * np.uint64(frag.elem_bits)
-    elems = (regs[..., None] >> shifts) & np.uint64(mask)  # (W, 32, n_regs, per_reg)
-    out = np.zeros((w, frag.rows, frag.cols), np.uint64)
-    out[:, frag.row, frag.col] = elems
-    return out
+    mask = np.uint64((1 << frag.elem_bits) - 1)
+    parts = (r.astype(np.uint64)[..., None] >> shifts) & mask
+    return parts.astype(_UINT[frag.elem_bits]).reshape(w, -1)
+
+
+def gather(regs: np.ndarray, frag: Fragment) -> np.ndarray:
+    """Registers (W, 32, n_regs) of raw bits -> the matrix (W, rows, cols) of element bits
+    (unsigned, element-width dtype)."""
+    elems = _split(regs, frag)
+    return elems[:, frag.from_matrix].reshape(-1, frag.rows, frag.cols)
 
 
 def scatter(matrix: np.ndarray, frag: Fragment) -> np.ndarray:
-    """The matrix (W, rows, cols) of element bits -> registers (W, 32, n_regs) (uint64)."""
-    elems = np.asarray(matrix).astype(np.uint64)[:, frag.row, frag.col]
+    """The matrix (W, rows, cols) of element bits -> registers (W, 32, n_regs), register-width
+    unsigned dtype."""
+    m = np.asarray(matrix)
+    w = m.shape[0]
+    flat = m.reshape(w, -1).astype(_UINT[frag.elem_bits], copy=False)
+    elems = np.ascontiguousarray(flat[:, frag.to_matrix]).reshape(w, 32, frag.n_regs, frag.per_reg)
+    if frag.per_reg == 1:
+        return elems.reshape(w, 32, frag.n_regs)
+    if _LITTLE:
+        return elems.view(_UINT[frag.reg_bits]).reshape(w, 32, frag.n_regs)
     shifts = np.arange(frag.per_reg, dtype=np.uint64) * np.uint64(frag.elem_bits)
-    packed: np.ndarray = np.bitwise_or.reduce(elems << shifts, axis=-1)
-    return packed
+    packed = np.bitwise_or.reduce(elems.astype(np.uint64) << shifts, axis=-1)
+    return packed.astype(_UINT[frag.reg_bits])
 
 
 @cache

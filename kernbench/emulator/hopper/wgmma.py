@@ -22,12 +22,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 import numpy as np
 
 from ..fragments import ELEM_BITS, from_float64, mma_fragment, to_float64
 from ..ops.table import NotSupported
 from ..ptx.ir import Imm, Instruction, Reg, Vec
+from .canonical import wgmma_operand_offsets
 
 WgmmaFn = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 
@@ -204,7 +206,8 @@ def wgmma_factory(ins: Instruction) -> WgmmaFn:
         regs = np.asarray(d).astype(np.uint32)
         keep = np.asarray(scale_d, bool).reshape(g, 1, 1)
         if spec.dtype == "s32":
-            prod = np.matmul(a.astype(np.int64), np.swapaxes(b.astype(np.int64), 1, 2))
+            # |products| <= 255 * 255, k = 32: exact in float64
+            prod = np.matmul(a, np.swapaxes(b, 1, 2)).astype(np.int64)
             old = np.zeros((g, 64, spec.n), np.int64)
             old[:, row, col] = regs.view(np.int32)
             acc = prod + np.where(keep, old, 0)
@@ -227,3 +230,18 @@ def wgmma_factory(ins: Instruction) -> WgmmaFn:
         return from_float64(acc_f, "f32").astype(np.uint32)[:, row, col]
 
     return run
+
+
+def operand_offsets(spec: WgmmaSpec, desc: int, which: str) -> np.ndarray:
+    """Shared byte addresses of A (64 x K) or B (N x K) read through ``desc``: the transpose
+    immediate picks the canonical layout (0: K-major, 1: M/N-major, as in cute's GMMA::Major)."""
+    if which == "a":
+        rows, trans, type_ = 64, spec.trans_a, spec.atype
+    elif which == "b":
+        rows, trans, type_ = spec.n, spec.trans_b, spec.btype
+    else:
+        raise ValueError(f"which must be 'a' or 'b', not {which!r}")
+    major: Literal["K", "MN"] = "MN" if trans else "K"
+    return wgmma_operand_offsets(
+        desc, major=major, rows=rows, k=spec.k, elem_bytes=elem_bytes(type_)
+    )

@@ -90,10 +90,9 @@ def mma_factory(ins: Instruction) -> MmaFn:
     def run(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
         ab, bb, cb = gather(a, fa), gather(b, fb), gather(c, fc)
         if a_t in _INT:
-            ai = to_float64(ab, a_t).astype(np.int64)
-            bi = to_float64(bb, b_t).astype(np.int64)
-            ci = to_float64(cb, c_t).astype(np.int64)
-            acc = np.matmul(ai, bi) + ci
+            # |products| <= 255 * 255 and k <= 32: the float64 matmul is exact
+            prod = np.matmul(to_float64(ab, a_t), to_float64(bb, b_t)).astype(np.int64)
+            acc = prod + to_float64(cb, c_t).astype(np.int64)
             if satfinite:
                 acc = np.clip(acc, -(2**31), 2**31 - 1)
             bits = (acc & 0xFFFFFFFF).astype(np.uint64)
@@ -184,3 +183,25 @@ def stmatrix_factory(ins: Instruction) -> tuple[int, RowsFn]:
         return out
 
     return n_rows, run
+
+
+def movmatrix_factory(ins: Instruction) -> Callable[[np.ndarray], np.ndarray]:
+    """``movmatrix.sync.aligned.m8n8.trans.b16 d, a``: transposes an 8x8 b16 matrix held in
+    the ldmatrix fragment layout (lane ``l`` holds row ``l // 4``, columns ``2(l % 4)``,
+    ``2(l % 4) + 1``). Returns ``f(a (W, 32) uint32) -> d (W, 32) uint32``."""
+    if set(ins.mods) != {"sync", "aligned", "m8n8", "trans", "b16"}:
+        raise NotSupported(ins, "expected movmatrix.sync.aligned.m8n8.trans.b16")
+    lane = np.arange(32)
+    r, p = lane // 4, lane % 4
+    # d[l] low half = M[2p][r], high half = M[2p + 1][r]; M[i][j] is lane 4i + j // 2, half j % 2
+    src_lo, src_hi = 4 * (2 * p) + r // 2, 4 * (2 * p + 1) + r // 2
+    shift = (16 * (r % 2)).astype(np.uint32)
+
+    def run(a: np.ndarray) -> np.ndarray:
+        g = np.asarray(a).astype(np.uint32)
+        lo = (g[:, src_lo] >> shift) & np.uint32(0xFFFF)
+        hi = (g[:, src_hi] >> shift) & np.uint32(0xFFFF)
+        out: np.ndarray = lo | (hi << np.uint32(16))
+        return out
+
+    return run

@@ -137,3 +137,41 @@ def test_base_offset():
     for r in range(8):
         for c in range(8):
             assert off[r, 8 * c] == p + 128 * r + 16 * (c ^ r)
+
+
+def test_other_element_sizes():
+    # tf32 (4 bytes, T = 4 per 16-byte unit), K-major, no swizzle, LBO 128, SBO 256:
+    # (m, k) -> (m % 8) * 16 + (m // 8) * 256 + (k // 4) * 128 + (k % 4) * 4.
+    off = wgmma_operand_offsets(encode(0, 128, 256), major="K", rows=64, k=8, elem_bytes=4)
+    assert off[9, 5] == 16 + 256 + 128 + 4
+    # fp8 (1 byte, T = 16), K-major 128B swizzle, SBO 1024: row m at 128 m, k at byte k,
+    # then chunk (k // 16) ^ (m % 8).
+    off = wgmma_operand_offsets(encode(0, 16, 1024, swizzle=128), major="K", rows=64, k=32,
+                                elem_bytes=1)  # fmt: skip
+    assert off[3, 17] == 3 * 128 + 16 * (1 ^ 3) + 1
+    assert off[12, 31] == 1024 + 4 * 128 + 16 * (1 ^ 4) + 15
+
+
+def test_mn_major_sw64_point():
+    # f16 MN-major 64B: T = 8, W = 4, so 32 n per 64-byte row; (n, k) at
+    # (n % 32) * 2 + (n // 32) * LBO + (k % 8) * 64 + (k // 8) * SBO, then 64B swizzle.
+    # n = 37, k = 10, LBO = 1024, SBO = 512: 10 + 1024 + 128 + 512 = 1674 = 0b110_1000_1010;
+    # bits 7-8 = 1 ^ into chunk bits 4-5 (chunk 0) -> chunk 1: 1674 + 16 = 1690.
+    off = wgmma_operand_offsets(encode(0, 1024, 512, swizzle=64), major="MN", rows=64, k=16,
+                                elem_bytes=2)  # fmt: skip
+    assert off[37, 10] == 1690
+
+
+@pytest.mark.parametrize("span", [0, 32, 64, 128])
+@pytest.mark.parametrize("major", ["K", "MN"])
+def test_offsets_are_distinct(span, major):
+    # Densely packed canonical tiles never map two elements to one byte.
+    w = max(1, span // 16)
+    if major == "K":
+        lbo, sbo = (1024, 128) if span == 0 else (16, 8 * 16 * w)
+    else:
+        lbo, sbo = (128, 256) if span == 0 else (2 * 8 * 16 * w, 8 * 16 * w)
+    off = wgmma_operand_offsets(encode(8192, lbo, sbo, swizzle=span), major=major, rows=64,
+                                k=16, elem_bytes=2)  # fmt: skip
+    assert len(np.unique(off)) == off.size
+    assert np.all(off % 2 == 0)

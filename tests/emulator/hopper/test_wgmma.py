@@ -179,3 +179,21 @@ def test_decode_operands():
 def test_refused(bad):
     with pytest.raises(NotSupported):
         decode(bad)
+
+
+def test_operand_offsets_follow_transpose():
+    # imm-trans-a = 1 reads A M-major; imm-trans-b = 0 reads B K-major (cute: Major::MN = 1).
+    from kernbench.emulator.hopper.canonical import wgmma_operand_offsets
+    from kernbench.emulator.hopper.descriptor import encode
+    from kernbench.emulator.hopper.wgmma import operand_offsets
+
+    spec = decode(ins(32, tail=(1, 1, 1, 0)))
+    d = encode(1024, 128, 256)
+    np.testing.assert_array_equal(
+        operand_offsets(spec, d, "a"),
+        wgmma_operand_offsets(d, major="MN", rows=64, k=16, elem_bytes=2),
+    )
+    np.testing.assert_array_equal(
+        operand_offsets(spec, d, "b"),
+        wgmma_operand_offsets(d, major="K", rows=32, k=16, elem_bytes=2),
+    )

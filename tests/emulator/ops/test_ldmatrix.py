@@ -103,3 +103,23 @@ def test_stmatrix_layout():
 def test_refused(mods):
     with pytest.raises(NotSupported):
         ldmatrix_factory(ins("ldmatrix", *mods))
+
+
+def test_movmatrix():
+    # Lane l holds M[l // 4][2 (l % 4)] (low) and M[l // 4][2 (l % 4) + 1] (high), with
+    # M[i][j] = 8 i + j. The result holds M^T the same way: lane 4r + p gets
+    # M^T[r][2p] = M[2p][r] = 16 p + r (low) and M[2p + 1][r] = 16 p + 8 + r (high).
+    from kernbench.emulator.ops.mma import movmatrix_factory
+
+    a = np.zeros((1, 32), np.uint32)
+    for lane in range(32):
+        i, j = lane // 4, 2 * (lane % 4)
+        a[0, lane] = (8 * i + j) | ((8 * i + j + 1) << 16)
+    f = movmatrix_factory(Instruction("movmatrix", ("sync", "aligned", "m8n8", "trans", "b16")))
+    d = f(a)
+    for r in range(8):
+        for p in range(4):
+            assert d[0, 4 * r + p] == (16 * p + r) | ((16 * p + 8 + r) << 16)
+    np.testing.assert_array_equal(f(d), a)  # transposing twice is the identity
+    with pytest.raises(NotSupported):
+        movmatrix_factory(Instruction("movmatrix", ("sync", "aligned", "m8n8", "b16")))

@@ -269,3 +269,29 @@ def test_s32_overflow(sat):
 def test_refused(mods):
     with pytest.raises(NotSupported):
         mma_factory(ins(*mods))
+
+
+def test_ldmatrix_feeds_mma():
+    # The sm_80 GEMM idiom: A (16 x 16, row-major) through ldmatrix.x4 with lane l giving the
+    # address of row l % 16, column 8 * (l // 16); B (16 x 8, row-major [k][n]) through
+    # ldmatrix.x2.trans with lane l giving row k = l % 16. Small integers are exact in f16.
+    from kernbench.emulator.ops.mma import ldmatrix_factory
+
+    rng = np.random.default_rng(3)
+    a = rng.integers(-8, 9, (16, 16)).astype(np.float16)
+    b = rng.integers(-8, 9, (16, 8)).astype(np.float16)
+    a_rows = np.stack([a[lane % 16, 8 * (lane // 16) : 8 * (lane // 16) + 8] for lane in range(32)])
+    b_rows = np.stack([b[lane % 16] for lane in range(16)])
+    n_a, lda = ldmatrix_factory(Instruction("ldmatrix", ("sync", "aligned", "m8n8", "x4",
+                                                          "shared", "b16")))  # fmt: skip
+    n_b, ldb = ldmatrix_factory(Instruction("ldmatrix", ("sync", "aligned", "m8n8", "x2",
+                                                          "trans", "shared", "b16")))  # fmt: skip
+    ra = lda(a_rows.view(np.uint8).reshape(1, n_a, 16))
+    rb = ldb(b_rows.view(np.uint8).reshape(1, n_b, 16))
+    f = mma_factory(ins("m16n8k16", "row", "col", "f32", "f16", "f16", "f32"))
+    d = f(ra, rb, np.zeros((1, 32, 4), np.uint32)).view(np.float32)
+    want = a.astype(np.float64) @ b.astype(np.float64)
+    for i in range(16):
+        for j in range(8):
+            lane, reg, _ = c32_16x8(i, j)
+            assert d[0, lane, reg] == want[i, j]
