@@ -151,10 +151,21 @@ def _pack(p: ir.Param, i: int, arg: Any, host: HostMemory) -> bytes:
     raise ValueError(f"{where}: cannot pass a {type(arg).__name__}")
 
 
-def _wave_ctas(prog: program.Program, layout_stride: int, total: int) -> int:
+SANITIZER_BYTES_PER_SHARED_BYTE = 35
+"""The shared-memory sanitizer's per-byte state (two keys, warp epochs, pcs, pending)."""
+
+
+def _wave_ctas(
+    prog: program.Program, layout_stride: int, total: int, shared: int, check: bool
+) -> int:
+    """CTAs per wave: as many as fit the memory budget (registers, local, shared and the
+    sanitizer's shadow of shared) and the thread cap."""
     per_thread = sum(n * np.dtype(CLASS_DTYPE[c]).itemsize for c, n in prog.counts.items())
     per_thread += prog.local_size + 32
-    by_mem = REGFILE_BUDGET // max(1, per_thread * layout_stride)
+    per_cta = per_thread * layout_stride + shared * (
+        1 + (SANITIZER_BYTES_PER_SHARED_BYTE if check else 0)
+    )
+    by_mem = REGFILE_BUDGET // max(1, per_cta)
     by_threads = MAX_WAVE_THREADS // layout_stride
     return max(1, min(total, by_mem, by_threads))
 
@@ -246,7 +257,10 @@ def launch(
     findings = Findings()
     n_total = g[0] * g[1] * g[2]
     stride = -(-nthreads // 32) * 32
-    per_wave = _wave_ctas(prog, stride, n_total)
+    shared_total = (
+        (prog.dynamic_shared_offset + shared_bytes) if shared_bytes else prog.shared_static
+    )
+    per_wave = _wave_ctas(prog, stride, n_total, shared_total, check)
     clock = [0]
     tcounts = np.zeros(len(prog.steps), np.int64)
     wcounts = np.zeros(len(prog.steps), np.int64)

@@ -143,3 +143,33 @@ def test_generic_addressing_of_shared_and_local() -> None:
     out, r = run(body, n=32, decls=".shared .align 4 .b8 buf[128];")
     assert r.ok, r.findings
     np.testing.assert_array_equal(out, np.arange(32) + 7 + 1)
+
+
+def test_packed_half_atomics_and_isspacep() -> None:
+    # bf16x2 add of (1.0, 2.0) from 4 threads into (0.5, 0.25): (4.5, 8.25), exact in bf16
+    x = np.array([0x3E803F00, 0], np.uint32)  # hi 0.25 (0x3E80), lo 0.5 (0x3F00)
+    body = X + """
+    atom.global.add.noftz.bf16x2 %r1, [%rd5], 0x40003F80;
+    isspacep.global %p1, %rd5;
+    mov.u32 %r3, buf;
+    cvt.u64.u32 %rd7, %r3;
+    cvta.shared.u64 %rd7, %rd7;
+    isspacep.shared %p2, %rd7;
+    and.pred %p3, %p1, %p2;
+    selp.u32 %r2, 1, 0, %p3;
+""" + store("%r2")
+    out, r = run(body, n=4, args=[x], params=PARAMS, decls=".shared .align 4 .b8 buf[16];")
+    assert r.ok, r.findings
+    np.testing.assert_array_equal(out, 1)
+    # 4.5 = 0x4090 (lo), 8.25 = 0x4104 (hi)
+    assert x[0] == 0x41044090
+
+
+def test_trap_and_local_out_of_bounds() -> None:
+    body = """
+    .local .align 4 .b8 scratch[8];
+    st.local.u32 [scratch+8], %r0;
+    trap;
+"""
+    _, r = run(body, n=2)
+    assert kinds(r) == ["local-out-of-bounds", "trap"]
