@@ -173,7 +173,15 @@ def _inline(
         if ins.opcode == "call":
             rets, target, args = ins.operands[0], ins.operands[1], ins.operands[2]
             assert isinstance(rets, ir.Vec) and isinstance(args, ir.Vec)
-            callee = funcs.get(getattr(target, "name", ""))
+            name = getattr(target, "name", "")
+            if name in _BUILTINS and name not in funcs_with_body(module):
+                # device-runtime helpers without a body here: printf prints nothing (its
+                # status, read from a zeroed .param, is 0); a failed assert traps
+                if name == "__assertfail":
+                    out.body.append(ir.Statement(instruction=replace(
+                        ins, opcode="trap", mods=(), operands=())))
+                continue
+            callee = funcs.get(name)
             if callee is None or callee.body == () or len(ins.operands) > 3:
                 raise _CallError(ins, "only direct calls to .func bodies in this PTX")
             if ins.guard is not None:
@@ -193,6 +201,13 @@ def _inline(
             out.body.append(ir.Statement(label=end))
             continue
         out.body.append(ir.Statement(instruction=ins))
+
+
+_BUILTINS = frozenset({"vprintf", "__assertfail"})
+
+
+def funcs_with_body(module: ir.Module) -> set[str]:
+    return {f.name for f in module.functions if not f.entry and f.body}
 
 
 class _CallError(Exception):

@@ -148,3 +148,22 @@ def test_cp_async_read_before_wait(planted: str) -> None:
     np.testing.assert_array_equal(out, 2 * x[::-1])
     r = launch(planted, "cp_async", 1, 64, [x, out, 0])
     assert [f.kind for f in r.findings] == ["async-copy-read-before-wait"]
+
+
+def test_printf_is_accepted_and_assert_traps(tmp_path: Path) -> None:
+    src = r"""
+#include <cstdio>
+#include <cassert>
+extern "C" __global__ void k(int* out, int n) {
+    printf("thread %d\n", threadIdx.x);
+    assert(threadIdx.x < n);
+    out[threadIdx.x] = threadIdx.x;
+}
+"""
+    ptx = compile_ptx(tmp_path, src)
+    out = np.zeros(32, np.int32)
+    r = launch(ptx, "k", 1, 32, [out, 64])
+    assert r.ok, r.findings
+    np.testing.assert_array_equal(out, np.arange(32))
+    r = launch(ptx, "k", 1, 32, [out, 16])
+    assert [f.kind for f in r.findings] == ["trap"]
