@@ -45,6 +45,7 @@ def resolve(
     nbytes: int,
     write: bool,
     read: bool = True,
+    atomic: bool = False,
     align: int = 0,
 ) -> list[Piece]:
     """Pieces for an access of ``nbytes`` per lane at ``addr`` by threads ``tids``
@@ -68,7 +69,9 @@ def resolve(
                 if sp == "host":
                     _host(m, pc, tids[lanes], a, lanes, nbytes, align, out)
                 else:
-                    _onchip(m, pc, tids[lanes], sp, a, lanes, nbytes, align, write, read, out)
+                    _onchip(
+                        m, pc, tids[lanes], sp, a, lanes, nbytes, align, write, read, atomic, out
+                    )
         bad = win > 2
         if bad.any():
             m.sanitizer.out_of_bounds(pc, "global", tids[bad], addr[bad], nbytes)
@@ -76,7 +79,7 @@ def resolve(
     if space == "host":
         _host(m, pc, tids, addr, None, nbytes, align, out)
     else:
-        _onchip(m, pc, tids, space, addr, None, nbytes, align, write, read, out)
+        _onchip(m, pc, tids, space, addr, None, nbytes, align, write, read, atomic, out)
     return out
 
 
@@ -132,6 +135,7 @@ def _onchip(
     align: int,
     write: bool,
     read: bool,
+    atomic: bool,
     out: list[Piece],
 ) -> None:
     if space == "shared":
@@ -151,7 +155,7 @@ def _onchip(
         tids, addr, owner = tids[ok], addr[ok], owner[ok]
     flat = owner.astype(np.uint64) * np.uint64(stride) + addr
     if space == "shared" and m.sanitizer.active:
-        m.sanitizer.shared_access(pc, tids, flat, nbytes, write, read)
+        m.sanitizer.shared_access(pc, tids, flat, nbytes, write, read, atomic)
     out.append(Piece(region, lanes, flat, space))
 
 

@@ -178,8 +178,9 @@ def _inline(
                 # device-runtime helpers without a body here: printf prints nothing (its
                 # status, read from a zeroed .param, is 0); a failed assert traps
                 if name == "__assertfail":
-                    out.body.append(ir.Statement(instruction=replace(
-                        ins, opcode="trap", mods=(), operands=())))
+                    out.body.append(
+                        ir.Statement(instruction=replace(ins, opcode="trap", mods=(), operands=()))
+                    )
                 continue
             callee = funcs.get(name)
             if callee is None or callee.body == () or len(ins.operands) > 3:

@@ -98,8 +98,18 @@ class Sanitizer:
 
     # ------------------------------------------------------------------ shared
     def shared_access(
-        self, pc: int, tids: np.ndarray, flat: np.ndarray, nbytes: int, write: bool, read: bool
+        self,
+        pc: int,
+        tids: np.ndarray,
+        flat: np.ndarray,
+        nbytes: int,
+        write: bool,
+        read: bool,
+        atomic: bool = False,
     ) -> None:
+        """Check and record an access; atomics never race with each other (and are not
+        checked against plain accesses either, as racecheck does), but must read written
+        memory and count as writes for later plain accesses."""
         if tids.size == 0:
             return
         m = self.m
@@ -129,6 +139,11 @@ class Sanitizer:
                     b[unw],
                     "reads shared memory that nothing wrote",
                 )
+            if atomic:
+                self.w_key[b] = key
+                self.w_wep[b] = self.warp_ep[(key & MASK) >> 5]
+                self.w_pc[b] = pc
+                return
             self._race(pc, key, base, b, prev, self.w_wep, self.w_pc, True, True)
         if write:
             self._race(pc, key, base, b, self.w_key[b], self.w_wep, self.w_pc, False, True)

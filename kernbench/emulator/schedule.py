@@ -123,6 +123,12 @@ class WaitList:
         for key in np.unique(self.key[self.key >= 0]):
             tids = np.flatnonzero(self.key == key)
             pc = int(self.resume[tids[0]]) - 1
-            out.append((self.kind, pc, tids,
-                        f"{tids.size} thread(s) wait on {self.describe(int(key))} forever"))
+            out.append(
+                (
+                    self.kind,
+                    pc,
+                    tids,
+                    f"{tids.size} thread(s) wait on {self.describe(int(key))} forever",
+                )
+            )
         return out

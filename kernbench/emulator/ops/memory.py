@@ -268,7 +268,7 @@ def atomic_rmw(
     """Apply ``f`` lane by lane in lane order (colliding lanes see each other's results);
     returns each lane's old value (zero for lanes that were refused)."""
     old_all = np.zeros(tids.size, UINT[w])
-    for p in access.resolve(m, pc, tids, space, addr, w, write=True):
+    for p in access.resolve(m, pc, tids, space, addr, w, write=True, atomic=True):
         pos = np.arange(tids.size) if p.lanes is None else p.lanes
         off = p.off
         while pos.size:

@@ -148,7 +148,9 @@ def test_generic_addressing_of_shared_and_local() -> None:
 def test_packed_half_atomics_and_isspacep() -> None:
     # bf16x2 add of (1.0, 2.0) from 4 threads into (0.5, 0.25): (4.5, 8.25), exact in bf16
     x = np.array([0x3E803F00, 0], np.uint32)  # hi 0.25 (0x3E80), lo 0.5 (0x3F00)
-    body = X + """
+    body = (
+        X
+        + """
     atom.global.add.noftz.bf16x2 %r1, [%rd5], 0x40003F80;
     isspacep.global %p1, %rd5;
     mov.u32 %r3, buf;
@@ -157,7 +159,9 @@ def test_packed_half_atomics_and_isspacep() -> None:
     isspacep.shared %p2, %rd7;
     and.pred %p3, %p1, %p2;
     selp.u32 %r2, 1, 0, %p3;
-""" + store("%r2")
+"""
+        + store("%r2")
+    )
     out, r = run(body, n=4, args=[x], params=PARAMS, decls=".shared .align 4 .b8 buf[16];")
     assert r.ok, r.findings
     np.testing.assert_array_equal(out, 1)
