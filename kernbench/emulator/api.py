@@ -14,6 +14,7 @@ kernel's global memory), Python ints and floats (converted to the declared ``.pa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import time
@@ -170,6 +171,26 @@ def _wave_ctas(
     return max(1, min(total, by_mem, by_threads))
 
 
+_BLAS: Any = None
+
+
+def _one_blas_thread() -> Any:
+    """A context that keeps BLAS (used by batched mma matmuls of tiny matrices) on one
+    thread: its worker threads only contend with the emulator on a shared machine. A no-op
+    when threadpoolctl is not installed."""
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS = ThreadpoolController()
+        except ImportError:  # pragma: no cover - optional
+            _BLAS = False
+    if _BLAS is False:
+        return contextlib.nullcontext()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
 _MACHINES: dict[int, tuple[tuple[Any, ...], Machine]] = {}
 """Per program, the last machine it ran on: relaunching the same shape skips linking."""
 
@@ -269,7 +290,8 @@ def launch(
     for first in range(0, n_total, per_wave):
         layout = Layout(b, g, first, min(per_wave, n_total - first))
         m = _machine(prog, layout, host, findings, shared_bytes, check, budget, clock)
-        m.run()
+        with _one_blas_thread():
+            m.run()
         tcounts += m.thread_counts
         wcounts += m.warp_counts
         waves += 1
