@@ -109,90 +109,88 @@ class Sanitizer:
     ) -> None:
         """Check and record an access; atomics never race with each other (and are not
         checked against plain accesses either, as racecheck does), but must read written
-        memory and count as writes for later plain accesses.
-
-        The shadow arrays are viewed as rows of ``g`` bytes: an access aligned to its size
-        (nearly all) touches whole rows, so each lane is one row index, not ``nbytes``."""
+        memory and count as writes for later plain accesses."""
         if tids.size == 0:
             return
         m = self.m
-        flat = flat.astype(np.int64, copy=False)
+        b = (flat.astype(np.int64, copy=False)[:, None] + np.arange(nbytes)).ravel()
         lane_base = self.cta_ep[m.threads.cta[tids]].astype(np.int64) << 32
-        lane_key = lane_base | tids
-        if nbytes in (1, 2, 4, 8, 16) and not (flat & (nbytes - 1)).any():
-            g, rows = nbytes, flat // nbytes
-            base, key = lane_base[:, None], lane_key[:, None]
+        if nbytes == 1:
+            base, key = lane_base, lane_base | tids
         else:
-            g, rows = 1, (flat[:, None] + np.arange(nbytes)).ravel()
-            base = np.repeat(lane_base, nbytes)[:, None]
-            key = np.repeat(lane_key, nbytes)[:, None]
-        w_key, r_key = self.w_key.reshape(-1, g), self.r_key.reshape(-1, g)
-        w_wep, w_pc = self.w_wep.reshape(-1, g), self.w_pc.reshape(-1, g)
-        r_wep, r_pc = self.r_wep.reshape(-1, g), self.r_pc.reshape(-1, g)
+            base = np.repeat(lane_base, nbytes)
+            key = base | np.repeat(tids, nbytes)
         t = key & MASK
-        wep = self.warp_ep[t >> 5]
-        where = (rows, g)
         if read:
             if self.n_pending:
-                hit = self.pending.reshape(-1, g)[rows] > 0
+                hit = self.pending[b] > 0
                 if hit.any():
-                    self._hits(
+                    self._report(
                         "async-copy-read-before-wait",
                         pc,
-                        t,
-                        where,
-                        hit,
+                        t[hit],
+                        b[hit],
                         "reads shared memory that a cp.async has not delivered: "
                         "its group was not waited for",
                     )
-            prev = w_key[rows]
+            prev = self.w_key[b]
             unw = prev < 0
             if unw.any():
-                self._hits(
+                self._report(
                     "uninitialized-shared-read",
                     pc,
-                    t,
-                    where,
-                    unw,
+                    t[unw],
+                    b[unw],
                     "reads shared memory that nothing wrote",
                 )
             if atomic:
-                w_key[rows], w_wep[rows], w_pc[rows] = key, wep, pc
+                self._record(self.w_key, self.w_wep, self.w_pc, b, key, t, pc)
                 return
-            self._race(pc, key, base, wep, where, prev, w_wep, w_pc, True, True)
+            self._race(pc, key, base, b, prev, self.w_wep, self.w_pc, True, True)
         if write:
-            self._race(pc, key, base, wep, where, w_key[rows], w_wep, w_pc, False, True)
-            self._race(pc, key, base, wep, where, r_key[rows], r_wep, r_pc, False, False)
-            w_key[rows], w_wep[rows], w_pc[rows] = key, wep, pc
-            now = w_key[rows]
-            clash = now != key
+            self._race(pc, key, base, b, self.w_key[b], self.w_wep, self.w_pc, False, True)
+            self._race(pc, key, base, b, self.r_key[b], self.r_wep, self.r_pc, False, False)
+            self._record(self.w_key, self.w_wep, self.w_pc, b, key, t, pc)
+            clash = self.w_key[b] != key
             if clash.any():
-                other = np.broadcast_to(now & MASK, clash.shape)
-                diff = clash & ((other >> 5) != (t >> 5))
-                if diff.any():
-                    self._hits(
+                other = self.w_key[b][clash] & MASK
+                diff_warp = (other >> 5) != (t[clash] >> 5)
+                if diff_warp.any():
+                    self._report(
                         "shared-race",
                         pc,
-                        t,
-                        where,
-                        diff,
+                        t[clash][diff_warp],
+                        b[clash][diff_warp],
                         "threads of different warps write the same shared bytes in one instruction",
                     )
         elif read:
-            rp = r_key[rows]
-            r_key[rows] = np.where((rp >= base) & (rp != key), base | MANY, key)
-            r_wep[rows], r_pc[rows] = wep, pc
-            shared_read = r_key[rows] != np.where((rp >= base) & (rp != key), base | MANY, key)
-            if shared_read.any():  # lanes of this instruction read the same bytes: many readers
-                r_key[rows[shared_read.any(axis=1)]] = (base | MANY)[shared_read.any(axis=1)]
+            rp = self.r_key[b]
+            new = np.where((rp >= base) & (rp != key), base | MANY, key)
+            self._record(self.r_key, self.r_wep, self.r_pc, b, new, t, pc)
+            again = self.r_key[b] != new
+            if again.any():  # lanes of this instruction read the same bytes: many readers
+                self.r_key[b[again]] = base[again] | MANY
+
+    def _record(
+        self,
+        keys: np.ndarray,
+        weps: np.ndarray,
+        pcs: np.ndarray,
+        b: np.ndarray,
+        key: np.ndarray,
+        t: np.ndarray,
+        pc: int,
+    ) -> None:
+        keys[b] = key
+        weps[b] = self.warp_ep[t >> 5]
+        pcs[b] = pc
 
     def _race(
         self,
         pc: int,
         key: np.ndarray,
         base: np.ndarray,
-        wep: np.ndarray,
-        where: tuple[np.ndarray, int],
+        b: np.ndarray,
         prev: np.ndarray,
         wep_of: np.ndarray,
         pc_of: np.ndarray,
@@ -202,47 +200,29 @@ class Sanitizer:
         hit = (prev >= base) & (prev != key)
         if not hit.any():
             return
-        rows, _ = where
         t = key & MASK
         other_t = prev & MASK
         # same warp and a warp-level sync since the other access: ordered, no race
-        hit &= ~(((other_t >> 5) == (t >> 5)) & (wep_of[rows] < wep))
+        hit &= ~(((other_t >> 5) == (t >> 5)) & (wep_of[b] < self.warp_ep[t >> 5]))
         if not hit.any():
             return
-        r, c = (int(x[0]) for x in np.nonzero(hit))
-        other_line = self.m.line_of(int(pc_of[rows[r], c]))
+        i = int(np.flatnonzero(hit)[0])
+        other_line = self.m.line_of(int(pc_of[b[i]]))
         mine = "read" if reading else "write"
         theirs = "write" if against_write else "read"
-        other = int(other_t[r, c])
+        other = int(other_t[i])
         who_txt = (
             "several threads" if other == MANY else f"thread {self.m.threads.thread_of(other)}"
         )
-        self._hits(
+        self._report(
             "shared-race",
             pc,
-            t,
-            where,
-            hit,
+            t[hit],
+            b[hit],
             f"{mine} races with a {theirs} by {who_txt} at PTX line {other_line} "
             "with no barrier between them",
             {"other_line": other_line, "other_thread": other},
         )
-
-    def _hits(
-        self,
-        kind: str,
-        pc: int,
-        t: np.ndarray,
-        where: tuple[np.ndarray, int],
-        hit: np.ndarray,
-        msg: str,
-        detail: dict[str, object] | None = None,
-    ) -> None:
-        """Report the threads (one per lane row) and byte offsets where ``hit`` holds."""
-        rows, g = where
-        r, c = np.nonzero(hit)
-        tt = np.broadcast_to(t, hit.shape)[r, c]
-        self._report(kind, pc, tt, rows[r] * g + c, msg, detail)
 
     def _report(
         self,
