@@ -142,3 +142,22 @@ CONSUME:
     out, r = run(body, n=64, decls=SMEM)
     assert r.ok, r.findings
     np.testing.assert_array_equal(out[:32], np.arange(32) + 1032)
+
+
+def test_write_after_broadcast_read_races() -> None:
+    # every thread reads buf[0]; then thread 0 writes it with no barrier: a race with the
+    # other readers (even though thread 0 was among them)
+    body = """
+    mov.u32 %r2, buf;
+    shl.b32 %r3, %r0, 2;
+    add.u32 %r3, %r2, %r3;
+    st.shared.u32 [%r3], %r0;
+    bar.sync 0;
+    ld.shared.u32 %r7, [%r2];
+    setp.ne.u32 %p1, %r0, 0;
+    @%p1 bra END;
+    st.shared.u32 [%r2], %r0;
+END:
+"""
+    _, r = run(body, n=64, decls=SMEM)
+    assert kinds(r) == ["shared-race"]
