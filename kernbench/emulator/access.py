@@ -47,9 +47,13 @@ def resolve(
     read: bool = True,
     atomic: bool = False,
     align: int = 0,
+    observe: bool = True,
 ) -> list[Piece]:
     """Pieces for an access of ``nbytes`` per lane at ``addr`` by threads ``tids``
-    (aligned to ``align`` bytes, by default the access size)."""
+    (aligned to ``align`` bytes, by default the access size). The machine's observer (the
+    counters), when set, sees every access unless ``observe`` is false."""
+    if observe and m.observer is not None:
+        m.observer.access(pc, tids, space, addr, nbytes, write, m.host)
     out: list[Piece] = []
     align = align or min(nbytes, 16)
     if space == "generic":
@@ -168,11 +172,12 @@ def load(
     w: int,
     n: int,
     align: int = 0,
+    observe: bool = True,
 ) -> np.ndarray:
     """``(lanes, n)`` raw values (``w`` bytes each; 16 -> two uint64) with bad lanes zero."""
     cols = n * 2 if w == 16 else n
     dt = UINT[8 if w == 16 else w]
-    pieces = resolve(m, pc, tids, space, addr, w * n, write=False, align=align)
+    pieces = resolve(m, pc, tids, space, addr, w * n, write=False, align=align, observe=observe)
     if len(pieces) == 1 and pieces[0].lanes is None:
         p = pieces[0]
         return p.region.read(p.off, w, n).reshape(len(addr), cols)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import opcodes, program
+from .counters import Counters
 from .findings import Finding, Findings
 from .machine import Machine
 from .memory import HostMemory
@@ -57,6 +58,9 @@ class LaunchResult:
     line_warp_counts: dict[int, int] = field(default_factory=dict)
     wall_time: float = 0.0
     waves: int = 1
+    counts: Any = None
+    """The launch's counters (:class:`.counters.Counts`); None when launched with
+    ``counters=False``."""
 
     @property
     def ok(self) -> bool:
@@ -237,12 +241,14 @@ def launch(
     cluster: Dim | None = None,
     check: bool = True,
     max_instructions: int | None = None,
+    counters: bool = True,
 ) -> LaunchResult:
     """Run ``kernel`` of the PTX (text or a ``.ptx`` path) over ``grid`` x ``block`` threads.
 
     ``shared_bytes`` is the dynamic shared memory; ``check`` enables the shared-memory
     sanitizer (races, uninitialized reads, pending async copies; bounds are always checked);
-    ``max_instructions`` caps executed thread-instructions (exceeding it is a finding).
+    ``max_instructions`` caps executed thread-instructions (exceeding it is a finding);
+    ``counters`` counts memory requests, sectors and wavefronts (see :mod:`.counters`).
     """
     t0 = time.perf_counter()
     text = _read_ptx(ptx)
@@ -287,9 +293,11 @@ def launch(
     wcounts = np.zeros(len(prog.steps), np.int64)
     waves = 0
     budget = max_instructions
+    observer = Counters(prog) if counters else None
     for first in range(0, n_total, per_wave):
         layout = Layout(b, g, first, min(per_wave, n_total - first))
         m = _machine(prog, layout, host, findings, shared_bytes, check, budget, clock)
+        m.observer = observer
         with _one_blas_thread():
             m.run()
         tcounts += m.thread_counts
@@ -314,4 +322,5 @@ def launch(
         wlines,
         time.perf_counter() - t0,
         waves,
+        observer.counts(tcounts, wcounts) if observer is not None else None,
     )

@@ -193,6 +193,8 @@ class Machine:
         self.local_stride = -(-max(program.local_size, 16) // 16) * 16
         self.local = Region(np.zeros(self.size * self.local_stride, np.uint8))
         self.check = check
+        self.observer: Any = None
+        """Sees every memory access when set (:class:`.counters.Counters`); never semantics."""
         self.hooks: dict[str, Any] = {}
         """Link-time registrations of op families (e.g. ``bar.red`` result writers)."""
         n = len(program.steps)

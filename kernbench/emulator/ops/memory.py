@@ -97,7 +97,9 @@ def ld(ins: ir.Instruction) -> Op:
             tids = m.tids(s)
             a = ea(s)
             if np.ndim(a) == 0 and sp == "host":
-                vals = access.load(m, pc, tids[:1], sp, lanes(a, 1), w, vec)
+                if m.observer is not None:  # one lane loads for all: the warps still ask
+                    m.observer.access(pc, tids, sp, lanes(a, tids.size), w * vec, False, m.host)
+                vals = access.load(m, pc, tids[:1], sp, lanes(a, 1), w, vec, observe=False)
                 vals = np.broadcast_to(vals, (tids.size, vec))
             else:
                 vals = access.load(m, pc, tids, sp, lanes(a, tids.size), w, vec)

@@ -1,0 +1,313 @@
+"""Exact counters of a launch, Nsight Compute's definitions reproduced on the emulator.
+
+The machine already counts executed warp- and thread-instructions per pc; here each pc gets
+a class once at load time (integer, fp32, tensor, ld.global...), and every memory access
+that passes through :func:`..access.resolve` is handed to :meth:`Counters.access`, which
+counts, per pc and vectorised over the access's lanes:
+
+- global: requests (one per executing warp), 32-byte sectors touched (distinct per warp),
+  bytes requested (lanes x size); sectors are taken relative to each buffer's start, as if
+  every buffer were 256-byte aligned like ``cudaMalloc``'s, so counts do not depend on
+  where the host allocator put the buffer;
+- shared: requests, wavefronts and ideal wavefronts. A request is served in phases (all 32
+  lanes for accesses up to 32 bits, half-warps for 64-bit, quarter-warps for 128-bit, so an
+  ``ldmatrix`` 8x8 matrix of 8 row addresses is one phase); a phase takes as many
+  wavefronts as the most distinct 4-byte words one of the 32 banks must serve (lanes
+  reading the same word are a broadcast). Bank conflicts = wavefronts - ideal wavefronts
+  (one per phase with an active lane).
+
+Caches are not modelled; the DRAM bytes are the distinct sectors the launch touched, a
+lower bound. Semantics never count: the counting is all here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .memory import LOCAL_WINDOW, SHARED_WINDOW
+
+if TYPE_CHECKING:
+    from .program import Program
+    from .ptx import ir
+
+SECTOR = 32
+SHARED_MASK = np.uint64((1 << 24) - 1)
+_COMPACT = 1 << 20
+
+FLOAT_TYPES = {"f32": "fp32", "f64": "fp64", "f16": "f16", "bf16": "f16", "f16x2": "f16x2",
+               "bf16x2": "f16x2", "tf32": "fp32"}  # fmt: skip
+CONTROL = {"bra", "brx", "ret", "exit", "call", "trap", "brkpt", "nanosleep", "elect"}
+BARRIER = {"bar", "barrier", "mbarrier", "membar", "fence", "griddepcontrol"}
+WARP = {"shfl", "vote", "match", "redux", "activemask"}
+MEMORY = {"ld", "ldu", "st", "atom", "red", "prefetch", "prefetchu"}
+SPACE_MODS = {"global": "global", "shared": "shared", "shared::cta": "shared",
+              "shared::cluster": "shared", "local": "local", "const": "const",
+              "param": "param", "param::entry": "param", "param::func": "param"}  # fmt: skip
+_SHAPE = re.compile(r"m(\d+)n(\d+)k(\d+)")
+_DTYPES = ("f16", "bf16", "tf32", "f64", "s8", "u8", "e4m3", "e5m2", "s4", "u4", "b1")
+
+
+def classify(ins: ir.Instruction) -> str:
+    """The instruction class a pc counts under (decided once, from opcode and modifiers)."""
+    op, mods = ins.opcode, ins.mods
+    if op in ("mma", "wgmma"):
+        return "tensor" if "fence" not in mods and "commit_group" not in mods and (
+            "wait_group" not in mods
+        ) else "barrier"
+    if op in ("ldmatrix", "stmatrix"):
+        return op
+    if op == "cp":
+        if "async" in mods and ("commit_group" in mods or "wait_group" in mods or (
+            "wait_all" in mods
+        )):
+            return "barrier"
+        return "cp.async" if "bulk" not in mods else "tma"
+    if op in MEMORY:
+        space = next((SPACE_MODS[m] for m in mods if m in SPACE_MODS), "generic")
+        kind = "ld" if op in ("ld", "ldu") else "st" if op == "st" else "atom"
+        return f"{kind}.{space}" if op not in ("prefetch", "prefetchu") else "other"
+    if op in CONTROL:
+        return "control"
+    if op in BARRIER:
+        return "barrier"
+    if op in WARP:
+        return "warp"
+    if op == "cvt" or op == "cvt.pack":
+        return "convert"
+    for m in reversed(mods):
+        if m in FLOAT_TYPES:
+            return FLOAT_TYPES[m]
+    return "integer"
+
+
+def tensor_work(ins: ir.Instruction) -> tuple[str, int, int] | None:
+    """(input dtype, multiply-adds per warp-instruction, warps sharing one instruction)."""
+    if ins.opcode not in ("mma", "wgmma") or classify(ins) != "tensor":
+        return None
+    shape = next((_SHAPE.fullmatch(m) for m in ins.mods if _SHAPE.fullmatch(m)), None)
+    if shape is None:
+        return None
+    mm, nn, kk = (int(x) for x in shape.groups())
+    types = [m for m in ins.mods if m in _DTYPES or m in ("f32",)]
+    # mma names d, a, b, c types (or one type for f64/bf16 shorthand); wgmma names d, a, b
+    ab = [t for t in types if t != "f32"] or types
+    dtype = ab[0] if ab else "unknown"
+    if "tf32" in types:
+        dtype = "tf32"
+    return dtype, mm * nn * kk, 4 if ins.opcode == "wgmma" else 1
+
+
+@dataclass
+class Counts:
+    """A launch's counters: totals and per PTX line, with the CUDA source line of each."""
+
+    totals: dict[str, float] = field(default_factory=dict)
+    lines: dict[int, dict[str, int]] = field(default_factory=dict)
+    sources: dict[int, str] = field(default_factory=dict)
+    """PTX line -> ``file:line`` of the CUDA source (``.loc``), where known."""
+    texts: dict[int, str] = field(default_factory=dict)
+
+
+PER_PC = (
+    "global_requests", "global_sectors", "global_bytes",
+    "shared_requests", "shared_wavefronts", "shared_ideal", "shared_bytes",
+    "local_requests",
+)  # fmt: skip
+
+
+class Counters:
+    """Per-launch accumulators (kept across waves); the machine's ``observer``."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        n = len(program.steps)
+        self.pc = {k: np.zeros(n, np.int64) for k in PER_PC}
+        self.write = np.zeros(n, bool)
+        self.classes = [classify(s.ins) for s in program.steps]
+        self.skip = [c in ("ld.param", "ld.const", "st.param") for c in self.classes]
+        """Parameter and constant loads: instructions, but not memory traffic counted here
+        (they go through the constant cache on a GPU)."""
+        self._dram: dict[bool, list[np.ndarray]] = {False: [], True: []}
+        self._dram_size = {False: 0, True: 0}
+        self.host: Any = None
+
+    # ------------------------------------------------------------------ the hook
+    def access(
+        self,
+        pc: int,
+        tids: np.ndarray,
+        space: str,
+        addr: np.ndarray,
+        nbytes: int,
+        write: bool,
+        host: Any,
+    ) -> None:
+        """Count one memory access of ``nbytes`` per lane by threads ``tids`` (sorted)."""
+        if tids.size == 0 or self.skip[pc]:
+            return
+        self.write[pc] |= write
+        if space == "generic":
+            win = addr >> np.uint64(60)
+            for w, sp, base in ((0, "host", 0), (1, "shared", SHARED_WINDOW),
+                                (2, "local", LOCAL_WINDOW)):  # fmt: skip
+                keep = win == w
+                if keep.all():
+                    self.access(pc, tids, sp, addr - np.uint64(base), nbytes, write, host)
+                    return
+                if keep.any():
+                    self.access(pc, tids[keep], sp, addr[keep] - np.uint64(base), nbytes,
+                                write, host)  # fmt: skip
+            return
+        warps = tids >> 5
+        requests = int(np.count_nonzero(warps[1:] != warps[:-1])) + 1
+        if space == "host":
+            self._global(pc, warps, requests, addr, nbytes, write, host)
+        elif space == "shared":
+            self._shared(pc, tids, requests, addr & SHARED_MASK, nbytes)
+        elif space == "local":
+            self.pc["local_requests"][pc] += requests
+
+    def _global(
+        self,
+        pc: int,
+        warps: np.ndarray,
+        requests: int,
+        addr: np.ndarray,
+        nbytes: int,
+        write: bool,
+        host: Any,
+    ) -> None:
+        k, ok = host.locate(addr, nbytes)
+        kk = np.where(ok, k, 0).astype(np.uint64)
+        rel = np.where(ok, addr - host._bases[kk], addr) if host.allocs else addr
+        # a sector key: the buffer, then the sector within it (relative: placement-free)
+        first = (kk << np.uint64(42)) | (rel >> np.uint64(5))
+        last = (kk << np.uint64(42)) | ((rel + np.uint64(nbytes - 1)) >> np.uint64(5))
+        w = warps.astype(np.uint64) << np.uint64(48)
+        keys = first | w
+        cross = last != first
+        if cross.any():
+            keys = np.concatenate([keys, (last | w)[cross]])
+        sectors = np.unique(keys)
+        p = self.pc
+        p["global_requests"][pc] += requests
+        p["global_sectors"][pc] += sectors.size
+        p["global_bytes"][pc] += warps.size * nbytes
+        touched = np.unique(sectors & np.uint64((1 << 48) - 1))
+        self._dram[write].append(touched)
+        self._dram_size[write] += touched.size
+        if self._dram_size[write] > _COMPACT:
+            self._compact(write)
+
+    def _compact(self, write: bool) -> None:
+        u = np.unique(np.concatenate(self._dram[write]))
+        self._dram[write] = [u]
+        self._dram_size[write] = u.size
+
+    def _shared(
+        self, pc: int, tids: np.ndarray, requests: int, addr: np.ndarray, nbytes: int
+    ) -> None:
+        per_phase = 32 if nbytes <= 4 else 16 if nbytes <= 8 else 8
+        words = max(1, nbytes // 4)
+        group = ((tids >> 5) << 2) | ((tids & 31) // per_phase)
+        word = addr >> np.uint64(2)
+        if words > 1:
+            word = (word[:, None] + np.arange(words, dtype=np.uint64)).ravel()
+            group = np.repeat(group, words)
+        bank = word & np.uint64(31)
+        key = (((group.astype(np.uint64) << np.uint64(5)) | bank) << np.uint64(23)) | word
+        u = np.unique(key)
+        gb = u >> np.uint64(23)
+        starts = np.flatnonzero(np.concatenate(([True], gb[1:] != gb[:-1])))
+        per_bank = np.diff(np.append(starts, gb.size))
+        g = gb[starts] >> np.uint64(5)
+        gstarts = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
+        p = self.pc
+        p["shared_requests"][pc] += requests
+        p["shared_wavefronts"][pc] += int(np.maximum.reduceat(per_bank, gstarts).sum())
+        p["shared_ideal"][pc] += gstarts.size
+        p["shared_bytes"][pc] += tids.size * nbytes
+
+    # ------------------------------------------------------------------ results
+    def counts(self, thread_counts: np.ndarray, warp_counts: np.ndarray) -> Counts:
+        """The launch's totals and per-line counts from the machine's per-pc counts."""
+        steps = self.program.steps
+        t: dict[str, float] = {}
+
+        def add(k: str, v: float) -> None:
+            t[k] = t.get(k, 0) + v
+
+        lines: dict[int, dict[str, int]] = {}
+        sources: dict[int, str] = {}
+        texts: dict[int, str] = {}
+        for pc, s in enumerate(steps):
+            wc, tc = int(warp_counts[pc]), int(thread_counts[pc])
+            if not wc:
+                continue
+            cls = self.classes[pc]
+            add(f"warp.{cls}", wc)
+            add(f"thread.{cls}", tc)
+            work = tensor_work(s.ins)
+            macs = 0
+            if work is not None:
+                macs = wc * work[1] // work[2]
+                add(f"tensor_macs.{work[0]}", macs)
+            row = lines.setdefault(s.ins.line, {"warp": 0, "thread": 0})
+            row["warp"] += wc
+            row["thread"] += tc
+            if macs:
+                row["tensor_macs"] = row.get("tensor_macs", 0) + macs
+            for k, arr in self.pc.items():
+                v = int(arr[pc])
+                if v:
+                    direction = "store" if self.write[pc] else "load"
+                    name = k.replace("_", f"_{direction}_", 1)
+                    add(name, v)
+                    row[name] = row.get(name, 0) + v
+            if s.ins.loc is not None:
+                sources[s.ins.line] = f"{s.ins.loc.file}:{s.ins.loc.line}"
+            texts[s.ins.line] = s.ins.text.strip()
+        warps, threads = int(warp_counts.sum()), int(thread_counts.sum())
+        t["warp_instructions"] = warps
+        t["thread_instructions"] = threads
+        t["lane_efficiency"] = threads / (32 * warps) if warps else 0.0
+        for write, name in ((False, "read"), (True, "write")):
+            if self._dram[write]:
+                self._compact(write)
+            t[f"dram_{name}_bytes_lower_bound"] = self._dram_size[write] * SECTOR
+        t.update(derived(t))
+        return Counts(t, lines, sources, texts)
+
+
+def derived(t: dict[str, float]) -> dict[str, float]:
+    """Ratios a kernel engineer reads first (0 where the denominator is 0)."""
+
+    def ratio(a: float, b: float) -> float:
+        return a / b if b else 0.0
+
+    out: dict[str, float] = {}
+    for d in ("load", "store"):
+        out[f"global_{d}_sectors_per_request"] = ratio(
+            t.get(f"global_{d}_sectors", 0), t.get(f"global_{d}_requests", 0)
+        )
+        out[f"global_{d}_efficiency"] = ratio(
+            t.get(f"global_{d}_bytes", 0), SECTOR * t.get(f"global_{d}_sectors", 0)
+        )
+        out[f"shared_{d}_wavefronts_per_request"] = ratio(
+            t.get(f"shared_{d}_wavefronts", 0), t.get(f"shared_{d}_requests", 0)
+        )
+        out[f"shared_{d}_bank_conflicts"] = t.get(f"shared_{d}_wavefronts", 0) - t.get(
+            f"shared_{d}_ideal", 0
+        )
+    conflicts = out["shared_load_bank_conflicts"] + out["shared_store_bank_conflicts"]
+    reqs = t.get("shared_load_requests", 0) + t.get("shared_store_requests", 0)
+    out["shared_bank_conflicts"] = conflicts
+    out["shared_conflicts_per_request"] = ratio(conflicts, reqs)
+    waves = t.get("shared_load_wavefronts", 0) + t.get("shared_store_wavefronts", 0)
+    ideal = t.get("shared_load_ideal", 0) + t.get("shared_store_ideal", 0)
+    out["shared_wavefronts_per_ideal"] = ratio(waves, ideal)
+    return out
