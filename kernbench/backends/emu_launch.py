@@ -9,6 +9,7 @@ measurement can store what the emulator counted.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,10 +56,14 @@ class Launched:
         return float(self.result.wall_time)
 
 
-def describe_results(launches: Sequence[Launched]) -> dict[str, Any]:
+def describe_results(launches: Sequence[Launched], outputs: int = 0) -> dict[str, Any]:
     """What a record stores of its emulated launches: per kernel, the architecture and what
-    the emulator counted (exact and deterministic, unlike its wall time)."""
-    return {
+    the emulator counted (exact and deterministic, unlike its wall time); the counters of
+    all launches summed, per output element where ``outputs`` is known, and the hottest PTX
+    lines with their CUDA source lines (see :mod:`kernbench.emulator.counters`)."""
+    from ..emulator.counters import summarize
+
+    out: dict[str, Any] = {
         "launches": [
             {
                 "kernel": one.kernel,
@@ -72,6 +77,11 @@ def describe_results(launches: Sequence[Launched]) -> dict[str, Any]:
             for one in launches
         ]
     }
+    counted = [one for one in launches if getattr(one.result, "counts", None) is not None]
+    if counted:
+        ctas = sum(math.prod(one.grid) for one in counted)
+        out.update(summarize([one.result.counts for one in counted], outputs, ctas))
+    return out
 
 
 class EmulatedKernel:

@@ -283,6 +283,16 @@ class Counters:
         return Counts(t, lines, sources, texts)
 
 
+RATIOS = {
+    "lane_efficiency",
+    *(f"global_{d}_{x}" for d in ("load", "store") for x in ("sectors_per_request", "efficiency")),
+    *(f"shared_{d}_{x}" for d in ("load", "store")
+      for x in ("wavefronts_per_request", "bank_conflicts")),
+    "shared_bank_conflicts", "shared_conflicts_per_request", "shared_wavefronts_per_ideal",
+}  # fmt: skip
+"""Totals computed from others (recomputed, never summed, when launches are combined)."""
+
+
 def derived(t: dict[str, float]) -> dict[str, float]:
     """Ratios a kernel engineer reads first (0 where the denominator is 0)."""
 
@@ -311,3 +321,67 @@ def derived(t: dict[str, float]) -> dict[str, float]:
     ideal = t.get("shared_load_ideal", 0) + t.get("shared_store_ideal", 0)
     out["shared_wavefronts_per_ideal"] = ratio(waves, ideal)
     return out
+
+
+HOT_LINES = 40
+"""PTX lines a record keeps (the most executed warp-instructions first)."""
+
+NOTES = (
+    "counted by the PTX emulator: exact for the emulated problem; caches are not modelled "
+    "(DRAM bytes are the distinct 32-byte sectors touched: a lower bound); TMA and wgmma "
+    "shared-memory operands are counted in bytes, their bank conflicts are not modelled"
+)
+
+
+def summarize(counts: list[Counts], outputs: int = 0, ctas: int = 0) -> dict[str, Any]:
+    """What a record stores: the summed counters (ratios recomputed), the same per output
+    element, and the hot PTX lines of all launches with their CUDA source lines."""
+    totals: dict[str, float] = {}
+    for c in counts:
+        for k, v in c.totals.items():
+            if k not in RATIOS:
+                totals[k] = totals.get(k, 0) + v
+    warps, threads = totals.get("warp_instructions", 0), totals.get("thread_instructions", 0)
+    totals["lane_efficiency"] = threads / (32 * warps) if warps else 0.0
+    totals.update(derived(totals))
+    if ctas:
+        totals["ctas"] = ctas
+    lines: list[dict[str, Any]] = []
+    for i, c in enumerate(counts):
+        for line, row in c.lines.items():
+            lines.append(
+                {
+                    "launch": i,
+                    "ptx_line": line,
+                    "source": c.sources.get(line, ""),
+                    "text": c.texts.get(line, ""),
+                    **row,
+                }
+            )
+    lines.sort(key=lambda r: (-r["warp"], r["launch"], r["ptx_line"]))
+    out: dict[str, Any] = {"counters": totals, "hot_lines": lines[:HOT_LINES], "notes": NOTES}
+    if outputs:
+        out["outputs"] = outputs
+        out["per_output"] = per_output(totals, outputs)
+    return out
+
+
+def per_output(totals: dict[str, float], outputs: int) -> dict[str, float]:
+    """Work per output element: instructions, tensor multiply-adds, requests, DRAM bytes."""
+    macs = sum(v for k, v in totals.items() if k.startswith("tensor_macs."))
+    return {
+        "warp_instructions": totals.get("warp_instructions", 0) / outputs,
+        "thread_instructions": totals.get("thread_instructions", 0) / outputs,
+        "tensor_macs": macs / outputs,
+        "fp32_thread_instructions": totals.get("thread.fp32", 0) / outputs,
+        "global_load_instructions": totals.get("warp.ld.global", 0) / outputs,
+        "shared_load_instructions": (
+            totals.get("warp.ld.shared", 0) + totals.get("warp.ldmatrix", 0)
+        )
+        / outputs,
+        "dram_bytes_lower_bound": (
+            totals.get("dram_read_bytes_lower_bound", 0)
+            + totals.get("dram_write_bytes_lower_bound", 0)
+        )
+        / outputs,
+    }

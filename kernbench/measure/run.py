@@ -141,9 +141,10 @@ def _measure(
         clock.lap("gate")  # a JIT compiles at the first launch, which is the gate's
     if not gate.ok:
         return Outcome(Status.WRONG, gate.message, error=gate.error, unwritten=gate.unwritten)
+    outputs = sum(int(getattr(t, "numel", lambda: 0)()) for t in reference.values())
     del reference
     if device.is_emulated:
-        return _emulated(gate.error, settings, clock)
+        return _emulated(gate.error, settings, clock, outputs)
 
     def build_set(i: int) -> Launch:
         more = family.make_inputs(problem, cand.dtype, device.torch_device, settings.seed + i)
@@ -188,15 +189,19 @@ def _measure(
     )
 
 
-def _emulated(error: float | None, settings: MeasureSettings, clock: Stopwatch) -> Outcome:
+def _emulated(
+    error: float | None, settings: MeasureSettings, clock: Stopwatch, outputs: int = 0
+) -> Outcome:
     """An emulated candidate's record: the gate's one launch, its emulator wall time as the
-    only sample (harness time, never performance) and what the emulator counted."""
+    only sample (harness time, never performance) and what the emulator counted (``outputs``:
+    the output elements the gate checks, for the per-output-element counters)."""
     from ..backends.emu_launch import describe_results, take_results
 
     results = take_results()
     wall = sum(one.wall_s for one in results)
     clock.stages["samples"] = 0.0
-    method = {"timer": "emulator", "note": EMU_TIMING_NOTE, "emulator": describe_results(results)}
+    emulator = describe_results(results, outputs)
+    method = {"timer": "emulator", "note": EMU_TIMING_NOTE, "emulator": emulator}
     return Outcome(
         Status.OK,
         "emulated: the gate's launch is the one sample",
