@@ -125,8 +125,8 @@ class Counters:
     def __init__(self, program: Program) -> None:
         self.program = program
         n = len(program.steps)
-        self.pc = {k: np.zeros(n, np.int64) for k in PER_PC}
-        self.write = np.zeros(n, bool)
+        self.by_dir = {w: {k: np.zeros(n, np.int64) for k in PER_PC} for w in (False, True)}
+        """Per direction (write?), per counter, per pc: ``cp.async`` both reads and writes."""
         self.classes = [classify(s.ins) for s in program.steps]
         self.skip = [c in ("ld.param", "ld.const", "st.param") for c in self.classes]
         """Parameter and constant loads: instructions, but not memory traffic counted here
@@ -149,7 +149,6 @@ class Counters:
         """Count one memory access of ``nbytes`` per lane by threads ``tids`` (sorted)."""
         if tids.size == 0 or self.skip[pc]:
             return
-        self.write[pc] |= write
         if space == "generic":
             win = addr >> np.uint64(60)
             for w, sp, base in ((0, "host", 0), (1, "shared", SHARED_WINDOW),
@@ -167,9 +166,9 @@ class Counters:
         if space == "host":
             self._global(pc, warps, requests, addr, nbytes, write, host)
         elif space == "shared":
-            self._shared(pc, tids, requests, addr & SHARED_MASK, nbytes)
+            self._shared(pc, tids, requests, addr & SHARED_MASK, nbytes, write)
         elif space == "local":
-            self.pc["local_requests"][pc] += requests
+            self.by_dir[write]["local_requests"][pc] += requests
 
     def _global(
         self,
@@ -193,7 +192,7 @@ class Counters:
         if cross.any():
             keys = np.concatenate([keys, (last | w)[cross]])
         sectors = np.unique(keys)
-        p = self.pc
+        p = self.by_dir[write]
         p["global_requests"][pc] += requests
         p["global_sectors"][pc] += sectors.size
         p["global_bytes"][pc] += warps.size * nbytes
@@ -209,7 +208,7 @@ class Counters:
         self._dram_size[write] = u.size
 
     def _shared(
-        self, pc: int, tids: np.ndarray, requests: int, addr: np.ndarray, nbytes: int
+        self, pc: int, tids: np.ndarray, requests: int, addr: np.ndarray, nbytes: int, write: bool
     ) -> None:
         per_phase = 32 if nbytes <= 4 else 16 if nbytes <= 8 else 8
         words = max(1, nbytes // 4)
@@ -226,7 +225,7 @@ class Counters:
         per_bank = np.diff(np.append(starts, gb.size))
         g = gb[starts] >> np.uint64(5)
         gstarts = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
-        p = self.pc
+        p = self.by_dir[write]
         p["shared_requests"][pc] += requests
         p["shared_wavefronts"][pc] += int(np.maximum.reduceat(per_bank, gstarts).sum())
         p["shared_ideal"][pc] += gstarts.size
@@ -261,13 +260,13 @@ class Counters:
             row["thread"] += tc
             if macs:
                 row["tensor_macs"] = row.get("tensor_macs", 0) + macs
-            for k, arr in self.pc.items():
-                v = int(arr[pc])
-                if v:
-                    direction = "store" if self.write[pc] else "load"
-                    name = k.replace("_", f"_{direction}_", 1)
-                    add(name, v)
-                    row[name] = row.get(name, 0) + v
+            for write, arrays in self.by_dir.items():
+                for k, arr in arrays.items():
+                    v = int(arr[pc])
+                    if v:
+                        name = k.replace("_", "_store_" if write else "_load_", 1)
+                        add(name, v)
+                        row[name] = row.get(name, 0) + v
             if s.ins.loc is not None:
                 sources[s.ins.line] = f"{s.ins.loc.file}:{s.ins.loc.line}"
             texts[s.ins.line] = s.ins.text.strip()
