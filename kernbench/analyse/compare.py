@@ -14,8 +14,9 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import stats as sps
@@ -26,6 +27,7 @@ from ..errors import UsageError
 from ..measure.settings import can_decide, min_samples_to_decide
 from ..space import config_key
 from ..store.records import Record
+from . import counted
 
 MATCH_MODES = ("config", "best")
 MAX_BOOTSTRAP_SAMPLES = 20_000
@@ -39,6 +41,9 @@ class Verdict:
     UNCHANGED = "unchanged"
     NOISY = "noisy"
     UNDECIDED = "undecided"
+    WORSE = "worse"
+    """Emulated records: a counted metric moved the wrong way beyond its tolerance."""
+    BETTER = "better"
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class Pair:
     verdict: str
     stats: PairStats | None
     note: str = ""
+    counted: list[Any] = field(default_factory=list)
+    """Emulated pairs: the counted metrics that moved (:class:`.counted.Change`)."""
 
     @property
     def gpu(self) -> bool:
@@ -86,7 +93,7 @@ class Comparison:
 
     @property
     def regressions(self) -> list[Pair]:
-        return [p for p in self.pairs if p.verdict == Verdict.SLOWER]
+        return [p for p in self.pairs if p.verdict in (Verdict.SLOWER, Verdict.WORSE)]
 
     @property
     def undecided(self) -> list[Pair]:
@@ -106,7 +113,11 @@ class Comparison:
             Verdict.NOISY,
             Verdict.UNDECIDED,
         )
-        return {v: sum(p.verdict == v for p in self.pairs) for v in verdicts}
+        out = {v: sum(p.verdict == v for p in self.pairs) for v in verdicts}
+        for v in (Verdict.WORSE, Verdict.BETTER):
+            if any(p.verdict == v for p in self.pairs):
+                out[v] = sum(p.verdict == v for p in self.pairs)
+        return out
 
     @property
     def gpu_performance(self) -> bool:
@@ -247,8 +258,12 @@ def compare(
     mode: str = "config",
     force: bool = False,
     confidence: float = 0.99,
+    counter_tolerances: Mapping[str, float] | None = None,
 ) -> Comparison:
-    """Match records by (family, variant, problem, dtype and config or best config) and judge each pair."""
+    """Match records by (family, variant, problem, dtype and config or best config) and judge each pair.
+
+    Emulated records are judged on their counted metrics (exact, or within
+    ``counter_tolerances``: metric -> relative tolerance, ``*`` for all), not on time."""
     if mode not in MATCH_MODES:
         raise UsageError(f"unknown match mode {mode!r} (use {', '.join(MATCH_MODES)})")
     base_ok, base_failed = select(baseline, mode)
@@ -261,7 +276,16 @@ def compare(
             note = f"candidate {failed.status}: {failed.message}" if failed else ""
             out.only_baseline.append(Unmatched(base, note))
             continue
-        out.pairs.append(judge(base, cand, gate, force=force, confidence=confidence))
+        out.pairs.append(
+            judge(
+                base,
+                cand,
+                gate,
+                force=force,
+                confidence=confidence,
+                counter_tolerances=counter_tolerances,
+            )
+        )
     for key, cand in cand_ok.items():
         if key not in base_ok:
             failed = base_failed.get(key)
@@ -272,11 +296,19 @@ def compare(
 
 
 def judge(
-    base: Record, cand: Record, gate: GateConfig, *, force: bool = False, confidence: float = 0.99
+    base: Record,
+    cand: Record,
+    gate: GateConfig,
+    *,
+    force: bool = False,
+    confidence: float = 0.99,
+    counter_tolerances: Mapping[str, float] | None = None,
 ) -> Pair:
     """The verdict of one matched pair under its family's or variant's threshold."""
     note = _check_devices(base, cand, force)
     threshold = gate.threshold_for(cand.family, cand.variant)
+    if counted.emulated(base) is not None and counted.emulated(cand) is not None:
+        return judge_counted(base, cand, threshold, counter_tolerances or {}, note)
     b, c = kept_samples(base), kept_samples(cand)
     if not b or not c:
         why = "no raw samples stored: cannot test"
@@ -291,6 +323,27 @@ def judge(
     st = pair_stats(b, c, confidence)
     result, reason = verdict(st, threshold, gate.alpha)
     return Pair(base, cand, threshold, result, st, "; ".join(filter(None, [note, reason])))
+
+
+def judge_counted(
+    base: Record, cand: Record, threshold: float, tolerances: Mapping[str, float], note: str
+) -> Pair:
+    """Two emulated records: exact counts, so no test; worse when any gated metric moved the
+    wrong way beyond its tolerance."""
+    moved = counted.changes(base, cand, tolerances)
+    worse = [c for c in moved if c.worse]
+    better = [c for c in moved if c.better]
+    if worse:
+        verdict_, shown = Verdict.WORSE, worse
+    elif better:
+        verdict_, shown = Verdict.BETTER, better
+    else:
+        verdict_, shown = Verdict.UNCHANGED, []
+    why = "; ".join(c.text() for c in shown[:3]) + (
+        f"; {len(shown) - 3} more" if len(shown) > 3 else ""
+    )
+    text = "; ".join(filter(None, [note, "counted by the emulator", why]))
+    return Pair(base, cand, threshold, verdict_, None, text, moved)
 
 
 def too_few_note(n_base: int, n_cand: int, alpha: float) -> str:

@@ -24,11 +24,16 @@ _STYLE = {
     Verdict.NOISY: "yellow",
     Verdict.UNDECIDED: "bold red",
     Verdict.UNCHANGED: "",
+    Verdict.WORSE: "bold red",
+    Verdict.BETTER: "green",
 }
 
 
 def change_text(pair: Pair) -> str:
     st = pair.stats
+    if pair.counted:
+        worst = next((c for c in pair.counted if c.worse), pair.counted[0])
+        return f"{worst.metric.key}: {worst.base:g} -> {worst.cand:g} (counted)"
     if st is None:
         b, c = pair.baseline.median_s, pair.candidate.median_s
         return f"{c / b - 1:+.1%} (untested)" if b and c else "-"
@@ -47,6 +52,7 @@ def headline(cmp: Comparison) -> str:
         f"{n} {what}"
         for n, what in (
             (counts[Verdict.SLOWER], "regression(s)"),
+            (counts.get(Verdict.WORSE, 0), "counted regression(s)"),
             (counts[Verdict.UNDECIDED], "undecided (too few samples)"),
         )
         if n
@@ -211,6 +217,17 @@ def _pair_json(pair: Pair) -> dict[str, Any]:
         "timing_kind": rec.timing_kind,
         "gpu_performance": pair.gpu,
         "note": pair.note,
+        "counted": [
+            {
+                "metric": c.metric.key,
+                "better": c.metric.better,
+                "baseline": c.base,
+                "candidate": c.cand,
+                "tolerance": c.tolerance,
+                "worse": c.worse,
+            }
+            for c in pair.counted
+        ],
     }
 
 

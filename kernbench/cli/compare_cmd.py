@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import config
 from ..analyse import compare_format
 from ..analyse.compare import MATCH_MODES, compare
+from ..analyse.counted import parse_tolerances
 from ..analyse.sources import load
 from ..errors import UsageError
 from .common import add_store, console
@@ -15,7 +16,8 @@ from .common import add_store, console
 EPILOG = """\
 exit status:
   0  no regression
-  1  a regression: a slow-down that is significant and beyond its threshold
+  1  a regression: a slow-down that is significant and beyond its threshold, or (emulated
+     records) a counted metric that moved the wrong way beyond its tolerance
   2  bad usage or input (a missing store or baseline, different GPUs without --force)
 
 CI: kernbench baseline save main (on the main branch), then kernbench compare baseline:main
@@ -68,6 +70,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also write the markdown or JSON output to this file",
     )
     parser.add_argument(
+        "--counter-tolerance",
+        action="append",
+        default=None,
+        metavar="[NAME=]PCT",
+        help="emulated records are gated on their exact counts; allow this relative change "
+        "the wrong way (5%% for every counted metric, or NAME=5%% for one; repeatable)",
+    )
+    parser.add_argument(
         "--force", action="store_true", help="compare records from different GPUs or drivers anyway"
     )
     add_store(parser)
@@ -88,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         mode=args.match,
         force=args.force,
         confidence=args.confidence,
+        counter_tolerances=parse_tolerances(args.counter_tolerance),
     )
     if args.format == "table":
         console.print(compare_format.table(result, base.label, cand.label))
