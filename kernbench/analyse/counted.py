@@ -19,7 +19,8 @@ from ..store.records import Record
 @dataclass(frozen=True)
 class Metric:
     """One counted metric: its key in the record, a short column title, and which way is
-    better (``lower`` or ``higher``)."""
+    better (``lower`` or ``higher``; ``none``: it depends, e.g. sectors per request rise
+    when loads widen)."""
 
     key: str
     title: str
@@ -29,8 +30,8 @@ class Metric:
 
 
 GATED: tuple[Metric, ...] = (
-    Metric("global_load_sectors_per_request", "ld sect/req", "lower"),
-    Metric("global_store_sectors_per_request", "st sect/req", "lower"),
+    Metric("global_load_efficiency", "ld eff", "higher"),
+    Metric("global_store_efficiency", "st eff", "higher"),
     Metric("shared_wavefronts_per_ideal", "smem ways", "lower"),
     Metric("shared_conflicts_per_request", "conf/req", "lower"),
     Metric("shared_bank_conflicts", "bank conflicts", "lower"),
@@ -49,7 +50,8 @@ GATED: tuple[Metric, ...] = (
 BY_KEY = {m.key: m for m in GATED}
 
 SHOWN: tuple[Metric, ...] = (
-    Metric("global_load_sectors_per_request", "sect/req", "lower", 3),
+    Metric("global_load_sectors_per_request", "sect/req", "none", 3),
+    Metric("global_load_efficiency", "ld eff", "higher", 3),
     Metric("shared_conflicts_per_request", "conf/req", "lower", 3),
     Metric("tensor_macs", "MAC/out", "lower", 3, per_output=True),
     Metric("warp_instructions", "inst/out", "lower", 3, per_output=True),

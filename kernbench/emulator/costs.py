@@ -63,6 +63,11 @@ class Bound:
         }
 
 
+def default_gpu(arch: str) -> str:
+    """The GPU an architecture is modelled on unless told otherwise."""
+    return "NVIDIA H100-SXM5-80GB" if arch.startswith("sm_90") else DEFAULT_DEVICE
+
+
 def clock_hz(device: str) -> float:
     upper = device.upper()
     return next((hz for k, hz in SM_CLOCK_HZ.items() if k in upper), DEFAULT_CLOCK_HZ)

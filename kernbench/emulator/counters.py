@@ -357,12 +357,17 @@ def summarize(counts: list[Counts], outputs: int = 0, ctas: int = 0) -> dict[str
                     **row,
                 }
             )
-    lines.sort(key=lambda r: (-r["warp"], r["launch"], r["ptx_line"]))
+    lines.sort(key=lambda r: (-r["warp"], -_traffic(r), r["launch"], r["ptx_line"]))
     out: dict[str, Any] = {"counters": totals, "hot_lines": lines[:HOT_LINES], "notes": NOTES}
     if outputs:
         out["outputs"] = outputs
         out["per_output"] = per_output(totals, outputs)
     return out
+
+
+def _traffic(row: dict[str, Any]) -> int:
+    """A line's memory work (sectors and wavefronts): ties in warp-instructions go to it."""
+    return sum(v for k, v in row.items() if k.endswith(("_sectors", "_wavefronts")))
 
 
 def per_output(totals: dict[str, float], outputs: int) -> dict[str, float]:
