@@ -68,6 +68,11 @@ class KernelBenchmark:
         self.device = device
         self.settings = settings
         self._config = config
+        self.counted: dict[str, Any] = {}
+        """On ``--kernbench-device emu``, after :meth:`variant`: what the PTX emulator
+        counted (``counters``, ``per_output``, ``hot_lines``; see
+        :mod:`kernbench.emulator.counters`). Exact: assert on it directly, or with
+        :meth:`expect_counted`."""
 
     def __call__(
         self,
@@ -148,12 +153,46 @@ class KernelBenchmark:
                 f"{variant} {problem.key} {dtype}: {outcome.status}: {outcome.message}",
                 pytrace=False,
             )
+        self.counted = dict(outcome.method.get("emulator", {}))
         if self.benchmark.disabled:
             return summarize(outcome.samples, settings.confidence)
         dropped = set(outcome.throttled)
         good = [s for i, s in enumerate(outcome.samples) if i not in dropped]
         method = {**outcome.method, "error": outcome.error, "config": cfg, "problem": problem.key}
         return self._record(good, method, settings, outcome.noisy, family, dtype)
+
+    def expect_counted(self, tolerance: float = 0.0, **expected: float) -> None:
+        """Fail the test when a counted metric is worse than ``expected`` by more than
+        ``tolerance`` (relative), in the direction that metric counts as worse (e.g.
+        ``expect_counted(shared_bank_conflicts=0, lane_efficiency=1.0)``); metrics
+        ``kernbench compare`` does not gate must match exactly. Per-output metrics are
+        named ``per_output.NAME``."""
+        from .analyse.counted import BY_KEY
+
+        if not self.counted:
+            pytest.fail("no counters: use variant(...) on --kernbench-device emu", pytrace=False)
+        bad = []
+        for name, want in expected.items():
+            source = self.counted.get("counters", {})
+            key = name
+            if name.startswith("per_output."):
+                source, key = self.counted.get("per_output", {}), name.split(".", 1)[1]
+            if key not in source:
+                bad.append(f"{name}: not counted")
+                continue
+            got, limit = float(source[key]), abs(want) * tolerance
+            better = BY_KEY[key].better if key in BY_KEY else "none"
+            worse = (
+                got > want + limit
+                if better == "lower"
+                else got < want - limit
+                if better == "higher"
+                else abs(got - want) > limit
+            )
+            if worse:
+                bad.append(f"{name}: counted {got:g}, expected {want:g} ({better} is better)")
+        if bad:
+            pytest.fail("counted metrics: " + "; ".join(bad), pytrace=False)
 
     def _claim(self, mode: str) -> None:
         """One measurement per test, as pytest-benchmark's fixture allows; checked before any work."""

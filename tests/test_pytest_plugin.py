@@ -7,6 +7,7 @@ device; the GPU test times a real CUDA matmul with CUDA events.
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -209,3 +210,27 @@ def test_fixture_times_a_cuda_kernel_and_trips_on_slowdown(tmp_path: Path) -> No
         slow=2,
     )
     assert slow.returncode != 0 and "Performance has regressed" in slow.stdout + slow.stderr
+
+
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc")
+def test_fixture_asserts_on_emulator_counters(tmp_path: Path) -> None:
+    (tmp_path / "test_counted.py").write_text(
+        "def test_padded(kernbench_benchmark):\n"
+        "    kernbench_benchmark.variant('gemm', 'cuda_vectorized', '128x128x64', 'fp16')\n"
+        "    assert kernbench_benchmark.counted['counters']['shared_load_bank_conflicts'] == 0\n"
+        "    kernbench_benchmark.expect_counted(\n"
+        "        shared_load_bank_conflicts=0, lane_efficiency=1.0, **{'per_output.tensor_macs': 64}\n"
+        "    )\n"
+        "\n"
+        "def test_unpadded(kernbench_benchmark):\n"
+        "    kernbench_benchmark.variant(\n"
+        "        'gemm', 'cuda_vectorized', '128x128x64', 'fp16',\n"
+        "        {'BM': 128, 'BN': 128, 'BK': 32, 'WARPS_M': 2, 'WARPS_N': 2, 'PAD': 0},\n"
+        "    )\n"
+        "    kernbench_benchmark.expect_counted(shared_bank_conflicts=128)\n"
+    )
+    result = run_pytest(tmp_path, "--kernbench-device", "emu", "--benchmark-disable")
+    assert "1 passed" in result.stdout and "1 failed" in result.stdout, (
+        result.stdout + result.stderr
+    )
+    assert "shared_bank_conflicts: counted" in result.stdout and "lower is better" in result.stdout
