@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich import box
+from rich.console import JustifyMethod
 from rich.table import Table
 
 from .analyse.counted import SHOWN, emulated, value
@@ -39,7 +40,7 @@ def _fmt(v: float | None, digits: int = 3) -> str:
         return "-"
     if v == 0:
         return "0"
-    if abs(v) >= 10 ** digits:
+    if abs(v) >= 10**digits:
         return f"{v:.0f}"
     return f"{v:.{digits}g}"
 
@@ -98,7 +99,7 @@ def hot_lines_table(rec: Record, n: int = 10) -> Table | None:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    for col, just in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("ptx", "right"),
         ("source", "left"),
         ("warp inst", "right"),
@@ -106,7 +107,8 @@ def hot_lines_table(rec: Record, n: int = 10) -> Table | None:
         ("lanes", "right"),
         ("memory", "left"),
         ("instruction", "left"),
-    ):
+    )
+    for col, just in columns:
         t.add_column(
             col,
             justify=just,

@@ -7,8 +7,8 @@ device; the GPU test times a real CUDA matmul with CUDA events.
 from __future__ import annotations
 
 import json
-import shutil
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path

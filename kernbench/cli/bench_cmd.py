@@ -120,7 +120,9 @@ def print_counted(records: list, args: argparse.Namespace, store: object, family
     )
     ceilings = ceilings_for(args.model_gpu or default_gpu(arch), [store])
     table = counted_table(
-        records, ceilings, lambda rec: family.label(family.parse(rec.problem))  # type: ignore[attr-defined]
+        records,
+        ceilings,
+        lambda rec: family.label(family.parse(rec.problem)),  # type: ignore[attr-defined]
     )
     if table is not None:
         console.print(table)

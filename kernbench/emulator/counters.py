@@ -55,15 +55,17 @@ def classify(ins: ir.Instruction) -> str:
     """The instruction class a pc counts under (decided once, from opcode and modifiers)."""
     op, mods = ins.opcode, ins.mods
     if op in ("mma", "wgmma"):
-        return "tensor" if "fence" not in mods and "commit_group" not in mods and (
-            "wait_group" not in mods
-        ) else "barrier"
+        return (
+            "tensor"
+            if "fence" not in mods and "commit_group" not in mods and ("wait_group" not in mods)
+            else "barrier"
+        )
     if op in ("ldmatrix", "stmatrix"):
         return op
     if op == "cp":
-        if "async" in mods and ("commit_group" in mods or "wait_group" in mods or (
-            "wait_all" in mods
-        )):
+        if "async" in mods and (
+            "commit_group" in mods or "wait_group" in mods or ("wait_all" in mods)
+        ):
             return "barrier"
         return "cp.async" if "bulk" not in mods else "tma"
     if op in MEMORY:

@@ -255,7 +255,9 @@ def test_classify_at_load_time() -> None:
 
 
 def test_counters_can_be_switched_off() -> None:
-    r = launch(ptx("    add.u32 %r1, %r0, 1;"), "k", 1, 32, [np.zeros(32, np.uint32)], counters=False)
+    r = launch(
+        ptx("    add.u32 %r1, %r0, 1;"), "k", 1, 32, [np.zeros(32, np.uint32)], counters=False
+    )
     assert r.counts is None and r.warp_instructions == 3
 
 
