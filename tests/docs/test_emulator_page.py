@@ -34,3 +34,16 @@ def test_the_python_example_runs_as_typed(tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "thread-instructions" in proc.stdout
     assert "global-out-of-bounds" in proc.stdout and "axpy_bug.cu:4" in proc.stdout
+
+
+def test_the_counters_example_prints_what_the_page_says(tmp_path) -> None:
+    [block] = [
+        b
+        for b in blocks(PAGE, "Counters and the speed-of-light model")
+        if b.language == "python"
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-c", block.text], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:3] == ["1 4.0 1.0", "2 8.0 2.0", "32 32.0 32.0"]
