@@ -267,9 +267,7 @@ def launch(
     if len(args) != len(prog.params):
         raise ValueError(f"{kernel} takes {len(prog.params)} arguments, got {len(args)}")
     host = HostMemory()
-    for a in prog.host.allocs:
-        if a.name != "kernel parameters":
-            host.allocs.append(a)
+    host.extend([a for a in prog.host.allocs if a.name != "kernel parameters"])
     for i, ((p, off), arg) in enumerate(zip(prog.params, args, strict=True)):
         data = _pack(p, i, arg, host)
         prog.param_buffer[off : off + len(data)] = np.frombuffer(data, np.uint8)

@@ -157,8 +157,7 @@ def test_waitlist_blocks_and_releases_threads() -> None:
     host = HostMemory()
     host.add_array(out, "out")
     prog.param_buffer[:8] = np.frombuffer(np.uint64(out.ctypes.data).tobytes(), np.uint8)
-    for a in prog.host.allocs:
-        host.allocs.append(a)
+    host.extend(prog.host.allocs)
     m = Machine(prog, Layout((64, 1, 1), (1, 1, 1), 0, 1), host, Findings())
     m.run()
     np.testing.assert_array_equal(out, np.arange(64))
