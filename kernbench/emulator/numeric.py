@@ -357,6 +357,34 @@ def round_fraction_f64(q: Fraction, mode: str) -> float:
 # ---------------------------------------------------------------- rounding to small formats
 
 
+def f32_to_bf16_rn(b: Array) -> Array:
+    """f32 bits -> bf16 bits, round to nearest even (the carry trick); NaN -> 0x7FFF.
+
+    Adding 0x7FFF plus the kept lsb rounds the dropped 16 bits to nearest even, carrying
+    into the exponent (up to infinity) exactly as IEEE rounding does."""
+    b = np.asarray(b, np.uint32)
+    r = ((b + np.uint32(0x7FFF) + ((b >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16)).astype(
+        np.uint16
+    )
+    nan = (b & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000)
+    return np.where(nan, np.uint16(0x7FFF), r)
+
+
+def f32_to_f16_rn(v: Array) -> Array:
+    """f32 values -> f16 bits, round to nearest even (numpy's conversion is IEEE-correct,
+    subnormals and overflow included); NaN -> 0x7FFF."""
+    v = np.asarray(v, np.float32)
+    with np.errstate(all="ignore"):
+        r = v.astype(np.float16).view(np.uint16)
+    return np.where(np.isnan(v), np.uint16(0x7FFF), r)
+
+
+def f64_to_f32_rn(x: Array) -> Array:
+    """float64 values -> f32 bits, round to nearest even; NaN -> 0x7FFFFFFF."""
+    with np.errstate(all="ignore"):
+        return as_f32_bits(np.asarray(x, np.float64).astype(np.float32))
+
+
 def round_to(
     x: Array,
     fmt: Fmt | str,

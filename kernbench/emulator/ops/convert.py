@@ -142,8 +142,13 @@ def cvt(ins: Instruction) -> Compute:
 
         return float_int
 
+    plain = not (ftz or sat or relu or satfinite)
     if not s_float:  # int -> float
         mode = frnd or "rn"
+        if plain and mode == "rn" and nm.width(st) <= 32 and dt in ("f32", "f64"):
+            # one IEEE rounding (32-bit ints are exact in float64): numpy's cast is it
+            fdt = np.float32 if dt == "f32" else np.float64
+            return lambda a: nm.int_value(a, st).astype(fdt).view(nm.UINT[nm.width(dt)])
 
         def int_float(a: Any) -> Any:
             with np.errstate(all="ignore"):
@@ -166,6 +171,13 @@ def cvt(ins: Instruction) -> Compute:
     widening = nm.width(dt) > nm.width(st) or (dt == st) or (st == "f16" and dt == "f32")
     if st in ("bf16", "tf32") and dt in ("f32", "f64"):
         widening = True
+
+    if plain and mode == "rn" and st == "f32" and dt == "bf16":
+        return lambda a: nm.f32_to_bf16_rn(nm.bits(a, 32))
+    if plain and mode == "rn" and st == "f32" and dt == "f16":
+        return lambda a: nm.f32_to_f16_rn(nm.typed(a, "f32"))
+    if plain and mode == "rn" and st == "f64" and dt == "f32":
+        return lambda a: nm.f64_to_f32_rn(nm.typed(a, "f64"))
 
     def float_float(a: Any) -> Any:
         with np.errstate(all="ignore"):
@@ -191,6 +203,13 @@ def _packed(ins: Instruction, dt: str, st: str, mode: str, relu: bool, sf: bool)
         f = base[dt]
         k = 16 if f in ("f16", "bf16") else 8
         dtype = nm.UINT[2 * k]
+
+        if mode == "rn" and not (relu or sf) and f in ("bf16", "f16"):
+            if f == "bf16":
+                one: Any = lambda x: nm.f32_to_bf16_rn(nm.bits(x, 32))  # noqa: E731
+            else:
+                one = lambda x: nm.f32_to_f16_rn(nm.typed(x, "f32"))  # noqa: E731
+            return lambda a, b: (one(a).astype(np.uint32) << np.uint32(16)) | one(b)
 
         def pair(a: Any, b: Any) -> Any:
             with np.errstate(all="ignore"):

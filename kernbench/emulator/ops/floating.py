@@ -246,6 +246,30 @@ def _f32_exact(op: str, mode: str, a: Any, b: Any = None, c: Any = None) -> tupl
     raise ValueError(op)
 
 
+_MID29 = np.uint64(1 << 28)
+_LOW29 = np.uint64((1 << 29) - 1)
+
+
+def _fma_rn_f32(a: Any, b: Any, c: Any) -> Any:
+    """fma.rn.f32: the product is exact in float64, the float64 sum is one rounding, and the
+    cast to f32 a second one, which can only err when the sum sits exactly on an f32
+    midpoint (low 29 bits = 1000...0) or in f32's subnormal range; those lanes take the
+    round-to-odd path."""
+    p = a.astype(np.float64) * b
+    s = p + c
+    bits = np.asarray(s).view(np.uint64)
+    sus = ((bits & _LOW29) == _MID29) | ((np.abs(s) < 2.0**-125) & (s != 0))
+    fast = nm.as_f32_bits(np.asarray(s).astype(np.float32))
+    if not np.any(sus):
+        return fast
+    a, b, c, fast = np.broadcast_arrays(a, b, c, fast)
+    fast = fast.copy()
+    idx = np.nonzero(sus)
+    x, err = _f32_exact("fma", "rn", a[idx], b[idx], c[idx])
+    fast[idx] = f32_round(x, err, "rn")
+    return fast
+
+
 def _f32_op(ins: Instruction, op: str, nargs: int) -> Compute:
     mode = _mode(ins)
     ftz = "ftz" in ins.mods
@@ -265,6 +289,8 @@ def _f32_op(ins: Instruction, op: str, nargs: int) -> Compute:
                 "sqrt": lambda: np.sqrt(vals[0]),
             }[op]()
             out = nm.as_f32_bits(r)
+        elif mode == "rn" and op == "fma":
+            out = _fma_rn_f32(*vals)
         else:
             x, err = _f32_exact(op, mode, *vals)
             out = f32_round(x, err, mode)

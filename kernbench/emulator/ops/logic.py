@@ -175,6 +175,30 @@ def prmt(ins: Instruction) -> Compute:
     mode = next((m for m in ins.mods if m in _PRMT_MODES), None)
     table = np.array(_PRMT_MODES[mode], np.uint64) if mode else None
 
+    sel_op = ins.operands[3] if len(ins.operands) > 3 else None
+    if isinstance(sel_op, Imm):  # the usual case: a constant selector, decoded once
+        c0 = int(sel_op.value) & 0xFFFFFFFF
+        plan = []
+        for i in range(4):
+            if table is None:
+                nib = c0 >> (4 * i) & 0xF
+                plan.append((nib & 7, bool(nib & 8)))
+            else:
+                plan.append((int(table[c0 & 3, i]), False))
+
+        def run_imm(a: Any, b: Any, _c: Any) -> Any:
+            words = (nm.bits(a, 32), nm.bits(b, 32))
+            out = None
+            for i, (sel, sign) in enumerate(plan):
+                byte = (words[sel >> 2] >> np.uint32(8 * (sel & 3))) & np.uint32(0xFF)
+                if sign:
+                    byte = np.where(byte & np.uint32(0x80), np.uint32(0xFF), np.uint32(0))
+                byte = byte << np.uint32(8 * i)
+                out = byte if out is None else out | byte
+            return out
+
+        return run_imm
+
     def run(a: Any, b: Any, c: Any) -> Any:
         src = (nm.bits(b, 32).astype(np.uint64) << np.uint64(32)) | nm.bits(a, 32)
         cc = nm.bits(c, 32).astype(np.uint64)

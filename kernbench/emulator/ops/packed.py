@@ -85,7 +85,31 @@ def arith(ins: Instruction) -> Compute:
             out = nm.round_to(x, fmt, mode, ftz=ftz, relu=relu)
         return out.astype(np.uint16)
 
+    if fmt == "f16" and mode == "rn" and not (ftz or sat or relu):
+        return lift(_fast_f16(op), x2)
     return lift(one, x2)
+
+
+def _fast_f16(op: str) -> Callable[..., Any]:
+    """f16 add/sub/mul/fma to nearest in float64, then numpy's (correctly rounded) float64 ->
+    float16 cast. Sums and products of f16 are exact in float64. An fma sum c + a*b may
+    not be, but then it is never near an f16 rounding boundary: the exact sum is a multiple
+    of 2^-48 below 2^17, so float64 is exact below 2^5; above, a boundary M (a multiple of
+    2^-6, never itself an f16 value) within 2^-37 of the sum would need a*b = (M - c) + d
+    with 0 < |d| < 2^-37, spanning more than the 22 bits a product of two f16 has."""
+
+    def run(*b: Any) -> Any:
+        with np.errstate(all="ignore"):
+            v = [nm.bits(x, 16).view(np.float16).astype(np.float64) for x in b]
+            if op == "fma":
+                r = v[0] * v[1] + v[2]
+            elif op == "mul":
+                r = v[0] * v[1]
+            else:
+                r = v[0] + v[1] if op == "add" else v[0] - v[1]
+            return np.where(np.isnan(r), np.uint16(0x7FFF), r.astype(np.float16).view(np.uint16))
+
+    return run
 
 
 def sign_op(ins: Instruction) -> Compute:

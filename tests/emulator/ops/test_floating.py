@@ -205,6 +205,12 @@ def test_fma_single_rounding():
     got = as_f32(run("fma.rn.f32", a, a, f32(-1.0)))[0]
     assert got == np.float32(2.0**-11 + 2.0**-24)
     assert as_f32(run("mad.rn.f32", a, a, f32(-1.0)))[0] == got
+    # a*a = 1 + 2^-11 + 2^-24 is an f32 midpoint; + 2^-80 lifts it just above, so the one
+    # rounding goes up to 1 + 2^-11 + 2^-23. Rounding a*a + 2^-80 to float64 first lands on
+    # the midpoint and a second rounding would tie to even (1 + 2^-11): double rounding.
+    hi, lo = 1.0 + 2.0**-11 + 2.0**-23, 1.0 + 2.0**-11
+    assert as_f32(run("fma.rn.f32", a, a, f32(2.0**-80)))[0] == np.float32(hi)
+    assert as_f32(run("fma.rn.f32", a, a, f32(-(2.0**-80))))[0] == np.float32(lo)
     # f64: a = 1 + 2^-30, a*a - 1 = 2^-29 + 2^-60 (exact in one rounding)
     a64 = f64(1.0 + 2.0**-30)
     assert as_f64(run("fma.rn.f64", a64, a64, f64(-1.0)))[0] == 2.0**-29 + 2.0**-60

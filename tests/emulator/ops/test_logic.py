@@ -103,6 +103,7 @@ A_BYTES, B_BYTES = u32(0x33221100), u32(0x77665544)  # byte k of {b, a} is 0xkk
 )
 def test_prmt_default(sel, want):
     assert hexes(run("prmt.b32", A_BYTES, B_BYTES, u32(sel))) == [want]
+    assert hexes(run("prmt.b32", A_BYTES, B_BYTES, Imm(sel))) == [want]  # constant selector
 
 
 def test_prmt_sign_replication():
@@ -112,6 +113,7 @@ def test_prmt_sign_replication():
     assert hexes(run("prmt.b32", a, b, u32(0x0018))) == [0x808080FF]
     # nibble 9 = byte 1 (0x80) with sign -> 0xFF; nibble 0xA = byte 2 (0x00) with sign -> 0
     assert hexes(run("prmt.b32", a, b, u32(0x00A9))) == [0x808000FF]
+    assert hexes(run("prmt.b32", a, b, Imm(0x00A9))) == [0x808000FF]
 
 
 # The ISA's mode tables, written as result bytes [3, 2, 1, 0] for c[1:0] = 0..3.
@@ -133,3 +135,4 @@ def test_prmt_modes(mode):
         # only c[1:0] matters (0xFC set above it)
         got = hexes(run(f"prmt.b32.{mode}", A_BYTES, B_BYTES, u32(0xFC | sel)))[0]
         assert got == want, (mode, sel, hex(got), hex(want))
+        assert hexes(run(f"prmt.b32.{mode}", A_BYTES, B_BYTES, Imm(sel)))[0] == want

@@ -96,3 +96,21 @@ def test_f16_add_mul_exhaustive_slice():
                 want = -0.0 if neg else 0.0
             gv = float(np.array(g, np.uint16).view(np.float16))
             assert gv == want and np.signbit(gv) == np.signbit(want), (hex(x), hex(bb), op)
+
+
+def test_f16_fma_random_against_exact():
+    """fma.rn.f16 on random f16 triples (every exponent) against exact rationals."""
+    rng = np.random.default_rng(11)
+    a, b, c = (rng.integers(0, 1 << 16, 3000).astype(np.uint16) for _ in range(3))
+    keep = ~(np.isnan(a.view(np.float16)) | np.isinf(a.view(np.float16)))
+    for x in (b, c):
+        keep &= ~(np.isnan(x.view(np.float16)) | np.isinf(x.view(np.float16)))
+    a, b, c = a[keep], b[keep], c[keep]
+    got = run("fma.rn.f16", a, b, c)
+    for i in range(len(a)):
+        fa, fb, fc = (Fraction(float(x[i].view(np.float16))) for x in (a, b, c))
+        q = fa * fb + fc
+        r = frac_round(q, 5, 10, "rn")
+        want = overflow_value(1 if q > 0 else -1, 5, 10, "rn") if r is None else float(r)
+        gv = float(got[i].view(np.float16))
+        assert gv == want, (hex(a[i]), hex(b[i]), hex(c[i]), gv, want)
