@@ -89,6 +89,8 @@ def _to_float(
 
 @FAMILY.elementwise("cvt")
 def cvt(ins: Instruction) -> Compute:
+    if "pack" in ins.mods:
+        return _cvt_pack(ins)
     types = nm.types_in(ins.mods)
     if len(types) != 2:
         raise NotSupported(ins, "cvt needs a destination and a source type")
@@ -99,8 +101,6 @@ def cvt(ins: Instruction) -> Compute:
     sat = "sat" in ins.mods
     relu = "relu" in ins.mods
     satfinite = "satfinite" in ins.mods
-    if "pack" in ins.mods:
-        raise NotSupported(ins, "cvt.pack")
     if dt.endswith("x2") or st.endswith("x2"):
         return _packed(ins, dt, st, frnd or "rn", relu, satfinite)
     d_float, s_float = nm.is_float(dt), nm.is_float(st)
@@ -249,6 +249,32 @@ def _packed(ins: Instruction, dt: str, st: str, mode: str, relu: bool, sf: bool)
 
         return widen
     raise NotSupported(ins, f"cvt.{dt}.{st}")
+
+
+_PACK_TYPES = {"u16": 16, "s16": 16, "u8": 8, "s8": 8, "u4": 4, "s4": 4, "u2": 2, "s2": 2}
+
+
+def _cvt_pack(ins: Instruction) -> Compute:
+    """``cvt.pack.sat.T.s32 d, a, b`` (T = u16/s16) and ``cvt.pack.sat.T.s32.b32 d, a, b, c``
+    (T = u8/s8/u4/s4/u2/s2): a and b clamp to T's range; d = a in bits [2N-1:N], b in
+    [N-1:0], and (4-operand form) c's low bits above them: d = c << 2N | a << N | b."""
+    conv = next((m for m in ins.mods if m in _PACK_TYPES), None)
+    if conv is None:
+        raise NotSupported(ins, "cvt.pack needs a u16/s16/u8/s8/u4/s4/u2/s2 type")
+    n = _PACK_TYPES[conv]
+    lo, hi = (-(1 << (n - 1)), (1 << (n - 1)) - 1) if conv[0] == "s" else (0, (1 << n) - 1)
+    fmask = np.int64((1 << n) - 1)
+
+    def field(x: Any) -> Any:
+        return np.clip(nm.signed(x, "s32").astype(np.int64), lo, hi) & fmask
+
+    def run(a: Any, b: Any, *c: Any) -> Any:
+        d = (field(a) << np.int64(n)) | field(b)
+        if c and 2 * n < 32:
+            d = d | (nm.bits(c[0], 32).astype(np.int64) << np.int64(2 * n))
+        return (d & np.int64(0xFFFFFFFF)).astype(np.uint32)
+
+    return run
 
 
 OPCODES = FAMILY.table

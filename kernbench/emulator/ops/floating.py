@@ -492,22 +492,27 @@ def sign_op(ins: Instruction) -> Compute:
 
 
 def min_max(ins: Instruction) -> Compute:
-    """min/max{.NaN}{.ftz}.{f32,f64}: -0 < +0; one NaN operand gives the other, two give the
-    canonical NaN; with .NaN any NaN operand gives the canonical NaN."""
+    """min/max{.ftz}{.NaN}{.xorsign.abs}.{f32,f64}: -0 < +0; one NaN operand gives the
+    other, two give the canonical NaN; with .NaN any NaN operand gives the canonical NaN.
+    ``.xorsign.abs``: the min/max of |a| and |b| with the sign bit sign(a) ^ sign(b) (a
+    NaN result stays the canonical NaN, our reading)."""
     t = _type(ins)
     ftz = "ftz" in ins.mods and t == "f32"
     nan_mode = "NaN" in ins.mods
     is_min = ins.opcode == "min"
     w = nm.width(t)
     canon = np.array(0x7FFFFFFF if w == 32 else 0x7FF8000000000000, nm.UINT[w])
-    if "xorsign" in ins.mods or "abs" in ins.mods:
-        raise NotSupported(ins, ".xorsign.abs")
+    xorsign = "xorsign" in ins.mods
+    sign_bit = np.array(1 << (w - 1), nm.UINT[w])
 
     @quiet
     def run(a: Any, b: Any, *more: Any) -> Any:
         vals = [nm.typed(x, t) for x in (a, b, *more)]
         if ftz:
             vals = [nm.flush(v) for v in vals]
+        if xorsign:  # min/max of |a|, |b|, then the xor of their signs
+            sign = (vals[0].view(nm.UINT[w]) ^ vals[1].view(nm.UINT[w])) & sign_bit
+            vals = [np.abs(v) for v in vals]
         r = vals[0]
         anynan = np.isnan(r)
         for v in vals[1:]:
@@ -518,6 +523,8 @@ def min_max(ins: Instruction) -> Compute:
             pick_v |= np.isnan(r)
             r = np.where(pick_v & ~np.isnan(v), v, r)
         out = r.view(nm.UINT[w])
+        if xorsign:
+            out = out | sign
         bad = anynan if nan_mode else np.isnan(r)
         return np.where(bad, canon, out)
 

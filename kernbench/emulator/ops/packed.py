@@ -135,11 +135,13 @@ def min_max(ins: Instruction) -> Compute:
     ftz = "ftz" in ins.mods
     nan_mode = "NaN" in ins.mods
     is_min = ins.opcode == "min"
-    if "xorsign" in ins.mods:
-        raise NotSupported(ins, ".xorsign.abs")
+    xorsign = "xorsign" in ins.mods
 
     def one(a: Any, b: Any) -> Any:
         x, y = _values(a, fmt, ftz), _values(b, fmt, ftz)
+        sign = (nm.bits(a, 16) ^ nm.bits(b, 16)) & np.uint16(0x8000)
+        if xorsign:
+            x, y = np.abs(x), np.abs(y)
         xb = nm.round_to(x, fmt).astype(np.uint16)  # ftz-flushed bits
         yb = nm.round_to(y, fmt).astype(np.uint16)
         pick_y = (y < x) if is_min else (y > x)
@@ -147,6 +149,8 @@ def min_max(ins: Instruction) -> Compute:
         pick_y |= zeros & (np.signbit(y) if is_min else ~np.signbit(y))
         pick_y = (pick_y | np.isnan(x)) & ~np.isnan(y)
         out = np.where(pick_y, yb, xb)
+        if xorsign:
+            out = out | sign
         both = np.isnan(x) & np.isnan(y)
         bad = (np.isnan(x) | np.isnan(y)) if nan_mode else both
         return np.where(bad, np.uint16(0x7FFF), out)

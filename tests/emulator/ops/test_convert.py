@@ -164,3 +164,13 @@ def test_float_to_integral_float_and_sat():
         1.0, 0.0, 0.0, 0.25,
     ]  # fmt: skip
     assert hexes(run("cvt.ftz.f32.f32", f32(1e-40, -1e-40))) == [0, 0x80000000]
+
+
+def test_cvt_pack():
+    # u16: a = 70000 saturates to 0xFFFF (upper), b = -5 saturates to 0 (lower)
+    assert hexes(run("cvt.pack.sat.u16.s32", u32(70000), u32(-5))) == [0xFFFF0000]
+    assert hexes(run("cvt.pack.sat.s16.s32", u32(-40000), u32(7))) == [0x80000007]
+    # s8 with c: d = c << 16 | a << 8 | b; a = 300 -> 127, b = -1 -> 0xFF
+    assert hexes(run("cvt.pack.sat.s8.s32.b32", u32(300), u32(-1), u32(0x1234))) == [0x12347FFF]
+    # u4: a = 20 -> 15, b = 3; c shifted by 8
+    assert hexes(run("cvt.pack.sat.u4.s32.b32", u32(20), u32(3), u32(0xAB))) == [0xABF3]

@@ -314,3 +314,10 @@ def test_abs_neg_copysign_bits():
     assert as_f32(run("copysign.f32", f32(-1.0), f32(3.0)))[0] == -3.0
     assert as_f32(run("add.f32", f32(1.0), Imm(0.5)))[0] == 1.5
     assert as_f32(run("add.f32", f32(1.0), Imm(1.0, bits=0x40000000, width=32)))[0] == 3.0
+
+
+def test_min_max_xorsign_abs():
+    # min.xorsign.abs: min(|a|, |b|) with sign(a) ^ sign(b): (-3, 2) -> -2; (-3, -2) -> +2
+    got = as_f32(run("min.xorsign.abs.f32", f32(-3.0, -3.0), f32(2.0, -2.0)))
+    assert list(got) == [-2.0, 2.0]
+    assert list(as_f32(run("max.xorsign.abs.f32", f32(-3.0), f32(2.0)))) == [-3.0]

@@ -114,3 +114,8 @@ def test_f16_fma_random_against_exact():
         want = overflow_value(1 if q > 0 else -1, 5, 10, "rn") if r is None else float(r)
         gv = float(got[i].view(np.float16))
         assert gv == want, (hex(a[i]), hex(b[i]), hex(c[i]), gv, want)
+
+
+def test_half_xorsign_abs():
+    # f16: -3 = 0xC200, 2 = 0x4000 -> min(|.|) = 2 with sign 1 -> 0xC000
+    assert hexes(run("min.xorsign.abs.f16", u16(0xC200), u16(0x4000))) == [0xC000]
