@@ -91,6 +91,8 @@ def _to_float(
 def cvt(ins: Instruction) -> Compute:
     if "pack" in ins.mods:
         return _cvt_pack(ins)
+    if "rs" in ins.mods:
+        raise NotSupported(ins, "stochastic rounding (.rs)")
     types = nm.types_in(ins.mods)
     if len(types) != 2:
         raise NotSupported(ins, "cvt needs a destination and a source type")

@@ -61,6 +61,8 @@ def _values(b: Any, fmt: str, ftz: bool) -> Any:
 def arith(ins: Instruction) -> Compute:
     """add/sub/mul/fma(/mad).{rn}{.ftz}{.sat}{.relu}.{f16,f16x2,bf16,bf16x2}."""
     fmt, x2 = _type(ins)
+    if "oob" in ins.mods:
+        raise NotSupported(ins, ".oob (out-of-bounds NaN handling)")
     op = {"mad": "fma"}.get(ins.opcode, ins.opcode)
     mode = next((m for m in ins.mods if m in ("rn", "rz", "rm", "rp")), "rn")
     ftz = "ftz" in ins.mods
