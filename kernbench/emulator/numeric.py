@@ -379,6 +379,22 @@ def f32_to_f16_rn(v: Array) -> Array:
     return np.where(np.isnan(v), np.uint16(0x7FFF), r)
 
 
+def f64_to_bf16_rn(x: Array) -> Array:
+    """float64 values (exact, or rounded to odd) -> bf16 bits, round to nearest even.
+
+    Rounds to odd at f32 precision (24 bits; bf16 shares f32's exponent range, so its
+    subnormals are f32 subnormals with 16 fewer bits), then to bf16 with the carry trick:
+    odd-then-nearest with two spare bits is one correct rounding."""
+    x = np.asarray(x, np.float64)
+    with np.errstate(all="ignore"):
+        r = x.astype(np.float32)
+        back = r.astype(np.float64)
+        step = (back != x) & np.isfinite(r) & ((r.view(np.uint32) & np.uint32(1)) == 0)
+        toward = np.where(x > back, np.float32(np.inf), np.float32(-np.inf))
+        r = np.where(step, np.nextafter(r, toward), r)
+    return f32_to_bf16_rn(np.asarray(r, np.float32).view(np.uint32))
+
+
 def f64_to_f32_rn(x: Array) -> Array:
     """float64 values -> f32 bits, round to nearest even; NaN -> 0x7FFFFFFF."""
     with np.errstate(all="ignore"):

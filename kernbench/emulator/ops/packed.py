@@ -84,6 +84,8 @@ def arith(ins: Instruction) -> Compute:
                 x = nm.to_odd(x, err)
             if sat:
                 x = np.where(np.isnan(x), 0.0, np.clip(x, 0.0, 1.0) + 0.0)
+            if fmt == "bf16" and mode == "rn" and not (ftz or relu):
+                return nm.f64_to_bf16_rn(x)
             out = nm.round_to(x, fmt, mode, ftz=ftz, relu=relu)
         return out.astype(np.uint16)
 

@@ -119,3 +119,33 @@ def test_f16_fma_random_against_exact():
 def test_half_xorsign_abs():
     # f16: -3 = 0xC200, 2 = 0x4000 -> min(|.|) = 2 with sign 1 -> 0xC000
     assert hexes(run("min.xorsign.abs.f16", u16(0xC200), u16(0x4000))) == [0xC000]
+
+
+def _bf16_value(b: int) -> Fraction:
+    return Fraction(float(nm.decode(np.array([b]), "bf16")[0]))
+
+
+def test_bf16_add_fma_random_against_exact():
+    """add/fma.rn.bf16 on random finite bf16 (every exponent) against exact rationals."""
+    rng = np.random.default_rng(12)
+    a, b, c = (rng.integers(0, 1 << 16, 3000).astype(np.uint16) for _ in range(3))
+    keep = np.ones(len(a), bool)
+    for x in (a, b, c):
+        keep &= (x & 0x7F80) != 0x7F80  # finite
+    a, b, c = a[keep], b[keep], c[keep]
+    for op in ("add", "fma"):
+        srcs = (a, b, c) if op == "fma" else (a, b)
+        got = run(f"{op}.rn.bf16", *srcs)
+        for i in range(len(a)):
+            vals = [_bf16_value(int(x[i])) for x in srcs]
+            q = vals[0] * vals[1] + vals[2] if op == "fma" else vals[0] + vals[1]
+            r = frac_round(q, 8, 7, "rn")
+            want = overflow_value(1 if q > 0 else -1, 8, 7, "rn") if r is None else float(r)
+            gv = (
+                float(_bf16_value(int(got[i])))
+                if (int(got[i]) & 0x7F80) != 0x7F80
+                else (float(nm.decode(np.array([got[i]]), "bf16")[0]))
+            )
+            if q == 0:
+                continue  # the sign of an exact zero is checked by hand elsewhere
+            assert gv == want, (op, [hex(int(x[i])) for x in srcs], gv, want)
