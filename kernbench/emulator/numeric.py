@@ -1,26 +1,39 @@
 """Bit-level numeric helpers shared by the elementwise families and the matrix ops.
 
-Registers hold raw bits (``uint8/16/32/64`` arrays); instructions see typed values. These
-helpers convert between the two and round exactly:
+Registers hold raw bits (``uint8/16/32/64`` arrays); instructions see typed values. Formats
+and types are named as in PTX (``"f32"``, ``"bf16"``, ``"s32"``...).
 
-* :func:`bits` / :func:`typed` / :func:`unsigned` / :func:`signed`: an operand (register
-  array or :class:`~kernbench.emulator.ptx.ir.Imm`) as raw bits of a width, or as the numpy
-  value of a PTX type (``f16`` as ``float16``, ``bf16``/``tf32`` widened to ``float32``).
-* :func:`round_to`: any float64 array -> bits of a float format (f32, f16, bf16, tf32, e4m3,
-  e5m2) in any rounding mode (rn, rna, rz, rm, rp) with ftz, relu, satfinite and the NaN
-  each format returns. Exact when the float64 holds the value exactly or *rounded to odd*
-  (:func:`to_odd`): rounding to odd at 53 bits, then to p <= 51 bits, equals rounding the
-  exact value once (Boldo-Melquiond), so directed rounding of f32 ops costs one float64
-  operation plus the sign of its error.
-* :func:`two_sum` / :func:`two_prod`: error-free transforms (the rounding error of a float64
-  sum or product, exactly), used for f32 directed rounding and f64 fma/directed ops.
-* :func:`round_fraction_f64`: the exact slow path, one :class:`fractions.Fraction` a lane,
-  for float64 lanes the error-free transforms cannot cover (overflow, underflow).
-* :func:`flush` (ftz inputs), :func:`saturate` (``.sat``: clamp to [0, 1], NaN -> +0).
+Operands and types
+    :func:`width`, :func:`is_signed`, :func:`is_float`, :func:`find_type`,
+    :func:`types_in` decode modifiers. :func:`bits` (raw bits of a width, truncating or
+    zero-extending a wider/narrower register; an ``Imm`` becomes a 0-d array),
+    :func:`unsigned`, :func:`signed`, :func:`int_value`, :func:`typed` (the numpy value of a
+    PTX type: f16 as float16, bf16/tf32/e4m3/e5m2 widened exactly to float32),
+    :func:`imm_bits` (an immediate's bits for a type: ints wrap, ``0f``/``0d`` literals keep
+    their bits, decimal floats round to nearest), :func:`decode` (small float bits ->
+    float32), :func:`as_f32_bits` / :func:`as_f64_bits` (values -> bits; f32 NaN made
+    canonical).
 
-Formats are named as in PTX (``"f32"``, ``"bf16"``...). NaN conventions (DESIGN.md): f32 op
-results are the canonical NaN 0x7FFFFFFF, f16/bf16 0x7FFF, e4m3/e5m2 0x7F; f64 results keep
-the payload numpy produces (quieted).
+Rounding
+    :func:`round_to`: float64 -> bits of f32, f16, bf16, tf32, e4m3 or e5m2 in rn, rna, rz,
+    rm or rp, with ftz, relu, satfinite, overflow per mode and the format's canonical NaN.
+    It is exact when the float64 holds the value exactly or rounded to odd
+    (:func:`to_odd`): rounding to odd at 53 bits and then to p <= 51 bits is one correct
+    rounding (Boldo-Melquiond), so directed rounding of an f32 op costs one float64
+    operation plus the sign of its error. Fast round-to-nearest paths for the hot
+    conversions: :func:`f32_to_bf16_rn`, :func:`f32_to_f16_rn`, :func:`f64_to_bf16_rn`,
+    :func:`f64_to_f32_rn` (all tested equal to ``round_to``).
+    :func:`two_sum` / :func:`two_prod`: error-free transforms (exact error of a float64 sum
+    or product). :func:`directed_f64`: float64 rz/rm/rp from the RN result and its error's
+    sign. :func:`rm_zero`: IEEE's -0 for exact zero sums rounded down.
+    :func:`round_fraction_f64`: the exact slow path, one :class:`fractions.Fraction`.
+
+Modifiers
+    :func:`flush` (``.ftz``: subnormals -> signed zero), :func:`saturate` (``.sat``: clamp to
+    [0, 1], NaN -> +0).
+
+NaN conventions (DESIGN.md): f32 op results are the canonical NaN 0x7FFFFFFF, f16/bf16
+0x7FFF, tf32 0x7FFFFFFF, e4m3/e5m2 0x7F; f64 results keep the payload numpy produces.
 """
 
 from __future__ import annotations

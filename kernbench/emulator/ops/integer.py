@@ -354,5 +354,12 @@ def dp2a(ins: Instruction) -> Compute:
     return run
 
 
+@FAMILY.elementwise("addc", "subc", "madc")
+def with_carry(ins: Instruction) -> Compute:
+    """The extended-precision forms read and write the condition-code carry, machine state
+    an elementwise function cannot hold: refused at load time with that reason."""
+    raise NotSupported(ins, "carry flag (CC.CF) is machine state, not modelled")
+
+
 # Bit counting and bit-field ops live in .bits; they belong to this family's table.
 OPCODES = {**FAMILY.table, **BITS.table}
