@@ -83,7 +83,8 @@ def _to_float(
         return r.view(np.uint64)
     if err is not None:
         val = nm.to_odd(val, err)
-    bits = nm.round_to(val, dt, mode, ftz=ftz, relu=relu, satfinite=satfinite)
+    # .ftz concerns f32 values only (inputs already flushed): an f16/bf16 subnormal stays
+    bits = nm.round_to(val, dt, mode, ftz=ftz and dt == "f32", relu=relu, satfinite=satfinite)
     return bits.astype(nm.UINT[nm.width(dt)])
 
 

@@ -36,6 +36,8 @@ def test_f32_to_f16_subnormals_overflow():
     assert hexes(run("cvt.rm.f16.f32", src)) == [0x0001, 0x0000, 0x0000, 0x0000, 0x8001]
     # .ftz flushes the f32 subnormal input first: rp of +0 is +0
     assert hexes(run("cvt.rp.ftz.f16.f32", f32(1e-40))) == [0]
+    # ... but an f16 subnormal result stays (.ftz is about f32 values): 2^-20 -> 0x0010
+    assert hexes(run("cvt.rn.ftz.f16.f32", f32(2.0**-20))) == [0x0010]
     # 65504 is f16 max; 65520 is the tie between it and 65536 (=inf): rn -> inf
     big = f32(65519.0, 65520.0, -65520.0)
     assert hexes(run("cvt.rn.f16.f32", big)) == [0x7BFF, 0x7C00, 0xFC00]
