@@ -22,7 +22,7 @@ Rounding
     rounding (Boldo-Melquiond), so directed rounding of an f32 op costs one float64
     operation plus the sign of its error. Fast round-to-nearest paths for the hot
     conversions: :func:`f32_to_bf16_rn`, :func:`f32_to_f16_rn`, :func:`f64_to_bf16_rn`,
-    :func:`f64_to_f32_rn` (all tested equal to ``round_to``).
+    :func:`f64_to_f16_rn`, :func:`f64_to_f32_rn` (all tested equal to ``round_to``).
     :func:`two_sum` / :func:`two_prod`: error-free transforms (exact error of a float64 sum
     or product). :func:`directed_f64`: float64 rz/rm/rp from the RN result and its error's
     sign. :func:`rm_zero`: IEEE's -0 for exact zero sums rounded down.
@@ -406,6 +406,15 @@ def f64_to_bf16_rn(x: Array) -> Array:
         toward = np.where(x > back, np.float32(np.inf), np.float32(-np.inf))
         r = np.where(step, np.nextafter(r, toward), r)
     return f32_to_bf16_rn(np.asarray(r, np.float32).view(np.uint32))
+
+
+def f64_to_f16_rn(x: Array) -> Array:
+    """float64 values -> f16 bits, round to nearest even (numpy's float64 -> float16 cast
+    rounds the double directly, once); NaN -> 0x7FFF."""
+    x = np.asarray(x, np.float64)
+    with np.errstate(all="ignore"):
+        r = x.astype(np.float16).view(np.uint16)
+    return np.where(np.isnan(x), np.uint16(0x7FFF), r)
 
 
 def f64_to_f32_rn(x: Array) -> Array:

@@ -173,3 +173,6 @@ def test_fast_conversions_match_round_to():
     x = np.concatenate([x, [3.3961e38, 3.4e38, 1e39, -1e-46, 2.0**-133 * 1.5, -0.0]])
     assert np.array_equal(nm.f64_to_bf16_rn(x), nm.round_to(x, "bf16").astype(np.uint16))
     assert np.array_equal(nm.f64_to_f32_rn(x), nm.round_to(x, "f32").astype(np.uint32))
+    y = _sample(rng, 5, 10, 20000)
+    y = np.concatenate([y, [65520.0, 65519.99, 2.0**-25, 2.0**-25 * 1.0000001, np.nan, -0.0]])
+    assert np.array_equal(nm.f64_to_f16_rn(y), nm.round_to(y, "f16").astype(np.uint16))

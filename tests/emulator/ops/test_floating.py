@@ -321,3 +321,35 @@ def test_min_max_xorsign_abs():
     got = as_f32(run("min.xorsign.abs.f32", f32(-3.0, -3.0), f32(2.0, -2.0)))
     assert list(got) == [-2.0, 2.0]
     assert list(as_f32(run("max.xorsign.abs.f32", f32(-3.0), f32(2.0)))) == [-3.0]
+
+
+@pytest.mark.parametrize("mode", ["rn", "rz", "rp"])
+@pytest.mark.parametrize("op", ["add", "mul", "fma"])
+def test_f32_ftz_differential(op, mode):
+    """.ftz: subnormal inputs read as signed zero, subnormal results become signed zero.
+    Random values around the subnormal boundary against exact rationals."""
+    rng = np.random.default_rng(zlib.crc32(f"ftz{op}{mode}".encode()))
+    n = 300
+    mk = lambda: (
+        (rng.random(n) + 0.5)
+        * 2.0 ** rng.integers(-140, -110, n)
+        * np.where(  # noqa: E731
+            rng.random(n) < 0.5, -1, 1
+        )
+    )
+    a, b, c = (
+        mk().astype(np.float32),
+        (rng.random(n) + 0.5).astype(np.float32),
+        mk().astype(np.float32),
+    )
+    srcs = (a, b, c) if op == "fma" else ((a, c) if op == "add" else (a, b))
+    got = as_f32(run(f"{op}.{mode}.ftz.f32", *[s.view(np.uint32) for s in srcs]))
+    tiny = 2.0**-126
+    for i in range(n):
+        vals = [float(s[i]) for s in srcs]
+        vals = [math.copysign(0.0, v) if abs(v) < tiny else v for v in vals]
+        want = _oracle(op, vals, mode, "f32")
+        if abs(want) < tiny:
+            want = math.copysign(0.0, want)
+        g = float(got[i])
+        assert g == want and math.copysign(1, g) == math.copysign(1, want), (op, mode, vals)
