@@ -330,13 +330,11 @@ def test_f32_ftz_differential(op, mode):
     Random values around the subnormal boundary against exact rationals."""
     rng = np.random.default_rng(zlib.crc32(f"ftz{op}{mode}".encode()))
     n = 300
-    mk = lambda: (
-        (rng.random(n) + 0.5)
-        * 2.0 ** rng.integers(-140, -110, n)
-        * np.where(  # noqa: E731
-            rng.random(n) < 0.5, -1, 1
-        )
-    )
+
+    def mk():
+        sign = np.where(rng.random(n) < 0.5, -1, 1)
+        return (rng.random(n) + 0.5) * 2.0 ** rng.integers(-140, -110, n) * sign
+
     a, b, c = (
         mk().astype(np.float32),
         (rng.random(n) + 0.5).astype(np.float32),
