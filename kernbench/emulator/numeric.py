@@ -444,34 +444,41 @@ def round_to(
     """
     f = FORMATS[fmt] if isinstance(fmt, str) else fmt
     x = np.asarray(x, dtype=np.float64)
-    neg = np.signbit(x)
-    a = np.abs(x)
-    nan = np.isnan(x)
-    inf = np.isinf(x)
-    safe = np.where(nan | inf | (a == 0), 1.0, a)
-    e = np.maximum(exponent(safe), f.emin).astype(np.int64)
-    scaled = np.ldexp(safe, f.mbits - e)  # exact: a power-of-two scaling
-    n = np.floor(scaled)
-    frac = scaled - n
-    n = n.astype(np.int64)
+    # Integer arithmetic on the float64 bits: value = sig * 2^(E - 52).
+    b = x.view(np.int64)
+    neg = b < 0
+    m = b & np.int64(0x7FFFFFFFFFFFFFFF)
+    nan = m > np.int64(0x7FF0000000000000)
+    inf = m == np.int64(0x7FF0000000000000)
+    ex = m >> np.int64(52)
+    frac52 = m & np.int64((1 << 52) - 1)
+    sub64 = ex == 0
+    sig = np.where(sub64, frac52, frac52 | np.int64(1 << 52))
+    big_e = np.where(sub64, np.int64(-1022), ex - np.int64(1023))
+    e = np.maximum(big_e, f.emin)
+    # n = sig scaled to units of 2^(e - mbits), rem the bits shifted out (sig < 2^53, so a
+    # shift past 53 leaves n = 0 and rem = sig below half: clipping at 62 is exact)
+    shift = np.minimum(np.int64(52 - f.mbits) + (e - big_e), np.int64(62))
+    n = sig >> shift
+    rem = sig & ((np.int64(1) << shift) - np.int64(1))
+    half = np.int64(1) << (shift - np.int64(1))
     odd = (n & 1) == 1
     if mode == "rn":
-        up = (frac > 0.5) | ((frac == 0.5) & odd)
+        up = (rem > half) | ((rem == half) & odd)
     elif mode == "rna":
-        up = frac >= 0.5
+        up = rem >= half
     elif mode == "rz":
         up = np.zeros_like(odd)
     elif mode == "rp":
-        up = (frac > 0) & ~neg
+        up = (rem > 0) & ~neg
     elif mode == "rm":
-        up = (frac > 0) & neg
+        up = (rem > 0) & neg
     else:
         raise ValueError(f"rounding mode {mode!r}")
     n = n + up
     # n is the significand in units of 2^(e - mbits); n may reach 2^(mbits+1) (carry).
     normal = n >= (1 << f.mbits)
     mag = np.where(normal, ((e + f.bias) << f.mbits) + n - (1 << f.mbits), n)
-    mag = np.where(a == 0, 0, mag)
     # overflow
     over = inf | (mag > f.max_bits)
     if f.ieee:
