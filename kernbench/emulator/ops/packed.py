@@ -133,6 +133,15 @@ def sign_op(ins: Instruction) -> Compute:
     return lift(one, x2)
 
 
+def _flushed_bits(b: Any, fmt: str, ftz: bool) -> Any:
+    """A half's bits, a subnormal made signed zero under .ftz."""
+    b = nm.bits(b, 16)
+    if not ftz:
+        return b
+    expo = np.uint16(0x7C00 if fmt == "f16" else 0x7F80)
+    return np.where((b & expo) == 0, b & np.uint16(0x8000), b)
+
+
 def min_max(ins: Instruction) -> Compute:
     """min/max{.ftz}{.NaN}{.xorsign.abs}.{f16,f16x2,bf16,bf16x2}: as for f32 (-0 < +0, NaN
     operands ignored unless .NaN; NaN results canonical 0x7FFF)."""
@@ -147,8 +156,7 @@ def min_max(ins: Instruction) -> Compute:
         sign = (nm.bits(a, 16) ^ nm.bits(b, 16)) & np.uint16(0x8000)
         if xorsign:
             x, y = np.abs(x), np.abs(y)
-        xb = nm.round_to(x, fmt).astype(np.uint16)  # ftz-flushed bits
-        yb = nm.round_to(y, fmt).astype(np.uint16)
+        xb, yb = _flushed_bits(a, fmt, ftz), _flushed_bits(b, fmt, ftz)
         pick_y = (y < x) if is_min else (y > x)
         zeros = (x == 0) & (y == 0)
         pick_y |= zeros & (np.signbit(y) if is_min else ~np.signbit(y))

@@ -149,3 +149,12 @@ def test_bf16_add_fma_random_against_exact():
             if q == 0:
                 continue  # the sign of an exact zero is checked by hand elsewhere
             assert gv == want, (op, [hex(int(x[i])) for x in srcs], gv, want)
+
+
+def test_half_min_max_ftz_and_payload():
+    # .ftz: the subnormal 0x0001 reads as +0, and min(+0, -0) is -0; without .ftz 0x0001 > -0
+    assert hexes(run("min.ftz.f16", u16(0x0001), u16(0x8000))) == [0x8000]
+    assert hexes(run("max.ftz.f16", u16(0x8001), u16(0x0000))) == [0x0000]
+    assert hexes(run("max.f16", u16(0x0001), u16(0x8000))) == [0x0001]
+    # a non-NaN operand comes back bit for bit
+    assert hexes(run("max.bf16", u16(0x3F81), u16(0xFFC1))) == [0x3F81]
