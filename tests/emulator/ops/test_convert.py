@@ -176,3 +176,28 @@ def test_cvt_pack():
     assert hexes(run("cvt.pack.sat.s8.s32.b32", u32(300), u32(-1), u32(0x1234))) == [0x12347FFF]
     # u4: a = 20 -> 15, b = 3; c shifted by 8
     assert hexes(run("cvt.pack.sat.u4.s32.b32", u32(20), u32(3), u32(0xAB))) == [0xABF3]
+
+
+def test_int_to_float_random_against_exact():
+    """cvt.rn.f32.{u32,s32,u64,s64} and cvt.rn.f64.{u64,s64} on random integers of every
+    magnitude against exact rationals rounded by the tests' own oracle."""
+    from fractions import Fraction
+
+    from .numerics_util import frac_round
+
+    rng = np.random.default_rng(21)
+    for src, w in [("u32", 32), ("s32", 32), ("u64", 64), ("s64", 64)]:
+        bits = rng.integers(0, 2**63, 400, dtype=np.uint64) >> rng.integers(0, 63, 400).astype(
+            np.uint64
+        )
+        bits = bits | (rng.integers(0, 2, 400).astype(np.uint64) << np.uint64(w - 1))
+        vals = bits.astype(np.uint32) if w == 32 else bits
+        for dst, (eb, mb) in [("f32", (8, 23)), ("f64", (11, 52))]:
+            got = run(f"cvt.rn.{dst}.{src}", vals)
+            got_v = as_f32(got) if dst == "f32" else as_f64(got)
+            for v, g in zip(vals, got_v, strict=True):
+                iv = int(v)
+                if src[0] == "s" and iv >= 1 << (w - 1):
+                    iv -= 1 << w
+                want = frac_round(Fraction(iv), eb, mb, "rn")
+                assert want is not None and float(g) == float(want), (src, dst, iv)
