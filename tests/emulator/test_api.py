@@ -124,3 +124,17 @@ def test_result_counts_per_line_and_multiple_waves() -> None:
     assert r.thread_instructions == 9 * 192
     assert r.warp_instructions == 9 * 6
     assert sum(r.line_counts.values()) == r.thread_instructions
+
+
+def test_maxntid_and_reqntid_are_enforced() -> None:
+    text = ptx(store("%r0")).replace(
+        ".visible .entry k(.param .u64 out)", ".visible .entry k(.param .u64 out) .maxntid 64, 1, 1"
+    )
+    out = np.zeros(128, np.uint32)
+    assert launch(text, "k", 1, 64, [out]).ok
+    with pytest.raises(ValueError, match="maxntid"):
+        launch(text, "k", 1, 128, [out])
+    text = text.replace(".maxntid 64, 1, 1", ".reqntid 32")
+    assert launch(text, "k", 1, 32, [out]).ok
+    with pytest.raises(ValueError, match="reqntid"):
+        launch(text, "k", 1, 64, [out])
