@@ -3,6 +3,25 @@
 Linking turns each instruction into a closure over the wave's register rows (so executing
 one is a few numpy calls) plus a flow kind. Running takes the lowest pc among runnable
 threads and executes it for all threads there at once, lanes, warps and CTAs together.
+
+How a machine-op family plugs in (what the Hopper families reuse):
+
+* The factory (``@FAMILY.machine("op")``) decodes the instruction once and returns an
+  :class:`Op` (straight-line: ``step(sel) -> None``) or a :class:`Flow` (control or blocking:
+  ``step(sel) -> [(pc, sel), ...]``, the threads that go on and where). Both wrap
+  ``link(L)``, called per wave with a :class:`Linker` ``L``: ``L.read(op)`` / ``L.write(op)``
+  give accessors over register rows, ``L.address(addr, space)`` a lane-address function and
+  the space it really resolves to; ``L.m`` is the :class:`Machine`, ``L.pc`` the pc.
+* ``sel`` is :data:`~.schedule.ALL` (every thread of the wave) or a sorted index array;
+  ``m.tids(sel)`` gives indices. Memory goes through :mod:`.access` (bounds, alignment,
+  sanitizer); findings through ``m.report(kind, pc, tids, message, address, detail)``.
+* Blocking: a Flow step leaves blocked threads out of what it returns and records them in a
+  waitable (``m.waitables``: :class:`~.ops.barrier.CtaBarriers`, or a
+  :class:`~.schedule.WaitList` subclass for mbarrier phases); releasing calls
+  ``m.release(pc, tids)``. Exits tell every waitable (``on_exit``); when nothing can run,
+  each waitable's ``blocked()`` becomes a deadlock finding.
+* Per-wave state of a family lives in ``m.extensions[name]`` (reset with the wave); link-time
+  registrations in ``m.hooks`` (kept while the machine is reused for same-shaped waves).
 """
 
 from __future__ import annotations
