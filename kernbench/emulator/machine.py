@@ -212,6 +212,8 @@ class Machine:
         self.local_stride = -(-max(program.local_size, 16) // 16) * 16
         self.local = Region(np.zeros(self.size * self.local_stride, np.uint8))
         self.check = check
+        self.cluster_size = 1
+        """CTAs per cluster (consecutive in the wave); Hopper cluster launches set it."""
         self.hooks: dict[str, Any] = {}
         """Link-time registrations of op families (e.g. ``bar.red`` result writers)."""
         n = len(program.steps)
