@@ -200,6 +200,7 @@ class Machine:
         self.threads = Threads(layout)
         self.size = layout.size
         self.all_tids = self.threads.tid
+        self.all_warps = np.arange(self.size // 32)
         self.regs = Registers(program.counts, self.size)
         self.dynamic_shared = dynamic_shared
         self.shared_size = (
