@@ -18,6 +18,7 @@ import contextlib
 import os
 import struct
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,6 +176,7 @@ def _wave_ctas(
     return max(1, min(total, by_mem, by_threads))
 
 
+_NO_HOST = HostMemory()
 _BLAS: Any = None
 
 
@@ -195,8 +197,10 @@ def _one_blas_thread() -> Any:
     return _BLAS.limit(limits=1, user_api="blas")
 
 
-_MACHINES: dict[int, tuple[tuple[Any, ...], Machine]] = {}
-"""Per program, the last machine it ran on: relaunching the same shape skips linking."""
+_MACHINES: OrderedDict[int, tuple[tuple[Any, ...], Machine]] = OrderedDict()
+"""Per program, the last machine it ran on: relaunching the same shape skips linking. Only
+the few most recent are kept (a machine holds a wave's registers and shared memory)."""
+MACHINES_KEPT = 4
 
 
 def _machine(
@@ -213,6 +217,7 @@ def _machine(
     held = _MACHINES.get(id(prog))
     if held is not None and held[0] == key and held[1].program is prog:
         held[1].reset(layout, host, findings, budget=budget, clock=clock)
+        _MACHINES.move_to_end(id(prog))
         return held[1]
     m = Machine(
         prog,
@@ -226,7 +231,27 @@ def _machine(
     )
     if layout.size * 64 < REGFILE_BUDGET:
         _MACHINES[id(prog)] = (key, m)
+        _MACHINES.move_to_end(id(prog))
+        while len(_MACHINES) > MACHINES_KEPT:
+            _MACHINES.popitem(last=False)
     return m
+
+
+def _check_directives(fn: ir.Function, block: tuple[int, int, int]) -> None:
+    """``.reqntid`` must match the block exactly; ``.maxntid`` bounds its size (as the
+    driver refuses such launches)."""
+    req = fn.directives.get("reqntid")
+    if req:
+        want = (*req, 1, 1)[:3]
+        if tuple(want) != block:
+            raise ValueError(f"{fn.name} requires a block of {want} (.reqntid), got {block}")
+    most = fn.directives.get("maxntid")
+    if most:
+        limit = int(np.prod(most))
+        if block[0] * block[1] * block[2] > limit:
+            raise ValueError(
+                f"{fn.name} allows at most {limit} threads per block (.maxntid), got {block}"
+            )
 
 
 def launch(
@@ -258,6 +283,7 @@ def launch(
     nthreads = b[0] * b[1] * b[2]
     if nthreads > 1024 or b[0] > 1024 or b[1] > 1024 or b[2] > 64:
         raise ValueError(f"block {b} has {nthreads} threads: at most 1024 (z at most 64)")
+    _check_directives(prog.kernel, b)
     if g[1] > 65535 or g[2] > 65535 or g[0] >= 1 << 31:
         raise ValueError(f"grid {g} is outside the CUDA limits")
     if cluster is not None and _dim3(cluster, "cluster") != (1, 1, 1):
@@ -273,9 +299,7 @@ def launch(
     if len(args) != len(prog.params):
         raise ValueError(f"{kernel} takes {len(prog.params)} arguments, got {len(args)}")
     host = HostMemory()
-    for a in prog.host.allocs:
-        if a.name != "kernel parameters":
-            host.allocs.append(a)
+    host.extend([a for a in prog.host.allocs if a.name != "kernel parameters"])
     for i, ((p, off), arg) in enumerate(zip(prog.params, args, strict=True)):
         data = _pack(p, i, arg, host)
         prog.param_buffer[off : off + len(data)] = np.frombuffer(data, np.uint8)
@@ -300,6 +324,8 @@ def launch(
         m.observer = observer
         with _one_blas_thread():
             m.run()
+        m.host = _NO_HOST  # a kept machine must not keep the caller's tensors alive
+        m.observer = None
         tcounts += m.thread_counts
         wcounts += m.warp_counts
         waves += 1

@@ -161,3 +161,47 @@ END:
 """
     _, r = run(body, n=64, decls=SMEM)
     assert kinds(r) == ["shared-race"]
+
+
+def test_aligned_barrier_in_warp_divergent_code() -> None:
+    # lanes 0..15 of every warp sync at one bar.sync, lanes 16..31 at another: the warps
+    # diverged at an aligned barrier
+    body = """
+    and.b32 %r1, %r0, 31;
+    setp.ge.u32 %p1, %r1, 16;
+    @%p1 bra OTHER;
+    bar.sync 0;
+    bra.uni END;
+OTHER:
+    bar.sync 0;
+END:
+"""
+    _, r = run(body, n=64)
+    assert "divergent-barrier" in kinds(r)
+    # early exit of part of a warp (a bounds guard) then __syncthreads: exits release the
+    # barrier, no finding, whichever order the lanes run in
+    for guard in ("@%p1 exit;", "@%p1 bra END;"):
+        body2 = f"""
+    and.b32 %r1, %r0, 31;
+    setp.ge.u32 %p1, %r1, 16;
+    {guard}
+    bar.sync 0;
+END:
+"""
+        _, r = run(body2, n=64)
+        assert r.ok, r.findings
+
+
+def test_counted_aligned_barrier_completed_by_part_of_a_warp() -> None:
+    # bar.sync 1, 32 completes with 16 lanes of warp 0 and 16 of warp 1 while the other
+    # lanes of both warps are still running: each warp diverged at an aligned barrier
+    body = """
+    and.b32 %r1, %r0, 31;
+    setp.ge.u32 %p1, %r1, 16;
+    @%p1 bra LATER;
+    bar.sync 1, 32;
+LATER:
+"""
+    _, r = run(body, n=64)
+    assert kinds(r) == ["divergent-barrier"]
+    assert "only lanes" in r.findings[0].message
