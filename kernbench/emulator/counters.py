@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 SECTOR = 32
 SHARED_MASK = np.uint64((1 << 24) - 1)
-_COMPACT = 1 << 20
+_FIVE = np.uint64(5)
 
 FLOAT_TYPES = {"f32": "fp32", "f64": "fp64", "f16": "f16", "bf16": "f16", "f16x2": "f16x2",
                "bf16x2": "f16x2", "tf32": "fp32"}  # fmt: skip
@@ -129,13 +129,12 @@ class Counters:
         n = len(program.steps)
         self.by_dir = {w: {k: np.zeros(n, np.int64) for k in PER_PC} for w in (False, True)}
         """Per direction (write?), per counter, per pc: ``cp.async`` both reads and writes."""
-        self.classes = [classify(s.ins) for s in program.steps]
-        self.skip = [c in ("ld.param", "ld.const", "st.param") for c in self.classes]
+        self.static = Static.of(program)
+        self.skip = self.static.skip
         """Parameter and constant loads: instructions, but not memory traffic counted here
         (they go through the constant cache on a GPU)."""
-        self._dram: dict[bool, list[np.ndarray]] = {False: [], True: []}
-        self._dram_size = {False: 0, True: 0}
-        self.host: Any = None
+        self._dram: dict[tuple[bool, int, int], np.ndarray] = {}
+        """(write?, buffer base, size) -> the buffer's sectors touched."""
 
     # ------------------------------------------------------------------ the hook
     def access(
@@ -182,40 +181,80 @@ class Counters:
         write: bool,
         host: Any,
     ) -> None:
-        k, ok = host.locate(addr, nbytes)
-        kk = np.where(ok, k, 0).astype(np.uint64)
-        rel = np.where(ok, addr - host._bases[kk], addr) if host.allocs else addr
-        # a sector key: the buffer, then the sector within it (relative: placement-free)
-        first = (kk << np.uint64(42)) | (rel >> np.uint64(5))
-        last = (kk << np.uint64(42)) | ((rel + np.uint64(nbytes - 1)) >> np.uint64(5))
-        w = warps.astype(np.uint64) << np.uint64(48)
-        keys = first | w
-        cross = last != first
-        if cross.any():
-            keys = np.concatenate([keys, (last | w)[cross]])
-        sectors = np.unique(keys)
         p = self.by_dir[write]
         p["global_requests"][pc] += requests
-        p["global_sectors"][pc] += sectors.size
         p["global_bytes"][pc] += warps.size * nbytes
-        touched = np.unique(sectors & np.uint64((1 << 48) - 1))
-        self._dram[write].append(touched)
-        self._dram_size[write] += touched.size
-        if self._dram_size[write] > _COMPACT:
-            self._compact(write)
+        if not host.allocs:
+            return
+        span = np.uint64(nbytes - 1)
+        lo, hi = addr.min(), addr.max()
+        k = np.searchsorted(host._bases, np.array([lo, hi], np.uint64), side="right") - 1
+        if k[0] == k[1] and k[0] >= 0 and hi + span < host._ends[k[0]]:
+            # the usual case: every lane in one buffer
+            kk = int(k[0])
+            rel = addr - host._bases[kk]
+            first, last = rel >> _FIVE, (rel + span) >> _FIVE
+            full = requests * 32 == warps.size
+            if full and nbytes <= SECTOR and not (last != first).any():
+                p["global_sectors"][pc] += _distinct_per_row(first.reshape(-1, 32))
+                self._touch(write, host, kk, first, None)
+            else:
+                p["global_sectors"][pc] += _distinct_pairs(warps, first, last)
+                self._touch(write, host, kk, first, last)
+            return
+        kl, ok = host.locate(addr, nbytes)
+        for kk in np.unique(kl[ok]):
+            sel = ok & (kl == kk)
+            rel = addr[sel] - host._bases[kk]
+            first, last = rel >> _FIVE, (rel + span) >> _FIVE
+            # a sector key per buffer: the buffer index above the sector (placement-free)
+            tag = np.uint64(int(kk)) << np.uint64(42)
+            p["global_sectors"][pc] += _distinct_pairs(warps[sel], first | tag, last | tag)
+            self._touch(write, host, int(kk), first, last)
 
-    def _compact(self, write: bool) -> None:
-        u = np.unique(np.concatenate(self._dram[write]))
-        self._dram[write] = [u]
-        self._dram_size[write] = u.size
+    def _touch(
+        self, write: bool, host: Any, k: int, first: np.ndarray, last: np.ndarray | None
+    ) -> None:
+        """Mark the sectors of buffer ``k`` touched (one bitmap per buffer: no sort)."""
+        a = host.allocs[k]
+        key = (write, a.base, a.size)
+        bm = self._dram.get(key)
+        if bm is None:
+            bm = self._dram[key] = np.zeros(a.size // SECTOR + 2, bool)
+        bm[first.view(np.int64)] = True
+        if last is not None:
+            bm[last.view(np.int64)] = True
 
     def _shared(
         self, pc: int, tids: np.ndarray, requests: int, addr: np.ndarray, nbytes: int, write: bool
     ) -> None:
         per_phase = 32 if nbytes <= 4 else 16 if nbytes <= 8 else 8
         words = max(1, nbytes // 4)
-        group = ((tids >> 5) << 2) | ((tids & 31) // per_phase)
+        p = self.by_dir[write]
+        p["shared_requests"][pc] += requests
+        p["shared_bytes"][pc] += tids.size * nbytes
         word = addr >> np.uint64(2)
+        heads = tids[::per_phase]
+        if (
+            tids.size % per_phase == 0
+            and words * per_phase == 32
+            and not (heads % per_phase).any()
+            and (tids[per_phase - 1 :: per_phase] - heads == per_phase - 1).all()
+        ):
+            # whole phases (the usual case): one row of 32 words per phase
+            if words > 1:
+                word = word[:, None] + np.arange(words, dtype=np.uint64)
+            rows = word.reshape(-1, 32)
+            key = np.sort(((rows & np.uint64(31)) << np.uint64(40)) | rows, axis=1)
+            new = np.ones(key.shape, bool)
+            new[:, 1:] = key[:, 1:] != key[:, :-1]
+            bank = (key >> np.uint64(40)).astype(np.int64)
+            flat = np.arange(key.shape[0])[:, None] * 32 + bank
+            per_bank = np.bincount(flat.ravel(), new.ravel(), key.shape[0] * 32)
+            p["shared_wavefronts"][pc] += int(per_bank.reshape(-1, 32).max(axis=1).sum())
+            p["shared_ideal"][pc] += key.shape[0]
+            return
+        group = ((tids >> 5) << 2) | ((tids & 31) // per_phase)
         if words > 1:
             word = (word[:, None] + np.arange(words, dtype=np.uint64)).ravel()
             group = np.repeat(group, words)
@@ -224,64 +263,113 @@ class Counters:
         u = np.unique(key)
         gb = u >> np.uint64(23)
         starts = np.flatnonzero(np.concatenate(([True], gb[1:] != gb[:-1])))
-        per_bank = np.diff(np.append(starts, gb.size))
+        counts = np.diff(np.append(starts, gb.size))
         g = gb[starts] >> np.uint64(5)
         gstarts = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
-        p = self.by_dir[write]
-        p["shared_requests"][pc] += requests
-        p["shared_wavefronts"][pc] += int(np.maximum.reduceat(per_bank, gstarts).sum())
+        p["shared_wavefronts"][pc] += int(np.maximum.reduceat(counts, gstarts).sum())
         p["shared_ideal"][pc] += gstarts.size
-        p["shared_bytes"][pc] += tids.size * nbytes
 
     # ------------------------------------------------------------------ results
     def counts(self, thread_counts: np.ndarray, warp_counts: np.ndarray) -> Counts:
         """The launch's totals and per-line counts from the machine's per-pc counts."""
-        steps = self.program.steps
+        st = self.static
         t: dict[str, float] = {}
-
-        def add(k: str, v: float) -> None:
-            t[k] = t.get(k, 0) + v
-
+        wc, tc = warp_counts.astype(np.int64), thread_counts.astype(np.int64)
+        ncls = len(st.class_names)
+        for name, arr in (("warp", wc), ("thread", tc)):
+            per = np.bincount(st.class_idx, arr, ncls)
+            for i, v in enumerate(per):
+                if v:
+                    t[f"{name}.{st.class_names[i]}"] = int(v)
+        macs = wc * st.macs // st.share
+        for i, dt in enumerate(st.dtypes):
+            v = int(macs[st.dtype_idx == i].sum())
+            if v:
+                t[f"tensor_macs.{dt}"] = v
+        nl = len(st.line_numbers)
+        columns: dict[str, np.ndarray] = {
+            "warp": np.bincount(st.line_idx, wc, nl),
+            "thread": np.bincount(st.line_idx, tc, nl),
+            "tensor_macs": np.bincount(st.line_idx, macs, nl),
+        }
+        for write, arrays in self.by_dir.items():
+            for k, arr in arrays.items():
+                if arr.any():
+                    name = k.replace("_", "_store_" if write else "_load_", 1)
+                    t[name] = int(arr.sum())
+                    columns[name] = np.bincount(st.line_idx, arr, nl)
         lines: dict[int, dict[str, int]] = {}
-        sources: dict[int, str] = {}
-        texts: dict[int, str] = {}
-        for pc, s in enumerate(steps):
-            wc, tc = int(warp_counts[pc]), int(thread_counts[pc])
-            if not wc:
-                continue
-            cls = self.classes[pc]
-            add(f"warp.{cls}", wc)
-            add(f"thread.{cls}", tc)
-            work = tensor_work(s.ins)
-            macs = 0
-            if work is not None:
-                macs = wc * work[1] // work[2]
-                add(f"tensor_macs.{work[0]}", macs)
-            row = lines.setdefault(s.ins.line, {"warp": 0, "thread": 0})
-            row["warp"] += wc
-            row["thread"] += tc
-            if macs:
-                row["tensor_macs"] = row.get("tensor_macs", 0) + macs
-            for write, arrays in self.by_dir.items():
-                for k, arr in arrays.items():
-                    v = int(arr[pc])
-                    if v:
-                        name = k.replace("_", "_store_" if write else "_load_", 1)
-                        add(name, v)
-                        row[name] = row.get(name, 0) + v
-            if s.ins.loc is not None:
-                sources[s.ins.line] = f"{s.ins.loc.file}:{s.ins.loc.line}"
-            texts[s.ins.line] = s.ins.text.strip()
-        warps, threads = int(warp_counts.sum()), int(thread_counts.sum())
+        for j in np.flatnonzero(columns["warp"]).tolist():
+            lines[st.line_numbers[j]] = {k: int(c[j]) for k, c in columns.items() if c[j]}
+        warps, threads = int(wc.sum()), int(tc.sum())
         t["warp_instructions"] = warps
         t["thread_instructions"] = threads
         t["lane_efficiency"] = threads / (32 * warps) if warps else 0.0
         for write, name in ((False, "read"), (True, "write")):
-            if self._dram[write]:
-                self._compact(write)
-            t[f"dram_{name}_bytes_lower_bound"] = self._dram_size[write] * SECTOR
+            touched = sum(
+                int(np.count_nonzero(bm)) for k, bm in self._dram.items() if k[0] == write
+            )
+            t[f"dram_{name}_bytes_lower_bound"] = touched * SECTOR
         t.update(derived(t))
+        executed = set(lines)
+        sources = {k: v for k, v in st.sources.items() if k in executed}
+        texts = {k: v for k, v in st.texts.items() if k in executed}
         return Counts(t, lines, sources, texts)
+
+
+@dataclass
+class Static:
+    """What a program's counters need from its instructions, decided once per program."""
+
+    class_names: list[str]
+    class_idx: np.ndarray
+    macs: np.ndarray
+    """Tensor multiply-adds per ``share`` warp-instructions of each pc (0: not tensor)."""
+    share: np.ndarray
+    dtypes: list[str]
+    dtype_idx: np.ndarray
+    line_numbers: list[int]
+    line_idx: np.ndarray
+    sources: dict[int, str]
+    texts: dict[int, str]
+    skip: list[bool]
+
+    @staticmethod
+    def of(program: Program) -> Static:
+        held = _STATIC.get(id(program))
+        if held is not None and held[0] is program:
+            return held[1]
+        classes = [classify(s.ins) for s in program.steps]
+        names = sorted(set(classes))
+        works = [tensor_work(s.ins) for s in program.steps]
+        dtypes = sorted({w[0] for w in works if w is not None})
+        lines = sorted({s.ins.line for s in program.steps})
+        where = {line: i for i, line in enumerate(lines)}
+        st = Static(
+            names,
+            np.array([names.index(c) for c in classes], np.int64),
+            np.array([w[1] if w else 0 for w in works], np.int64),
+            np.array([w[2] if w else 1 for w in works], np.int64),
+            dtypes,
+            np.array([dtypes.index(w[0]) if w else -1 for w in works], np.int64),
+            lines,
+            np.array([where[s.ins.line] for s in program.steps], np.int64),
+            {
+                s.ins.line: f"{s.ins.loc.file}:{s.ins.loc.line}"
+                for s in program.steps
+                if s.ins.loc is not None
+            },
+            {s.ins.line: s.ins.text.strip() for s in program.steps},
+            [c in ("ld.param", "ld.const", "st.param") for c in classes],
+        )
+        if len(_STATIC) >= 64:
+            _STATIC.pop(next(iter(_STATIC)))
+        _STATIC[id(program)] = (program, st)
+        return st
+
+
+_STATIC: dict[int, tuple[Any, Static]] = {}
+"""Per program (bounded, like the emulator's program cache): its :class:`Static`."""
 
 
 RATIOS = {
@@ -292,6 +380,23 @@ RATIOS = {
     "shared_bank_conflicts", "shared_conflicts_per_request", "shared_wavefronts_per_ideal",
 }  # fmt: skip
 """Totals computed from others (recomputed, never summed, when launches are combined)."""
+
+
+def _distinct_per_row(rows: np.ndarray) -> int:
+    """Distinct values per row, summed (rows already sorted are not sorted again)."""
+    if (rows[:, 1:] < rows[:, :-1]).any():
+        rows = np.sort(rows, axis=1)
+    return rows.shape[0] + int(np.count_nonzero(rows[:, 1:] != rows[:, :-1]))
+
+
+def _distinct_pairs(warps: np.ndarray, first: np.ndarray, last: np.ndarray) -> int:
+    """Distinct (warp, sector) pairs over each lane's first and last sector."""
+    w = warps.astype(np.uint64) << np.uint64(48)
+    keys = first | w
+    cross = last != first
+    if cross.any():
+        keys = np.concatenate([keys, (last | w)[cross]])
+    return int(np.unique(keys).size)
 
 
 def derived(t: dict[str, float]) -> dict[str, float]:
