@@ -472,9 +472,16 @@ def summarize(counts: list[Counts], outputs: int = 0, ctas: int = 0) -> dict[str
     return out
 
 
+_TRAFFIC = tuple(
+    f"{space}_{d}_{what}"
+    for space, what in (("global", "sectors"), ("shared", "wavefronts"))
+    for d in ("load", "store")
+)
+
+
 def _traffic(row: dict[str, Any]) -> int:
     """A line's memory work (sectors and wavefronts): ties in warp-instructions go to it."""
-    return sum(v for k, v in row.items() if k.endswith(("_sectors", "_wavefronts")))
+    return sum(row.get(k, 0) for k in _TRAFFIC)
 
 
 def per_output(totals: dict[str, float], outputs: int) -> dict[str, float]:
