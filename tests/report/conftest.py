@@ -190,3 +190,25 @@ def gpu_like_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
     store.close()
     return out
+
+
+EMU_STEPS = ("cuda_mma", "cuda_vectorized", "cuda_ldmatrix")
+
+
+@pytest.fixture(scope="session")
+def emu_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three CUDA ladder steps run by the real pipeline on the emulated device (needs nvcc):
+    records with the emulator's counters, for the ladder-counters page."""
+    import shutil
+
+    if shutil.which("nvcc") is None:
+        pytest.skip("needs nvcc")
+    out = tmp_path_factory.mktemp("emu-results")
+    steps = [arg for name in EMU_STEPS for arg in ("-v", name)]
+    bench = run_cli(
+        "bench", "gemm", "--device", "emu", *steps, "--shape", "128x128x64", "--no-baselines",
+        "--no-isolate",
+        "--out", str(out),
+    )  # fmt: skip
+    assert bench.returncode == 0, bench.stdout + bench.stderr
+    return out

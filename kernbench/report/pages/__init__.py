@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..page import Page
 from .attention import Attention
 from .compare import Compare
+from .counters import Counters
 from .history import History
 from .ladder import Ladder
 from .overview import Overview
@@ -16,6 +17,7 @@ PAGES: tuple[type[Page], ...] = (
     Overview,
     Roofline,
     Ladder,
+    Counters,
     Attention,
     Tuning,
     History,
