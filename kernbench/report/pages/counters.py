@@ -142,7 +142,8 @@ def measured(data: ReportData, rec: Any) -> float | None:
         for e in data.entries
         if e.gpu
         and e.ok
-        and (e.record.variant, e.record.problem, e.record.dtype) == (rec.variant, rec.problem, rec.dtype)
+        and (e.record.variant, e.record.problem, e.record.dtype)
+        == (rec.variant, rec.problem, rec.dtype)
         and fmt_config(e.record.config) == fmt_config(rec.config)
     ]
     return min((t for t in times if t), default=None)
@@ -178,11 +179,9 @@ class Counters(Page):
                 "--device emu)"
             )
         sections = []
-        for n, ((problem, dtype), group) in enumerate(sorted(found.items())):
+        for n, ((_problem, dtype), group) in enumerate(sorted(found.items())):
             label = f"{data.short_problem(group[0].entry.record)} {dtype}"
-            arch = next(
-                (x.get("arch", "sm_80") for x in _launches(group[0].entry.record)), "sm_80"
-            )
+            arch = next((x.get("arch", "sm_80") for x in _launches(group[0].entry.record)), "sm_80")
             ceilings = ceilings_for(default_gpu(arch), [s.store for s in data.sources])
             figures = [
                 f
