@@ -41,7 +41,17 @@ MARKS = "path.point, g.trace.bars path, path.js-line"
 
 
 WIDTHS = (1400, 390)
-PAGES = {"index", "roofline", "ladder", "attention", "tuning", "history", "compare", "records"}
+PAGES = {
+    "index",
+    "roofline",
+    "ladder",
+    "counters",
+    "attention",
+    "tuning",
+    "history",
+    "compare",
+    "records",
+}
 CHART_CHECK = """() => Array.from(document.querySelectorAll('div.js-plotly-plot')).map(gd => {
     const title = t => (t && (t.text || (typeof t === 'string' ? t : ''))) || '';
     return {id: gd.id, title: title(gd.layout.title), x: title(gd.layout.xaxis.title),
@@ -62,12 +72,14 @@ def site(
     cpu_results: Path,
     cpu_results_again: Path,
     gpu_like_results: Path,
+    emu_results: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
-    """Two real CPU stores and the synthetic H100 one (also the baseline): every page is present."""
+    """Two real CPU stores, an emulated one and the synthetic H100 one (also the baseline):
+    every page is present."""
     out = tmp_path_factory.mktemp("browser") / "site"
     data = ReportData.load(
-        [cpu_results, cpu_results_again, gpu_like_results],
+        [cpu_results, cpu_results_again, gpu_like_results, emu_results],
         baseline=gpu_like_results,
         registry=Registry.discover(),
     )
@@ -159,12 +171,25 @@ def test_the_cpu_torch_baseline_is_not_called_cublas_in_the_browser(
     )
 
 
+def test_counters_page_draws_a_chart_per_counter_and_labels_the_model(
+    site: Path, browser: object
+) -> None:
+    for width in WIDTHS:
+        visit = Visit(browser, (site / "counters.html").as_uri(), width)
+        charts = visit.page.evaluate(CHART_CHECK)
+        assert len(charts) >= 6 and all(c["title"] and c["y"] for c in charts)
+        body = visit.page.inner_text("main")
+        assert "model, not a measurement" in body and "cuda_ldmatrix" in body
+        assert not visit.errors
+        visit.page.close()
+
+
 def test_device_selector_shows_one_device_at_a_time(site: Path, browser: object) -> None:
     for name in ("roofline", "ladder", "attention"):
         visit = Visit(browser, (site / f"{name}.html").as_uri())
         page = visit.page
         devices = page.eval_on_selector_all("#device-select option", "os => os.map(o => o.value)")
-        assert devices[0] == "" and len(devices) == 3  # all, the H100, the CPU
+        assert devices[0] == "" and len(devices) == 4  # all, the H100, the CPU, the emulator
         for device in devices[1:]:
             page.select_option("#device-select", value=device)
             shown = page.eval_on_selector_all(

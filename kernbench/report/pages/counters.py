@@ -19,7 +19,7 @@ from ...analyse.counted import emulated
 from ...emulator.costs import LABEL, ceilings_for, default_gpu, speed_of_light
 from ...present import fmt_config
 from ..data import Entry, ReportData
-from ..figures import COLOURS, embed, styled
+from ..figures import COLOURS, embed, spans_decades, styled
 from ..labels import docstring_html
 from ..page import Cell, Content, Page, Section, Table, num_cell, text, time_cell
 
@@ -162,7 +162,10 @@ def chart(chart: Chart, group: list[Step], div: str, title: str) -> str | None:
             name=chart.axis,
         )
     )
-    styled(fig, f"{chart.title}: {title}", "step", chart.axis, height=380)
+    present = [y for y in ys if y]
+    log = bool(present) and spans_decades(present)
+    axis = chart.axis + (" (log)" if log else "")
+    styled(fig, f"{chart.title}: {title}", "step", axis, log_y=log, height=380)
     fig.update_layout(showlegend=False, bargap=0.3)
     return embed(fig, div)
 
