@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .memory import LOCAL_WINDOW, SHARED_WINDOW
+from .ptx import ir
 
 if TYPE_CHECKING:
     from .program import Program
-    from .ptx import ir
 
 SECTOR = 32
 SHARED_MASK = np.uint64((1 << 24) - 1)
@@ -103,6 +103,23 @@ def tensor_work(ins: ir.Instruction) -> tuple[str, int, int] | None:
     return dtype, mm * nn * kk, 4 if ins.opcode == "wgmma" else 1
 
 
+ELEM_BYTES = {"f16": 2, "bf16": 2, "tf32": 4, "f64": 8, "s8": 1, "u8": 1, "e4m3": 1, "e5m2": 1}
+
+
+def wgmma_shared_bytes(ins: ir.Instruction) -> int:
+    """Operand bytes one ``wgmma.mma_async`` reads from shared memory per warpgroup: B always
+    (n x k), A (m x k) when it is a descriptor (one register) rather than registers (a
+    brace list). Their bank conflicts are not modelled."""
+    work = tensor_work(ins)
+    if work is None or ins.opcode != "wgmma":
+        return 0
+    shape = next(m for m in ins.mods if _SHAPE.fullmatch(m))
+    mm, nn, kk = (int(x) for x in _SHAPE.fullmatch(shape).groups())  # type: ignore[union-attr]
+    size = ELEM_BYTES.get(work[0], 2)
+    a_in_shared = len(ins.operands) > 1 and not isinstance(ins.operands[1], ir.Vec)
+    return (nn * kk + (mm * kk if a_in_shared else 0)) * size
+
+
 @dataclass
 class Counts:
     """A launch's counters: totals and per PTX line, with the CUDA source line of each."""
@@ -117,7 +134,7 @@ class Counts:
 PER_PC = (
     "global_requests", "global_sectors", "global_bytes",
     "shared_requests", "shared_wavefronts", "shared_ideal", "shared_bytes",
-    "local_requests",
+    "local_requests", "tma_bytes",
 )  # fmt: skip
 
 
@@ -170,6 +187,11 @@ class Counters:
             self._shared(pc, tids, requests, addr & SHARED_MASK, nbytes, write)
         elif space == "local":
             self.by_dir[write]["local_requests"][pc] += requests
+
+    def bulk(self, pc: int, nbytes: int, write: bool) -> None:
+        """A TMA (``cp.async.bulk``) copy of ``nbytes`` at ``pc``: ``write`` for global stores.
+        The Hopper ops call it; its shared-memory bank conflicts are not modelled."""
+        self.by_dir[write]["tma_bytes"][pc] += nbytes
 
     def _global(
         self,
@@ -286,6 +308,9 @@ class Counters:
             v = int(macs[st.dtype_idx == i].sum())
             if v:
                 t[f"tensor_macs.{dt}"] = v
+        wg = int((wc * st.wgmma_bytes).sum()) // 4
+        if wg:
+            t["wgmma_shared_operand_bytes"] = wg
         nl = len(st.line_numbers)
         columns: dict[str, np.ndarray] = {
             "warp": np.bincount(st.line_idx, wc, nl),
@@ -333,6 +358,8 @@ class Static:
     sources: dict[int, str]
     texts: dict[int, str]
     skip: list[bool]
+    wgmma_bytes: np.ndarray
+    """Shared-memory operand bytes per warpgroup-instruction of each pc (0: not wgmma)."""
 
     @staticmethod
     def of(program: Program) -> Static:
@@ -361,6 +388,7 @@ class Static:
             },
             {s.ins.line: s.ins.text.strip() for s in program.steps},
             [c in ("ld.param", "ld.const", "st.param") for c in classes],
+            np.array([wgmma_shared_bytes(s.ins) for s in program.steps], np.int64),
         )
         if len(_STATIC) >= 64:
             _STATIC.pop(next(iter(_STATIC)))

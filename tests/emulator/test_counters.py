@@ -283,3 +283,21 @@ def test_same_counts_in_another_process() -> None:
     ).stdout
     here = json.loads(json.dumps([global_load(2), shared_load(2)], sort_keys=True))
     assert json.loads(out.strip().splitlines()[-1]) == here
+
+
+def test_wgmma_work_and_shared_operand_bytes_from_the_instruction() -> None:
+    """m64n128k16 bf16: 64 * 128 * 16 = 131072 multiply-adds per warpgroup (4 warps share
+    one); B (128 x 16 bf16 = 4096 bytes) always from shared memory, A (64 x 16 = 2048 bytes)
+    too when it is a descriptor, not when it is in registers."""
+    from kernbench.emulator.counters import tensor_work, wgmma_shared_bytes
+
+    mods = ("mma_async", "sync", "aligned", "m64n128k16", "f32", "bf16", "bf16")
+    d = ir.Vec((ir.Reg("%f1"),))
+    desc = ir.Instruction("wgmma", mods, (d, ir.Reg("%rd1"), ir.Reg("%rd2")), None, 1, None, "")
+    regs = ir.Instruction(
+        "wgmma", mods, (d, ir.Vec((ir.Reg("%r1"),)), ir.Reg("%rd2")), None, 1, None, ""
+    )
+    assert classify(desc) == "tensor" and tensor_work(desc) == ("bf16", 131072, 4)
+    assert wgmma_shared_bytes(desc) == 4096 + 2048 and wgmma_shared_bytes(regs) == 4096
+    fence = ir.Instruction("wgmma", ("fence", "sync", "aligned"), (), None, 1, None, "")
+    assert classify(fence) == "barrier" and wgmma_shared_bytes(fence) == 0
