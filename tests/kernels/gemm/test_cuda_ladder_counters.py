@@ -16,7 +16,10 @@ from kernbench.config import GateConfig
 from kernbench.registry import Registry
 from kernbench.store.records import Record
 
-pytestmark = pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc"),
+    pytest.mark.slow,
+]
 
 SHAPE = "128x128x64"
 WIDE = "128x256x64"
