@@ -213,3 +213,54 @@ def test_compare_baseline_main_needs_no_options(tmp_path, capsys) -> None:
     make_store(tmp_path / "results", record(data=slower(1.10)))  # a later, slower run
     assert main(["compare", "baseline:main"]) == 1
     assert "FAIL: 1 regression" in capsys.readouterr().out
+
+
+EMU = {"kind": "emu", "name": "PTX emulator sm_80 on CPU", "timing_kind": "emulated"}
+
+
+def emulated(conflicts: int, wall: float, **more: float) -> object:
+    """An emulated record: one wall-time sample (never decisive) and hand-set counters."""
+    rec = record("cuda_vectorized", data=[wall], device=EMU)
+    counters = {
+        "warp_instructions": 6500.0,
+        "shared_bank_conflicts": float(conflicts),
+        "lane_efficiency": 1.0,
+        **more,
+    }
+    rec.method = {"timer": "emulator", "emulator": {"counters": counters}}
+    return rec
+
+
+def test_emulated_records_are_gated_on_their_counts(tmp_path, capsys) -> None:
+    """One sample a side could never decide a timing test (undecided, exit 1); counted
+    metrics decide instead: more bank conflicts are worse whatever the wall time did."""
+    base, cand = stores(tmp_path, [emulated(0, 2.0)], [emulated(128, 1.0)])
+    assert main(["compare", base, cand]) == 1
+    out = capsys.readouterr().out
+    assert "worse" in out and "shared_bank_conflicts" in out and "counted regression" in out
+    same_base, same = stores(tmp_path / "same", [emulated(0, 2.0)], [emulated(0, 5.0)])
+    assert main(["compare", same_base, same]) == 0
+    assert "unchanged" in capsys.readouterr().out
+
+
+def test_counter_tolerance_lets_a_declared_change_through(tmp_path, capsys) -> None:
+    more = {"warp_instructions": 6600.0}  # +1.5%
+    base, cand = stores(tmp_path, [emulated(0, 1.0)], [emulated(0, 1.0, **more)])
+    assert main(["compare", base, cand]) == 1
+    assert main(["compare", base, cand, "--counter-tolerance", "warp_instructions=2%"]) == 0
+    assert main(["compare", base, cand, "--counter-tolerance", "2%"]) == 0
+    fewer = {"warp_instructions": 6000.0}
+    base2, cand2 = stores(tmp_path / "b", [emulated(0, 1.0)], [emulated(0, 1.0, **fewer)])
+    capsys.readouterr()
+    assert main(["compare", base2, cand2, "--format", "json"]) == 0
+    [pair] = json.loads(capsys.readouterr().out)["pairs"]
+    assert pair["verdict"] == "better"
+    [change] = pair["counted"]
+    assert change["metric"] == "warp_instructions" and change["better"] == "lower"
+    assert (change["baseline"], change["candidate"], change["worse"]) == (6500.0, 6000.0, False)
+
+
+def test_an_unknown_counter_tolerance_is_a_usage_error(tmp_path, capsys) -> None:
+    base, cand = stores(tmp_path, [emulated(0, 1.0)], [emulated(0, 1.0)])
+    assert main(["compare", base, cand, "--counter-tolerance", "nosuch=2%"]) == 2
+    assert "unknown metric 'nosuch'" in capsys.readouterr().err
