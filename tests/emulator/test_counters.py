@@ -301,3 +301,29 @@ def test_wgmma_work_and_shared_operand_bytes_from_the_instruction() -> None:
     assert wgmma_shared_bytes(desc) == 4096 + 2048 and wgmma_shared_bytes(regs) == 4096
     fence = ir.Instruction("wgmma", ("fence", "sync", "aligned"), (), None, 1, None, "")
     assert classify(fence) == "barrier" and wgmma_shared_bytes(fence) == 0
+
+
+def test_cp_async_with_zero_fill_is_one_request() -> None:
+    """32 lanes copy 16 bytes each (lanes 16.. only 8 of them, the rest zero-filled): one
+    request of 512 contiguous bytes = 16 sectors, and one shared write of 4 quarter-warp
+    phases, conflict-free."""
+    body = """
+    .shared .align 16 .b8 s[512];
+    ld.param.u64 %rd2, [x];
+    mul.wide.u32 %rd3, %r0, 16;
+    add.s64 %rd3, %rd2, %rd3;
+    mov.u32 %r1, s;
+    shl.b32 %r2, %r0, 4;
+    add.u32 %r1, %r1, %r2;
+    setp.lt.u32 %p1, %r0, 16;
+    selp.u32 %r3, 16, 8, %p1;
+    cp.async.cg.shared.global [%r1], [%rd3], 16, %r3;
+    cp.async.wait_all;
+"""
+    x = np.ones(128, np.float32)
+    _, r = run(body, args=[x], params=".param .u64 out, .param .u64 x")
+    assert r.ok, r.findings
+    t = r.counts.totals
+    assert (t["global_load_requests"], t["global_load_sectors"]) == (1, 16)
+    assert (t["shared_store_requests"], t["shared_store_wavefronts"]) == (1, 4)
+    assert t["shared_store_ideal"] == 4 and t["warp.cp.async"] == 1

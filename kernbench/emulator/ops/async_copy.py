@@ -60,15 +60,21 @@ class AsyncCopies:
         n = tids.size
         data = np.zeros((n, size), np.uint8)
         full = src_size >= size
+        part = (src_size > 0) & ~full
+        observe = not part.any()
+        if not observe and m.observer is not None:  # one request for every reading lane
+            reads = np.flatnonzero(src_size > 0)
+            m.observer.access(pc, tids[reads], "host", src[reads], size, False, m.host)
         if full.any():
             pos = np.flatnonzero(full)
             w = size if size <= 8 else 16
-            vals = access.load(m, pc, tids[pos], "host", src[pos], w, 1)
+            vals = access.load(m, pc, tids[pos], "host", src[pos], w, 1, observe=observe)
             data[pos] = np.ascontiguousarray(vals).view(np.uint8).reshape(pos.size, size)
-        part = (src_size > 0) & ~full
         for ss in np.unique(src_size[part]):
             pos = np.flatnonzero(part & (src_size == ss))
-            vals = access.load(m, pc, tids[pos], "host", src[pos], 1, int(ss), align=1)
+            vals = access.load(
+                m, pc, tids[pos], "host", src[pos], 1, int(ss), align=1, observe=False
+            )
             data[pos, : int(ss)] = vals
         for p in access.resolve(m, pc, tids, "shared", dst, size, write=True, read=False):
             lanes = np.arange(n) if p.lanes is None else p.lanes
