@@ -19,11 +19,13 @@ from .emulator.costs import LABEL, Bound, speed_of_light
 from .present import fmt_time
 from .store.records import Record
 
+WIDE_ONLY = {"global_load_efficiency"}
+"""Columns only ``--wide`` shows (the default table reads at 100 columns)."""
+
 COUNTED_NOTE = (
-    "sect/req: 32-byte sectors per global load request; ld eff: bytes asked / bytes moved; "
-    "conf/req: shared bank conflicts per request; /out: per output element; lanes: active "
-    "lanes per warp-instruction; DRAM: distinct sectors touched (no cache modelled: a lower "
-    "bound)"
+    "sect/req: 32-byte sectors per global load request; conf/req: shared bank conflicts per "
+    "request; /out: per output element; lanes: active lanes per warp-instruction; caches are "
+    "not modelled (--wide: sector efficiency, and DRAM bytes as a lower bound)"
 )
 
 
@@ -49,30 +51,36 @@ def counted_table(
     records: Sequence[Record],
     ceilings: Any = None,
     label: Callable[[Record], str] | None = None,
+    *,
+    wide: bool = False,
 ) -> Table | None:
-    """One row per emulated record with counters; None when there is none."""
+    """One row per emulated record with counters, in the order given; None when there is
+    none. The default fits 100 columns; ``wide`` adds sector efficiency and DRAM bytes."""
     rows = [r for r in records if emulated(r) is not None]
     if not rows:
         return None
     label_of = label or (lambda r: r.problem)
     many = len({label_of(r) for r in rows}) > 1
     device = getattr(ceilings, "device", "")
-    title = "counted by the PTX emulator (exact)"
+    title = "counted by the PTX emulator (exact; rows as in the table above)"
     t = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("variant", no_wrap=True, overflow="ellipsis")
     if many:
         t.add_column("problem", no_wrap=True)
-    for m in SHOWN:
+    shown = [m for m in SHOWN if wide or m.key not in WIDE_ONLY]
+    for m in shown:
         t.add_column(m.title, justify="right")
-    t.add_column("DRAM/out", justify="right")
+    if wide:
+        t.add_column("DRAM/out", justify="right")
     if ceilings is not None:
         t.add_column("model*", justify="right", no_wrap=True)
         t.add_column("bound", justify="left", no_wrap=True)
     for r in rows:
         emu = emulated(r) or {}
         cells = [r.variant, *([label_of(r)] if many else [])]
-        cells += [_fmt(value(r, m)) for m in SHOWN]
-        cells.append(_fmt(emu.get("per_output", {}).get("dram_bytes_lower_bound")))
+        cells += [_fmt(value(r, m)) for m in shown]
+        if wide:
+            cells.append(_fmt(emu.get("per_output", {}).get("dram_bytes_lower_bound")))
         if ceilings is not None:
             b = model_of(r, ceilings)
             cells += [fmt_time(b.time_s) if b else "-", b.dominant if b else "-"]

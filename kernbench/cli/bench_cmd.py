@@ -123,9 +123,10 @@ def print_counted(records: list, args: argparse.Namespace, store: object, family
         records,
         ceilings,
         lambda rec: family.label(family.parse(rec.problem)),  # type: ignore[attr-defined]
+        wide=args.wide,
     )
     if table is not None:
-        console.print(table)
+        print_table(table, args.wide)
     for rec in records if args.hot_lines > 0 else []:
         hot = hot_lines_table(rec, args.hot_lines)
         if hot is not None:

@@ -89,3 +89,21 @@ def test_a_variant_that_fails_to_load_is_one_line_and_exit_2(
     (line,) = captured.err.strip().splitlines()
     assert line.startswith(f"kernbench: error: variant {variant!r} failed to load: {why}")
     assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("shutil").which("nvcc") is None, reason="needs nvcc")
+def test_emulated_bench_prints_counters_and_hot_lines_at_100_columns(tmp_path: Path) -> None:
+    from tests.helpers import run_cli
+
+    res = run_cli(
+        "bench", "gemm", "--device", "emu", "-v", "cuda_naive", "--shape", "32x32x32",
+        "--no-baselines", "--no-isolate", "--hot-lines", "3", "--store", str(tmp_path),
+        env={"COLUMNS": "100"},
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = res.stdout
+    assert "counted by the PTX emulator" in out and "model, not a measurement" in out
+    assert "sect/req" in out and "conf/req" in out and "inst/out" in out
+    assert "hot PTX lines of cuda_naive" in out and "cuda_naive.cu:" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
