@@ -51,34 +51,40 @@ _SHAPE = re.compile(r"m(\d+)n(\d+)k(\d+)")
 _DTYPES = ("f16", "bf16", "tf32", "f64", "s8", "u8", "e4m3", "e5m2", "s4", "u4", "b1")
 
 
+WAITS = {"commit_group", "wait_group", "wait_all", "fence", "arrive"}
+
+
 def classify(ins: ir.Instruction) -> str:
-    """The instruction class a pc counts under (decided once, from opcode and modifiers)."""
+    """The instruction class a pc counts under (decided once, from opcode and modifiers):
+    ``barrier`` is CTA barriers (``bar``, ``barrier``), ``mbarrier`` every mbarrier operation
+    (its ``try_wait`` executions count the waits), ``async-wait`` the commits, waits and
+    fences of ``cp.async`` and ``wgmma``, ``fence`` memory fences."""
     op, mods = ins.opcode, ins.mods
     if op in ("mma", "wgmma"):
-        return (
-            "tensor"
-            if "fence" not in mods and "commit_group" not in mods and ("wait_group" not in mods)
-            else "barrier"
-        )
+        return "async-wait" if WAITS & set(mods) else "tensor"
     if op in ("ldmatrix", "stmatrix"):
         return op
     if op == "cp":
-        if "async" in mods and (
-            "commit_group" in mods or "wait_group" in mods or ("wait_all" in mods)
-        ):
-            return "barrier"
-        return "cp.async" if "bulk" not in mods else "tma"
+        if WAITS & set(mods):
+            return "async-wait"
+        return "tma" if "bulk" in mods else "cp.async"
     if op in MEMORY:
+        if op in ("prefetch", "prefetchu"):
+            return "other"
         space = next((SPACE_MODS[m] for m in mods if m in SPACE_MODS), "generic")
         kind = "ld" if op in ("ld", "ldu") else "st" if op == "st" else "atom"
-        return f"{kind}.{space}" if op not in ("prefetch", "prefetchu") else "other"
+        return f"{kind}.{space}"
     if op in CONTROL:
         return "control"
-    if op in BARRIER:
+    if op in ("bar", "barrier"):
         return "barrier"
+    if op == "mbarrier":
+        return "mbarrier"
+    if op in BARRIER:
+        return "fence"
     if op in WARP:
         return "warp"
-    if op == "cvt" or op == "cvt.pack":
+    if op == "cvt":
         return "convert"
     for m in reversed(mods):
         if m in FLOAT_TYPES:

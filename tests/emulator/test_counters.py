@@ -245,7 +245,10 @@ def test_classify_at_load_time() -> None:
     assert classify(ins("st", "shared", "u32")) == "st.shared"
     assert classify(ins("ld", "u32")) == "ld.generic"
     assert classify(ins("cp", "async", "cg", "shared", "global")) == "cp.async"
-    assert classify(ins("cp", "async", "wait_group")) == "barrier"
+    assert classify(ins("cp", "async", "wait_group")) == "async-wait"
+    assert classify(ins("cp", "async", "bulk", "tensor", "2d", "shared::cluster")) == "tma"
+    assert classify(ins("mbarrier", "try_wait", "parity", "shared::cta", "b64")) == "mbarrier"
+    assert classify(ins("fence", "proxy", "async")) == "fence"
     assert classify(ins("fma", "rn", "f32")) == "fp32"
     assert classify(ins("fma", "rn", "f16x2")) == "f16x2"
     assert classify(ins("cvt", "rn", "f16", "f32")) == "convert"
@@ -300,7 +303,7 @@ def test_wgmma_work_and_shared_operand_bytes_from_the_instruction() -> None:
     assert classify(desc) == "tensor" and tensor_work(desc) == ("bf16", 131072, 4)
     assert wgmma_shared_bytes(desc) == 4096 + 2048 and wgmma_shared_bytes(regs) == 4096
     fence = ir.Instruction("wgmma", ("fence", "sync", "aligned"), (), None, 1, None, "")
-    assert classify(fence) == "barrier" and wgmma_shared_bytes(fence) == 0
+    assert classify(fence) == "async-wait" and wgmma_shared_bytes(fence) == 0
 
 
 def test_cp_async_with_zero_fill_is_one_request() -> None:
