@@ -154,3 +154,36 @@ def test_compare_fails_when_the_padding_is_removed_and_passes_unchanged(counted:
     # a tolerance wide enough lets the change through
     loose = compare([base], [planted], GateConfig(), counter_tolerances={"*": 100.0})
     assert loose.exit_code == 0
+
+
+CHILD = """
+import json
+from kernbench import device
+from kernbench.measure.run import Candidate, measure
+from kernbench.measure.settings import QUICK
+from kernbench.registry import Registry
+
+reg = Registry.discover()
+config = dict(reg.variant("cuda_vectorized").default_configs()[0])
+out = measure(reg, device.activate("emu:sm_80"), Candidate("gemm", "cuda_vectorized", {shape!r},
+              "fp16", config), QUICK)
+print(json.dumps(out.method["emulator"]["counters"], sort_keys=True))
+"""
+
+
+def test_the_same_counts_in_another_process(counted: Any) -> None:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD.format(shape=SHAPE)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+    )
+    there = json.loads(child.stdout.strip().splitlines()[-1])
+    assert there == json.loads(json.dumps(counters(counted, "cuda_vectorized"), sort_keys=True))
