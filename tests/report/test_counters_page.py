@@ -41,3 +41,25 @@ def test_a_chart_per_targeted_metric(emu_site: Path) -> None:
     html = (emu_site / "counters.html").read_text(encoding="utf-8")
     for key in ("shared-ways", "load-instructions", "shared-loads", "instructions"):
         assert f'id="counters-0-{key}"' in html
+
+
+def test_measured_beside_modelled_where_a_gpu_store_holds_the_kernel(
+    emu_results: Path, tmp_path: Path
+) -> None:
+    """A (synthetic, H100-labelled) GPU record of the same kernel, config, problem and dtype
+    puts its median in the measured column; the other steps show none."""
+    from kernbench.store import open_store
+    from tests.report.conftest import synthetic
+
+    [rec] = [r for r in open_store(emu_results).query() if r.variant == "cuda_vectorized"]
+    gpu = open_store(tmp_path / "gpu")
+    gpu.add(synthetic("gemm", rec.variant, rec.problem, rec.dtype, 1.0, 1.0, 12e-6,
+                      config=dict(rec.config)))  # fmt: skip
+    gpu.close()
+    data = ReportData.load([emu_results, tmp_path / "gpu"], registry=Registry.discover())
+    build_site(data, tmp_path / "site")
+    tables = read_tables(tmp_path / "site" / "counters.html")
+    [name] = [k for k in tables if k.startswith("counters-") and k != "counters-steps"]
+    measured = {r["variant"].text: r["measured"] for r in tables[name]}
+    assert measured["cuda_vectorized"].text == "12 us"
+    assert measured["cuda_mma"].text == "-"
