@@ -38,9 +38,7 @@ def test_the_python_example_runs_as_typed(tmp_path) -> None:
 
 def test_the_counters_example_prints_what_the_page_says(tmp_path) -> None:
     [block] = [
-        b
-        for b in blocks(PAGE, "Counters and the speed-of-light model")
-        if b.language == "python"
+        b for b in blocks(PAGE, "Counters and the speed-of-light model") if b.language == "python"
     ]
     proc = subprocess.run(
         [sys.executable, "-c", block.text], cwd=tmp_path, capture_output=True, text=True
