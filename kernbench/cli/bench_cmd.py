@@ -19,6 +19,7 @@ from .common import (
     problems_for,
     progress_bar,
 )
+from .counted import add_counted_options, print_counted
 
 EPILOG = """\
 exit status:
@@ -38,21 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-baselines", action="store_true", help="leave the family's baselines out"
     )
-    parser.add_argument(
-        "--hot-lines",
-        type=int,
-        default=0,
-        metavar="N",
-        help="--device emu: also print each record's N most executed PTX lines with their "
-        "CUDA source lines (emulator counts)",
-    )
-    parser.add_argument(
-        "--model-gpu",
-        default=None,
-        metavar="NAME",
-        help="--device emu: the GPU of the speed-of-light model (default: an A100 for sm_80, "
-        "an H100 for sm_90a; calibrated ceilings from the store where it holds them)",
-    )
+    add_counted_options(parser)
     add_wide(parser)
 
 
@@ -90,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
         args.wide,
     )
     if device.is_emulated:
-        print_counted(records, args, session.store, family)
+        print_counted(
+            records, args, [session.store], lambda rec: family.label(family.parse(rec.problem))
+        )
     console.print(
         f"[dim]{len(records)} records stored in {session.store.url} (run {session.run_id})[/]"
     )
@@ -102,32 +91,3 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
-
-
-def print_counted(records: list, args: argparse.Namespace, store: object, family: object) -> None:
-    """The emulator's counters of the records, the model's bound, and (``--hot-lines``) the
-    hot PTX lines with their CUDA source lines."""
-    from ..emulator.costs import ceilings_for, default_gpu
-    from ..present_counted import counted_table, hot_lines_table
-
-    arch = next(
-        (
-            launch["arch"]
-            for r in records
-            for launch in r.method.get("emulator", {}).get("launches", [])
-        ),
-        "sm_80",
-    )
-    ceilings = ceilings_for(args.model_gpu or default_gpu(arch), [store])
-    table = counted_table(
-        records,
-        ceilings,
-        lambda rec: family.label(family.parse(rec.problem)),  # type: ignore[attr-defined]
-        wide=args.wide,
-    )
-    if table is not None:
-        print_table(table, args.wide)
-    for rec in records if args.hot_lines > 0 else []:
-        hot = hot_lines_table(rec, args.hot_lines)
-        if hot is not None:
-            console.print(hot)

@@ -10,6 +10,7 @@ from ..present import records_table
 from ..store import open_store
 from ..store.export import FORMATS, csv_frame, samples_frame, samples_path, to_frame, write
 from .common import add_store, add_wide, console, print_table
+from .counted import add_counted_options, print_counted
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--status", default=None, help="only records with this status (e.g. ok)")
     parser.add_argument("--format", default="table", choices=("table", *FORMATS))
     add_wide(parser)
+    add_counted_options(parser)
     parser.add_argument(
         "-o",
         "--output",
@@ -41,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
             ),
             args.wide,
         )
+        print_counted(records, args, [store])
         return 0
     frame = to_frame(records)
     if args.output is None:
