@@ -23,11 +23,9 @@ def test_stored_emulated_records_show_counters_and_hot_lines(
     counters = {"warp_instructions": 6400.0, "thread_instructions": 204800.0,
                 "lane_efficiency": 1.0, "global_load_sectors_per_request": 2.0,
                 "shared_conflicts_per_request": 1.8, "ctas": 1}  # fmt: skip
-    rec.method = {
-        "timer": "emulator",
-        "emulator": {"counters": counters, "per_output": {"tensor_macs": 64.0,
-                     "warp_instructions": 1.07}, "hot_lines": [line]},  # fmt: skip
-    }
+    per_output = {"tensor_macs": 64.0, "warp_instructions": 1.07}
+    emulated = {"counters": counters, "per_output": per_output, "hot_lines": [line]}
+    rec.method = {"timer": "emulator", "emulator": emulated}
     store = open_store(tmp_path)
     store.add(rec)
     store.close()
