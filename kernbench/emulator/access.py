@@ -103,13 +103,22 @@ def _host(m: Machine, pc: int, tids: np.ndarray, addr: np.ndarray, lanes: np.nda
 def _onchip(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
             lanes: np.ndarray | None, nbytes: int, align: int, write: bool, read: bool,
             out: list[Piece]) -> None:
+    remote_ok = None
     if space == "shared":
         size, stride, owner, region = m.shared_size, m.shared_stride, m.threads.cta[tids], m.shared
+        if (addr >> np.uint64(24)).any():  # shared::cluster: another CTA of the cluster
+            from .cluster import remote_owner
+
+            owner = remote_owner(m, owner, addr)
+            remote_ok = owner >= 0
+            owner = np.maximum(owner, 0)
         addr = addr & SHARED_OFFSET_MASK
     else:
         size, stride, owner, region = m.program.local_size, m.local_stride, tids, m.local
     keep = _aligned(m, pc, tids, addr, align)
     ok = addr + np.uint64(nbytes) <= np.uint64(size)
+    if remote_ok is not None:
+        ok &= remote_ok
     if keep is not None:
         ok &= keep
     if not ok.all():
@@ -119,6 +128,10 @@ def _onchip(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
         lanes = _sub(lanes, ok)
         tids, addr, owner = tids[ok], addr[ok], owner[ok]
     flat = owner.astype(np.uint64) * np.uint64(stride) + addr
+    if write and space == "shared" and "wgmma" in m.extensions:
+        from .ops.wgmma import check_overwrite
+
+        check_overwrite(m, pc, tids, flat, nbytes)
     if space == "shared" and m.sanitizer.active:
         m.sanitizer.shared_access(pc, tids, flat, nbytes, write, read)
     out.append(Piece(region, lanes, flat, space))

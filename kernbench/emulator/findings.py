@@ -24,6 +24,8 @@ KINDS = (
     "instruction-budget",
     "wgmma-in-flight",
     "mbarrier-deadlock",
+    "mbarrier-misuse",
+    "tma-error",
 )
 
 FATAL = frozenset({"barrier-deadlock", "mbarrier-deadlock", "trap", "instruction-budget"})

@@ -181,7 +181,11 @@ class Machine:
         self.steps: list[Step] = []
         self.kinds: list[int] = []
         self.guards: list[Callable[[Any], np.ndarray] | None] = []
+        self.post_link: list[Callable[[], None]] = []
+        """Run once every instruction is linked (ops that wrap other steps register here)."""
         self._link()
+        for fn in self.post_link:
+            fn()
 
     # ------------------------------------------------------------------ linking
     def _link(self) -> None:
@@ -257,49 +261,61 @@ class Machine:
         budget = self.budget if self.budget is not None else 1 << 62
         executed = int(tcount.sum())
         all_warps = self.size // 32
-        while groups and not self.findings.fatal:
-            pc, sel = groups.pop()
-            n = self.size if sel is ALL else sel.size
-            nw = all_warps if sel is ALL else count_warps(sel)
-            while True:
-                g = guards[pc]
-                esel, en, ew, rest = sel, n, nw, None
-                if g is not None:
-                    gv = g(sel)
-                    if not gv.all():
-                        if not gv.any():
-                            if kinds[pc] == FLOW:
-                                groups.add(pc + 1, sel)
-                                break
-                            pc += 1
-                            continue
-                        esel, rest = split(sel, gv)
-                        en, ew = esel.size, count_warps(esel)
-                tcount[pc] += en
-                wcount[pc] += ew
-                executed += en
-                self.clock[0] += 1
-                if kinds[pc] == NORMAL:
-                    steps[pc](esel)
-                    pc += 1
-                    if pc >= groups.low:
-                        groups.add(pc, sel)
+        while True:
+            while groups and not self.findings.fatal:
+                pc, sel = groups.pop()
+                n = self.size if sel is ALL else sel.size
+                nw = all_warps if sel is ALL else count_warps(sel)
+                while True:
+                    g = guards[pc]
+                    esel, en, ew, rest = sel, n, nw, None
+                    if g is not None:
+                        gv = g(sel)
+                        if not gv.all():
+                            if not gv.any():
+                                if kinds[pc] == FLOW:
+                                    groups.add(pc + 1, sel)
+                                    break
+                                pc += 1
+                                continue
+                            esel, rest = split(sel, gv)
+                            en, ew = esel.size, count_warps(esel)
+                    tcount[pc] += en
+                    wcount[pc] += ew
+                    executed += en
+                    self.clock[0] += 1
+                    if kinds[pc] == NORMAL:
+                        steps[pc](esel)
+                        pc += 1
+                        if pc >= groups.low:
+                            groups.add(pc, sel)
+                            break
+                    else:
+                        for p, s in steps[pc](esel):
+                            groups.add(p, s)
+                        if rest is not None:
+                            groups.add(pc + 1, rest)
                         break
-                else:
-                    for p, s in steps[pc](esel):
-                        groups.add(p, s)
-                    if rest is not None:
-                        groups.add(pc + 1, rest)
-                    break
+                    if executed > budget:
+                        break
                 if executed > budget:
+                    self.report("instruction-budget", pc, self.tids(sel)[:1],
+                                f"the launch ran past its budget of {budget} thread-instructions "
+                                "(a runaway loop?)")
                     break
-            if executed > budget:
-                self.report("instruction-budget", pc, self.tids(sel)[:1],
-                            f"the launch ran past its budget of {budget} thread-instructions "
-                            "(a runaway loop?)")
+            if executed > budget or self.findings.fatal or groups or not self._idle():
                 break
         if not self.findings.fatal and not groups:
             self._check_deadlock()
+
+    def _idle(self) -> bool:
+        """Nothing is runnable: let waitables that can (spinning ``test_wait``) resume threads."""
+        resumed = False
+        for w in self.waitables:
+            idle = getattr(w, "on_idle", None)
+            if idle is not None and idle():
+                resumed = True
+        return resumed
 
     def _check_deadlock(self) -> None:
         for w in self.waitables:

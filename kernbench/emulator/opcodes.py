@@ -1,7 +1,8 @@
 """The opcode tables per architecture, py-evm style: each is the previous one plus changes.
 
-``SM80`` merges every instruction family; ``SM90`` is ``SM80`` until the Hopper families
-(wgmma, TMA, mbarriers, clusters) land as ``merge(SM80, HOPPER)``.
+``SM80`` merges every instruction family; ``SM90`` is ``merge(SM80, HOPPER)``: the Hopper
+families (mbarriers, TMA, wgmma, clusters), which also replace ``cp`` (bulk forms) and
+``barrier`` (``barrier.cluster``) with versions that hand the sm_80 forms back.
 """
 
 from __future__ import annotations
@@ -9,16 +10,20 @@ from __future__ import annotations
 from .ops import (
     async_copy,
     barrier,
+    cluster,
     compare,
     control,
     convert,
     floating,
     integer,
     logic,
+    mbarrier,
     memory,
     moves,
     tensor_core,
+    tma,
     warp,
+    wgmma,
 )
 from .ops.table import Table, merge
 
@@ -36,7 +41,8 @@ SM80: dict = merge(
     async_copy.OPCODES,
     tensor_core.OPCODES,
 )
-SM90: dict = merge(SM80)
+HOPPER: dict = merge(mbarrier.OPCODES, tma.OPCODES, wgmma.OPCODES, cluster.OPCODES)
+SM90: dict = merge(SM80, HOPPER)
 
 TABLES: dict[str, Table] = {"sm_80": SM80, "sm_86": SM80, "sm_89": SM80, "sm_90": SM90,
                             "sm_90a": SM90}

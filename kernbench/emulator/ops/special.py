@@ -62,19 +62,34 @@ def special(m: Machine, reg: ir.Reg) -> np.ndarray | int | Callable[[Any], Any]:
         return u32(m.dynamic_shared)
     if name == "%total_smem_size":
         return u32(m.shared_stride)
-    if name in ("%clusterid", "%cluster_ctaid"):
-        # without a cluster launch every CTA is a cluster of one
-        return t.ctaid_xyz[axis] if name == "%clusterid" else u32(0)
-    if name == "%nclusterid":
-        return u32(lay.grid[axis])
-    if name == "%cluster_nctaid":
-        return u32(1)
-    if name == "%cluster_ctarank":
-        return u32(0)
-    if name == "%cluster_nctarank":
-        return u32(1)
-    if name == "%is_explicit_cluster":
-        return np.False_
+    if name.startswith("%cluster") or name in ("%clusterid", "%nclusterid",
+                                                "%is_explicit_cluster"):
+        return _cluster(m, name, axis)
     if name.startswith("%envreg") or name.startswith("%pm"):
         return u32(0)
+    raise ValueError(f"special register {name} is not supported")
+
+
+def _cluster(m: Machine, name: str, axis: int) -> np.ndarray | int:
+    """Cluster special registers from the launch's cluster shape (1x1x1 without one)."""
+    from ..cluster import ClusterMap
+
+    u32 = np.uint32
+    lay = m.layout
+    c = ClusterMap.of(m)
+    cta = m.threads.cta
+    if name == "%clusterid":
+        return c.id_xyz[axis][cta].astype(u32)
+    if name == "%nclusterid":
+        return u32(lay.grid[axis] // lay.cluster[axis])
+    if name == "%cluster_ctaid":
+        return c.ctaid[axis][cta].astype(u32)
+    if name == "%cluster_nctaid":
+        return u32(lay.cluster[axis])
+    if name == "%cluster_ctarank":
+        return c.rank[cta].astype(u32)
+    if name == "%cluster_nctarank":
+        return u32(c.size)
+    if name == "%is_explicit_cluster":
+        return np.bool_(lay.explicit_cluster)
     raise ValueError(f"special register {name} is not supported")
