@@ -64,8 +64,8 @@ class Region:
             else:
                 self.view(w)[idx[:, None] + np.arange(n)] = vals
             return
-        self.u8[off[:, None] + np.arange(n * w)] = np.ascontiguousarray(vals).view(np.uint8).reshape(
-            len(off), n * w
+        self.u8[off[:, None] + np.arange(n * w)] = (
+            np.ascontiguousarray(vals).view(np.uint8).reshape(len(off), n * w)
         )
 
 
@@ -74,7 +74,7 @@ def host_view(address: int, size: int) -> np.ndarray:
     if size == 0:
         return np.zeros(0, np.uint8)
     buf = (ctypes.c_uint8 * size).from_address(address)
-    return np.frombuffer(buf, dtype=np.uint8)
+    return np.frombuffer(buf, dtype=np.uint8)  # type: ignore[call-overload]
 
 
 @dataclass

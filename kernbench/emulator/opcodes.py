@@ -44,8 +44,13 @@ SM80: dict = merge(
 HOPPER: dict = merge(mbarrier.OPCODES, tma.OPCODES, wgmma.OPCODES, cluster.OPCODES)
 SM90: dict = merge(SM80, HOPPER)
 
-TABLES: dict[str, Table] = {"sm_80": SM80, "sm_86": SM80, "sm_89": SM80, "sm_90": SM90,
-                            "sm_90a": SM90}
+TABLES: dict[str, Table] = {
+    "sm_80": SM80,
+    "sm_86": SM80,
+    "sm_89": SM80,
+    "sm_90": SM90,
+    "sm_90a": SM90,
+}
 
 
 def table_for(arch: str) -> Table:

@@ -79,6 +79,6 @@ def test_partial_warp_block_and_special_registers() -> None:
     shl.b32 %r2, %r2, 8;
     or.b32 %r1, %r1, %r2;
 """ + store("%r1")
-    out, r = run(body, n=40)
+    out, _r = run(body, n=40)
     tid = np.arange(40)
     np.testing.assert_array_equal(out, (tid % 32) | ((tid // 32) << 8))

@@ -37,8 +37,9 @@ class CtaBarriers:
         self.last_n = np.zeros(shape, np.int64)
         self.blocked_on = np.full(m.size, -1, np.int64)
         self.resume = np.zeros(m.size, np.int64)
-        self.hooks: dict[int, Any] = {}
-        """resume pc -> f(tids, barrier) run when ``.red`` waiters are released."""
+        self.hooks: dict[int, Any] = m.hooks.setdefault("bar.red", {})
+        """resume pc -> f(tids, barrier) run when ``.red`` waiters are released (registered
+        at link time, so kept on the machine across waves)."""
         m.waitables.append(self)
 
     @staticmethod
@@ -48,8 +49,15 @@ class CtaBarriers:
             b = m.extensions["bar"] = CtaBarriers(m)
         return b
 
-    def arrive(self, pc: int, tids: np.ndarray, bar: int, count: int | None, wait: bool,
-               pred: np.ndarray | None = None) -> None:
+    def arrive(
+        self,
+        pc: int,
+        tids: np.ndarray,
+        bar: int,
+        count: int | None,
+        wait: bool,
+        pred: np.ndarray | None = None,
+    ) -> None:
         m = self.m
         if not 0 <= bar < N_BARRIERS:
             m.report("barrier-deadlock", pc, tids, f"barrier id {bar} is outside 0..15")
@@ -64,10 +72,14 @@ class CtaBarriers:
         if count is None and clash.any():
             c = int(np.flatnonzero(clash)[0])
             other = m.line_of(int(first[c]))
-            m.report("divergent-barrier", pc, tids[ctas == c],
-                     f"threads of one block reach barrier {bar} at PTX lines {other} and "
-                     f"{m.line_of(pc)}: a barrier inside divergent code",
-                     detail={"barrier": bar, "other_line": other})
+            m.report(
+                "divergent-barrier",
+                pc,
+                tids[ctas == c],
+                f"threads of one block reach barrier {bar} at PTX lines {other} and "
+                f"{m.line_of(pc)}: a barrier inside divergent code",
+                detail={"barrier": bar, "other_line": other},
+            )
         first[hit & (first < 0)] = pc
         self.arrived[bar] += cnt
         if count is not None:
@@ -87,8 +99,7 @@ class CtaBarriers:
             return
         self.last_popc[bar][done] = self.popc[bar][done]
         self.last_n[bar][done] = self.arrived[bar][done]
-        for arr, v in ((self.arrived, 0), (self.expected, 0), (self.first_pc, -1),
-                       (self.popc, 0)):
+        for arr, v in ((self.arrived, 0), (self.expected, 0), (self.first_pc, -1), (self.popc, 0)):
             arr[bar][done] = v
         m.sanitizer.barrier(np.flatnonzero(done))
         waiting = (self.blocked_on == bar) & done[m.threads.cta]
@@ -123,13 +134,18 @@ class CtaBarriers:
             elsewhere = []
             for t in absent[:4]:
                 b2 = self.blocked_on[t]
-                where = (f"waits at barrier {b2} (PTX line {m.line_of(int(self.resume[t]) - 1)})"
-                         if b2 >= 0 else "blocked elsewhere")
+                where = (
+                    f"waits at barrier {b2} (PTX line {m.line_of(int(self.resume[t]) - 1)})"
+                    if b2 >= 0
+                    else "blocked elsewhere"
+                )
                 elsewhere.append(f"thread {m.threads.thread_of(int(t))} {where}")
             exp = int(self.expected[bar][cta]) or int(m.live_per_cta[cta])
-            msg = (f"barrier {bar}: {mine.size} thread(s) of block {m.threads.block_of(t0)} wait "
-                   f"here for {exp}, {absent.size} live thread(s) never arrive"
-                   + (": " + "; ".join(elsewhere) if elsewhere else ""))
+            msg = (
+                f"barrier {bar}: {mine.size} thread(s) of block {m.threads.block_of(t0)} wait "
+                f"here for {exp}, {absent.size} live thread(s) never arrive"
+                + (": " + "; ".join(elsewhere) if elsewhere else "")
+            )
             out.append(("barrier-deadlock", pc, tids, msg))
         return out
 
@@ -181,7 +197,7 @@ def bar(ins: ir.Instruction) -> Any:
                     val = val.astype(bool)
                 w(tids, val)
 
-            CtaBarriers.of(m).hooks[pc + 1] = hook
+            m.hooks.setdefault("bar.red", {})[pc + 1] = hook
 
         def step(s: Any) -> Any:
             tids = m.tids(s)

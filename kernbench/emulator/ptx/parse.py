@@ -5,6 +5,24 @@ into raw tuples as lark reduces it (no parse tree is built), and :mod:`.resolve`
 bare names their meaning (register, variable, label) with the nested ``{ }`` scopes of
 inline asm flattened by renaming. Parsed modules are cached by text, since the harness parses
 the same PTX once per launch.
+
+How forms the ir leaves open are represented (what the machine can rely on):
+
+* ``opcode`` is the first dot-word, ``mods`` the rest, ``::`` kept inside a modifier
+  (``shared::cta``). ``text`` is the instruction as written (one line, whitespace collapsed
+  when it spanned several); ``line`` is its first token's line; ``loc`` the last ``.loc``.
+* A nested scope's declarations (registers, ``.param``/``.local``/``.shared`` variables,
+  labels) are renamed ``name$sN``; a ranged declaration there is expanded (``%r<2>`` ->
+  ``%r0$s3``, ``%r1$s3``) since ``RegDecl.count`` names ``%r0..`` of one prefix only.
+* ``call``: always ``Vec(returns), target, Vec(arguments)`` (empty Vecs when absent), then a
+  ``Sym`` for an indirect call's prototype; the target is a ``Sym`` (function) or a ``Reg``.
+* ``brx.idx %r, table``: the table operand is a ``Vec`` of the ``.branchtargets`` labels.
+* A bare ``_`` operand (a sink destination, ``mbarrier.arrive.b64 _, [..]``) is ``Sym("_")``;
+  ``_`` in a brace list is ``None``; in a ``Pair`` it is ``Reg("_")``.
+* ``.extern .func`` declarations (``vprintf``) are Functions with an empty body; a
+  forward declaration of a function defined later is dropped.
+* Variable initializers hold numbers only: an address (``generic(var)``, a function name)
+  reads as 0. ``.pragma`` strings become ``directives["pragma <text>"] = ()``.
 """
 
 from __future__ import annotations
@@ -122,7 +140,10 @@ class _ToRaw(Transformer[Token, Any]):
         return _int(c[0])
 
     def attrs(self, c: list[Any]) -> list[Any]:
-        return c
+        return [x for a in c for x in (a if isinstance(a, list) else (a,))]
+
+    def attribute(self, c: list[Token]) -> list[str]:
+        return ["attribute", *(str(t)[1:] for t in c)]  # .attribute(.managed)
 
     def dim(self, c: list[Token | None]) -> int | None:
         return _int(c[0]) if c and c[0] is not None else None
@@ -301,7 +322,11 @@ class _ToRaw(Transformer[Token, Any]):
         return ir.Reg(name, None, True) if name[0] == "%" else Name(name, 0, True)
 
     def name(self, c: list[Token]) -> Name:
-        return Name(str(c[0]), _int(c[1]) if len(c) > 1 else 0)
+        t = c[0]
+        if t.type == "NAMECOMP":
+            name, _, comp = str(t).partition(".")
+            return Name(name, component=comp)
+        return Name(str(t), _int(c[1]) if len(c) > 1 else 0)
 
     def int_imm(self, c: list[Token]) -> ir.Imm:
         return ir.Imm(_int(c[0]))
@@ -401,12 +426,50 @@ def _syntax_error(e: UnexpectedInput, text: str) -> PtxSyntaxError:
     src = lines[line - 1] if 0 < line <= len(lines) else ""
     if isinstance(e, UnexpectedToken):
         what = "end of input" if e.token.type == "$END" else repr(str(e.token))
-        msg = f"unexpected {what}"
+        msg = f"unexpected {what}{_expected(e.expected)}"
     elif isinstance(e, UnexpectedCharacters):
-        msg = f"unexpected character {e.char!r}"
+        msg = f"unexpected character {e.char!r}{_expected(e.allowed)}"
     elif isinstance(e, UnexpectedEOF):
-        msg = "unexpected end of input"
+        msg = f"unexpected end of input{_expected(e.expected)}"
         line = len(lines)
     else:
         msg = str(e).splitlines()[0]
     return PtxSyntaxError(msg, line, col, src)
+
+
+_DESCRIBE = {
+    "OPCODE": "an instruction",
+    "REG": "a register",
+    "NAME": "a name",
+    "INT": "an integer",
+    "FLOAT": "a float",
+    "ADDR": "an address",
+    "RVEC": "a brace list",
+    "DOT": "a directive",
+    "LABEL": "a label",
+    "GUARD": "a guard",
+    "STRING": "a string",
+    "SEMI": "';'",
+    "PARAMKW": "'.param'",
+    "REGKW": "'.reg'",
+    "KIND": "'.entry' or '.func'",
+}
+
+
+def _expected(names: Any) -> str:
+    """`` (expected ';' or ',')``: what the grammar would have taken there, briefly."""
+    if not names:
+        return ""
+    shown: set[str] = set()
+    terminals = {t.name: t for t in _parser().terminals}
+    for name in names:
+        t = terminals.get(name)
+        if name in _DESCRIBE:
+            shown.add(_DESCRIBE[name])
+        elif t is not None and t.pattern.type == "str":
+            shown.add(repr(t.pattern.value))
+        else:
+            shown.add(name.lower())
+    if len(shown) > 6:
+        return ""
+    return " (expected " + " or ".join(sorted(shown)) + ")"

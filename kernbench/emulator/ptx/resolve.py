@@ -255,14 +255,14 @@ class _FunctionBuilder:
             if found is not None:
                 kind, new = found
                 if kind == "reg":
-                    return ir.Reg(new, None, o.negated)
+                    return ir.Reg(new, o.component, o.negated)
                 if kind == "var":
                     return ir.Sym(new, o.offset)
                 if kind == "label":
                     return ir.Label(new)
                 return ir.Vec(tuple(ir.Label(env.get(x, ("", x))[1]) for x in new))
-            if o.negated:
-                return ir.Reg(o.name, None, True)
+            if o.negated or o.component:
+                return ir.Reg(o.name, o.component, o.negated)
             if opcode in _BRANCHES:
                 return ir.Label(o.name)
             return ir.Sym(o.name, o.offset)

@@ -431,6 +431,21 @@ def test_user_register_names() -> None:
     assert selp == (R("%r1"), R("%r2"), R("%r3"), R("p", negated=True))
 
 
+def test_vector_register_elements_and_sinks() -> None:
+    i = ins("\tmov.f32 %f1, v.y;", decls=".reg .v4 .f32 v;\n.reg .f32 %f<2>;\n")
+    assert i.operands == (R("%f1"), R("v", "y"))
+    assert ops("\telect.sync _|%p1, -1;") == (ir.Pair(R("_"), R("%p1")), ir.Imm(-1))
+    assert ops("\tst.global.v4.f32 [%rd1], {%f1, 0f00000000, %f2, _};") == (
+        ir.Addr(R("%rd1")),
+        ir.Vec((R("%f1"), ir.Imm(0.0, 0, 32), R("%f2"), None)),
+    )
+
+
+def test_managed_attribute() -> None:
+    mod = parse_module(HEADER + ".global .attribute(.managed) .align 4 .b32 m;\n")
+    assert mod.variables == (ir.Variable("global", "m", "b32", 4, 4),)
+
+
 def test_calls() -> None:
     k = kernel(
         "\t{ // callseq 0, 0\n"
@@ -509,10 +524,21 @@ def test_syntax_errors_name_line_column_and_text() -> None:
         parse_module(text)
     assert (e.value.line, e.value.column) == (7, 19)
     assert "line 7, column 19" in str(e.value) and "add.s32 %r1, %r1 %r1;" in str(e.value)
+    with pytest.raises(PtxSyntaxError, match=r"unexpected 'ret' \(expected .*';'"):
+        parse_module(HEADER + ".visible .entry k()\n{\n\tmov.u32 %r1, 1\n\tret;\n}\n")
+    with pytest.raises(PtxSyntaxError, match=r"unexpected '\]' \(expected an integer\)"):
+        parse_module(HEADER + ".visible .entry k()\n{\n\tld.u32 %r1, [%r2+];\n}\n")
     with pytest.raises(PtxSyntaxError, match="line 4"):
         parse_module(HEADER + ".visible .entry k() { ret; ")
     with pytest.raises(PtxSyntaxError, match="unexpected character"):
         parse_module(HEADER + ".visible .entry k() { ret; } #")
+
+
+def test_keywords_need_a_word_boundary() -> None:
+    """``generic_x`` is a name, not ``generic`` then ``_x``; ``.funcx`` is no ``.func``."""
+    mod = parse_module(HEADER + ".global .u32 generic_x = 3;\n.entry k() .funcx { ret; }\n")
+    assert mod.variables == (ir.Variable("global", "generic_x", "u32", 4, 4, init=(3,)),)
+    assert mod.functions[0].directives == {"funcx": ()}
 
 
 def test_parse_is_cached() -> None:
