@@ -124,12 +124,6 @@ def _host(
         out.append(Piece(a.region, _sub(lanes, sel), addr[sel] - np.uint64(a.base), "host"))
 
 
-<<<<<<< HEAD
-def _onchip(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
-            lanes: np.ndarray | None, nbytes: int, align: int, write: bool, read: bool,
-            out: list[Piece]) -> None:
-    remote_ok = None
-=======
 def _onchip(
     m: Machine,
     pc: int,
@@ -144,7 +138,7 @@ def _onchip(
     atomic: bool,
     out: list[Piece],
 ) -> None:
->>>>>>> emu-core
+    remote_ok = None
     if space == "shared":
         size, stride, owner, region = m.shared_size, m.shared_stride, m.threads.cta[tids], m.shared
         if (addr >> np.uint64(24)).any():  # shared::cluster: another CTA of the cluster

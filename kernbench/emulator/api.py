@@ -14,11 +14,8 @@ kernel's global memory), Python ints and floats (converted to the declared ``.pa
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-import ctypes
-=======
 import contextlib
->>>>>>> emu-core
+import ctypes
 import os
 import struct
 import time
@@ -28,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import opcodes, program
+from .cluster import cluster_dims, whole_clusters
 from .findings import Finding, Findings
 from .machine import Machine
 from .memory import HostMemory
@@ -118,24 +116,9 @@ INT_FMT = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
 def _map_tensor(raw: bytes, name: str, host: HostMemory) -> None:
-    """A tensor map made by :func:`encode_tiled` names global memory no other argument
-    does: make its extent addressable (TMA copies read and write it)."""
-    from .hopper import tensormap
+    from .ops.tma import register_map_tensor
 
-    if len(raw) != 128 or raw[15] != 1:
-        return
-    try:
-        f = tensormap.decode(raw)
-        tensormap.validate(f)
-        eb = f.elem_bytes
-    except (ValueError, KeyError):
-        return
-    span = f.global_dim[0] * eb + sum(
-        (d - 1) * st for d, st in zip(f.global_dim[1:], f.global_strides, strict=True))
-    if any(a.base <= f.global_address and f.global_address + span <= a.base + a.size
-           for a in host.allocs):
-        return
-    host.add(f.global_address, span, name)
+    register_map_tensor(raw, name, host)
 
 
 def _pack(p: ir.Param, i: int, arg: Any, host: HostMemory) -> bytes:
@@ -152,8 +135,8 @@ def _pack(p: ir.Param, i: int, arg: Any, host: HostMemory) -> bytes:
         base, span = buf
         if span:
             host.add(base, span, f"argument {i} ({p.name}, {_describe(arg)})", arg)
-        if span == 128:  # a tensor map in global memory
-            _map_tensor(ctypes.string_at(base, 128), f"the tensor of the tensor map at argument {i}", host)
+        if span == 128:  # perhaps a tensor map in global memory: its tensor is addressable
+            _map_tensor(ctypes.string_at(base, 128), f"the tensor of argument {i}'s map", host)
         return struct.pack("<Q", base)
     if isinstance(arg, (bytes, bytearray, memoryview)):
         data = bytes(arg)
@@ -199,44 +182,6 @@ def _wave_ctas(
     return max(1, min(total, by_mem, by_threads))
 
 
-<<<<<<< HEAD
-def _cluster_dims(prog: program.Program, cluster: Dim | None, grid: tuple[int, int, int],
-                  arch: str) -> tuple[tuple[int, int, int], bool]:
-    """The cluster shape: the launch's ``cluster=``, else the kernel's ``.reqnctapercluster``
-    (``__cluster_dims__``); checked against the grid and the architecture."""
-    d = prog.kernel.directives
-    declared = d.get("reqnctapercluster")
-    want = _dim3(cluster, "cluster") if cluster is not None else None
-    if declared:
-        dd = _dim3(tuple(declared), ".reqnctapercluster")
-        if want is not None and want != dd:
-            raise ValueError(f"cluster {want} differs from the kernel's .reqnctapercluster {dd}")
-        want = dd
-    explicit = want is not None or "explicitcluster" in d
-    c = want or (1, 1, 1)
-    if c != (1, 1, 1) and not arch.startswith("sm_9"):
-        raise ValueError(f"clusters need sm_90 or later, not {arch}")
-    if c[0] * c[1] * c[2] > 16:
-        raise ValueError(f"cluster {c} has more than 16 blocks")
-    if any(gi % ci for gi, ci in zip(grid, c, strict=True)):
-        raise ValueError(f"grid {grid} is not a multiple of the cluster {c}")
-    return c, explicit
-
-
-def _whole_clusters(per_wave: int, c: tuple[int, int, int], grid: tuple[int, int, int]) -> int:
-    """Round a wave down to whole clusters (CTAs are numbered x fastest: a cluster taller
-    than one row spans whole grid rows)."""
-    if c == (1, 1, 1):
-        return per_wave
-    unit = c[0] if c[1] == c[2] == 1 else grid[0] * c[1] if c[2] == 1 else grid[0] * grid[1] * c[2]
-    return max(unit, per_wave // unit * unit)
-
-
-def launch(ptx: str | os.PathLike[str], kernel: str, grid: Dim, block: Dim,
-           args: list[Any] | tuple[Any, ...], *, shared_bytes: int = 0, arch: str = "sm_80",
-           cluster: Dim | None = None, check: bool = True,
-           max_instructions: int | None = None) -> LaunchResult:
-=======
 _BLAS: Any = None
 
 
@@ -304,14 +249,13 @@ def launch(
     check: bool = True,
     max_instructions: int | None = None,
 ) -> LaunchResult:
->>>>>>> emu-core
     """Run ``kernel`` of the PTX (text or a ``.ptx`` path) over ``grid`` x ``block`` threads.
 
     ``shared_bytes`` is the dynamic shared memory; ``check`` enables the shared-memory
     sanitizer (races, uninitialized reads, pending async copies; bounds are always checked);
     ``max_instructions`` caps executed thread-instructions (exceeding it is a finding).
     ``cluster`` is the thread-block cluster shape (sm_90; a kernel's ``__cluster_dims__``
-    gives it too). A ``CUtensorMap`` argument goes by value as its 128 bytes (a ``bytes``,
+    gives it too). A ``CUtensorMap`` argument goes by value as its 128 bytes (``bytes``,
     e.g. from :func:`encode_tiled`) or through a pointer to a buffer holding them.
     """
     t0 = time.perf_counter()
@@ -324,7 +268,9 @@ def launch(
         raise ValueError(f"block {b} has {nthreads} threads: at most 1024 (z at most 64)")
     if g[1] > 65535 or g[2] > 65535 or g[0] >= 1 << 31:
         raise ValueError(f"grid {g} is outside the CUDA limits")
-    cl, explicit = _cluster_dims(prog, cluster, g, arch)
+    cl, explicit = cluster_dims(
+        prog.kernel.directives, _dim3(cluster, "cluster") if cluster else None, g, arch
+    )
     if prog.shared_static > STATIC_SHARED_LIMIT:
         raise ValueError(f"{prog.shared_static} bytes of static shared memory exceed 48 KB")
     limit = SHARED_LIMIT.get(arch, 48 * 1024)
@@ -347,31 +293,20 @@ def launch(
     findings = Findings()
     n_total = g[0] * g[1] * g[2]
     stride = -(-nthreads // 32) * 32
-<<<<<<< HEAD
-    per_wave = _whole_clusters(_wave_ctas(prog, stride, n_total), cl, g)
-=======
     shared_total = (
         (prog.dynamic_shared_offset + shared_bytes) if shared_bytes else prog.shared_static
     )
-    per_wave = _wave_ctas(prog, stride, n_total, shared_total, check)
->>>>>>> emu-core
+    per_wave = whole_clusters(_wave_ctas(prog, stride, n_total, shared_total, check), cl, g)
     clock = [0]
     tcounts = np.zeros(len(prog.steps), np.int64)
     wcounts = np.zeros(len(prog.steps), np.int64)
     waves = 0
     budget = max_instructions
     for first in range(0, n_total, per_wave):
-<<<<<<< HEAD
         layout = Layout(b, g, first, min(per_wave, n_total - first), cl, explicit)
-        m = Machine(prog, layout, host, findings, dynamic_shared=shared_bytes, check=check,
-                    budget=budget, clock=clock)
-        m.run()
-=======
-        layout = Layout(b, g, first, min(per_wave, n_total - first))
         m = _machine(prog, layout, host, findings, shared_bytes, check, budget, clock)
         with _one_blas_thread():
             m.run()
->>>>>>> emu-core
         tcounts += m.thread_counts
         wcounts += m.warp_counts
         waves += 1

@@ -97,3 +97,43 @@ def shared_flat(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndar
         ok &= ~bad
     flat = np.maximum(owner, 0).astype(np.int64) * m.shared_stride + off.astype(np.int64)
     return flat, ok
+
+
+def cluster_dims(
+    directives: dict[str, tuple[int, ...]],
+    cluster: tuple[int, int, int] | None,
+    grid: tuple[int, int, int],
+    arch: str,
+) -> tuple[tuple[int, int, int], bool]:
+    """A launch's cluster shape and whether it is explicit: the launch's ``cluster=``, else
+    the kernel's ``.reqnctapercluster`` (``__cluster_dims__``); checked against the grid."""
+    declared = directives.get("reqnctapercluster")
+    want = cluster
+    if declared:
+        dd = (*declared, 1, 1)[:3]
+        if want is not None and want != dd:
+            raise ValueError(f"cluster {want} differs from the kernel's .reqnctapercluster {dd}")
+        want = dd  # type: ignore[assignment]
+    explicit = want is not None or "explicitcluster" in directives
+    c = want or (1, 1, 1)
+    if c != (1, 1, 1) and not arch.startswith("sm_9"):
+        raise ValueError(f"clusters need sm_90 or later, not {arch}")
+    if c[0] * c[1] * c[2] > 16:
+        raise ValueError(f"cluster {c} has more than 16 blocks")
+    if any(gi % ci for gi, ci in zip(grid, c, strict=True)):
+        raise ValueError(f"grid {grid} is not a multiple of the cluster {c}")
+    return c, explicit
+
+
+def whole_clusters(per_wave: int, c: tuple[int, int, int], grid: tuple[int, int, int]) -> int:
+    """Round a wave down to whole clusters (CTAs are numbered x fastest: a cluster taller
+    than one row spans whole grid rows)."""
+    if c == (1, 1, 1):
+        return per_wave
+    if c[1] == c[2] == 1:
+        unit = c[0]
+    elif c[2] == 1:
+        unit = grid[0] * c[1]
+    else:
+        unit = grid[0] * grid[1] * c[2]
+    return max(unit, per_wave // unit * unit)

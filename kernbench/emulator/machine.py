@@ -372,44 +372,6 @@ class Machine:
         budget = self.budget if self.budget is not None else 1 << 62
         executed = int(tcount.sum())
         all_warps = self.size // 32
-<<<<<<< HEAD
-        while True:
-            while groups and not self.findings.fatal:
-                pc, sel = groups.pop()
-                n = self.size if sel is ALL else sel.size
-                nw = all_warps if sel is ALL else count_warps(sel)
-                while True:
-                    g = guards[pc]
-                    esel, en, ew, rest = sel, n, nw, None
-                    if g is not None:
-                        gv = g(sel)
-                        if not gv.all():
-                            if not gv.any():
-                                if kinds[pc] == FLOW:
-                                    groups.add(pc + 1, sel)
-                                    break
-                                pc += 1
-                                continue
-                            esel, rest = split(sel, gv)
-                            en, ew = esel.size, count_warps(esel)
-                    tcount[pc] += en
-                    wcount[pc] += ew
-                    executed += en
-                    self.clock[0] += 1
-                    if kinds[pc] == NORMAL:
-                        steps[pc](esel)
-                        pc += 1
-                        if pc >= groups.low:
-                            groups.add(pc, sel)
-                            break
-                    else:
-                        for p, s in steps[pc](esel):
-                            groups.add(p, s)
-                        if rest is not None:
-                            groups.add(pc + 1, rest)
-                        break
-                    if executed > budget:
-=======
         sel: Any
         while groups and not self.findings.fatal:
             pc, sel = groups.pop()
@@ -438,16 +400,15 @@ class Machine:
                     pc += 1
                     if pc >= groups.low:
                         groups.add(pc, sel)
->>>>>>> emu-core
                         break
-                if executed > budget:
-                    self.report("instruction-budget", pc, self.tids(sel)[:1],
-                                f"the launch ran past its budget of {budget} thread-instructions "
-                                "(a runaway loop?)")
+                else:
+                    for p, s in steps[pc](esel):
+                        groups.add(p, s)
+                    if rest is not None:
+                        groups.add(pc + 1, rest)
                     break
-<<<<<<< HEAD
-            if executed > budget or self.findings.fatal or groups or not self._idle():
-=======
+                if executed > budget:
+                    break
             if executed > budget:
                 self.report(
                     "instruction-budget",
@@ -456,19 +417,9 @@ class Machine:
                     f"the launch ran past its budget of {budget} thread-instructions "
                     "(a runaway loop?)",
                 )
->>>>>>> emu-core
                 break
         if not self.findings.fatal and not groups:
             self._check_deadlock()
-
-    def _idle(self) -> bool:
-        """Nothing is runnable: let waitables that can (spinning ``test_wait``) resume threads."""
-        resumed = False
-        for w in self.waitables:
-            idle = getattr(w, "on_idle", None)
-            if idle is not None and idle():
-                resumed = True
-        return resumed
 
     def _check_deadlock(self) -> None:
         for w in self.waitables:

@@ -8,7 +8,8 @@ phase completes when no arrival is pending and the tx-count is zero.
 
 ``try_wait`` that would fail blocks the thread until the phase it waits for completes (the
 ISA lets it suspend; it then returns true), so a spin loop never spins. ``test_wait`` that
-fails returns false and the thread yields until the barrier changes. Threads still waiting
+fails returns false and the thread yields until the barrier changes (an arrival, a
+transaction, a phase). Threads still waiting
 when nothing can run are an ``mbarrier-deadlock`` naming the barrier, its phase, pending
 arrivals, tx-count and the waiting warps.
 """
@@ -55,8 +56,6 @@ class MBarriers:
         """Completed phases the waiting thread needs."""
         self.resume = np.zeros(m.size, np.int64)
         self.spinning = np.zeros(m.size, bool)
-        self.spin_epoch = np.zeros(m.size, np.int64)
-        self.changes = 0
         self.hooks: dict[int, Any] = {}
         """resume pc -> f(tids) run as waiters are released (writes the wait's result)."""
         m.waitables.append(self)
@@ -79,7 +78,7 @@ class MBarriers:
 
     def init(self, flat: int, count: int) -> None:
         self.bars[flat] = Bar(count, count)
-        self.changes += 1
+        self._touch(flat)
 
     def arrive(self, pc: int, tids: np.ndarray, flat: int, n: int, tx: int = 0) -> int:
         """``n`` arrivals (and ``tx`` expected bytes); returns the phase before them."""
@@ -95,7 +94,6 @@ class MBarriers:
                           f"shared offset {flat % self.m.shared_stride} expects in phase "
                           f"{bar.phase}", flat % self.m.shared_stride)
             bar.pending = 0
-        self.changes += 1
         self._settle(flat, bar)
         return before
 
@@ -105,11 +103,17 @@ class MBarriers:
         if bar is None:
             return
         bar.tx += tx
-        self.changes += 1
         self._settle(flat, bar)
+
+    def _touch(self, flat: int) -> None:
+        """The barrier changed: threads spinning on it with ``test_wait`` look again."""
+        spin = np.flatnonzero(self.spinning & (self.on == flat))
+        if spin.size:
+            self._release(spin)
 
     def _settle(self, flat: int, bar: Bar) -> None:
         if bar.pending or bar.tx:
+            self._touch(flat)
             return
         m = self.m
         bar.phase += 1
@@ -122,6 +126,7 @@ class MBarriers:
         waiting = np.flatnonzero((self.on == flat) & (self.need <= bar.phase))
         if waiting.size:
             self._release(waiting)
+        self._touch(flat)
 
     def _release(self, tids: np.ndarray) -> None:
         self.on[tids] = -1
@@ -140,19 +145,10 @@ class MBarriers:
         self.need[tids] = need
         self.resume[tids] = resume
         self.spinning[tids] = spin
-        self.spin_epoch[tids] = self.changes
 
     # ------------------------------------------------------------------ waitable
     def on_exit(self, tids: np.ndarray) -> None:
         """Exits do not arrive on mbarriers (unlike CTA barriers)."""
-
-    def on_idle(self) -> bool:
-        """Nothing runnable: spinners of ``test_wait`` retry if a barrier changed since."""
-        spin = np.flatnonzero(self.spinning & (self.on >= 0) & (self.spin_epoch < self.changes))
-        if spin.size == 0:
-            return False
-        self._release(spin)
-        return True
 
     def blocked(self) -> list[tuple[str, int, np.ndarray, str]]:
         m = self.m

@@ -82,9 +82,8 @@ def _land(m: Machine, pc: int, tid: int, cta: int, off: np.ndarray, data: np.nda
     san = m.sanitizer
     if san.active:
         b = (flat[:, None] + np.arange(eb)).ravel()
-        san.written[b] = True
-        san.w_tid[b] = -1
-        san.r_tid[b] = -1
+        san.w_key[b] = 0  # written, long ago as far as races go: the async proxy's
+        san.r_key[b] = -1
         if mbar_off is not None:
             bar = MBarriers.of(m).bars.get(cta * m.shared_stride + mbar_off)
             if bar is not None:
@@ -349,3 +348,21 @@ def _tensormap_copy(ins: ir.Instruction) -> Op:
 
 
 OPCODES = FAMILY.table
+
+
+def register_map_tensor(raw: bytes, name: str, host: Any) -> None:
+    """A tensor map made by :func:`~..hopper.tensormap.encode_tiled` names global memory no
+    argument does: make its extent addressable (its TMA copies read and write there)."""
+    if len(raw) != 128 or raw[15] != 1:
+        return
+    try:
+        f = _decode_map(bytes(raw))
+        eb = f.elem_bytes
+    except (ValueError, KeyError):
+        return
+    span = f.global_dim[0] * eb + sum(
+        (d - 1) * st for d, st in zip(f.global_dim[1:], f.global_strides, strict=True))
+    a = f.global_address
+    if any(x.base <= a and a + span <= x.base + x.size for x in host.allocs):
+        return
+    host.add(a, span, name)

@@ -258,11 +258,11 @@ def _check_reads(m: Machine, pc: int, tids: np.ndarray, flat: np.ndarray, eb: in
     if not san.active:
         return
     b = flat.ravel()
-    if san.pending.any() and (san.pending[b] > 0).any():
+    if san.n_pending and (san.pending[b] > 0).any():
         san._report("async-copy-read-before-wait", pc, tids, b[san.pending[b] > 0],
                     "a wgmma reads shared memory whose async copy has not completed (its "
                     "mbarrier phase was not waited for)")
-    unw = ~san.written[b]
+    unw = san.w_key[b] < 0
     if unw.any():
         san._report("uninitialized-shared-read", pc, tids, b[unw],
                     "a wgmma reads shared memory that nothing wrote")
