@@ -53,6 +53,10 @@ class Wgmmas:
         self.records: list[Record] = []
         self.reg_busy: dict[tuple[str, int], np.ndarray] = {}
         self.smem_busy = np.zeros(m.shared.u8.size // 16 + 1, np.int32)
+        self.retire_ep = np.zeros(self.smem_busy.size, np.int32)
+        """The CTA barrier epoch (sanitizer) in which each 16-byte chunk's last wgmma reader
+        retired: a write by another warpgroup needs a barrier or mbarrier phase since."""
+        self.retire_wg = np.full(self.smem_busy.size, -1, np.int64)
 
     @staticmethod
     def of(m: Machine) -> Wgmmas:
@@ -89,7 +93,11 @@ class Wgmmas:
                 for row in r.rows:
                     row[t] -= 1
                 c = r.chunks[done]
-                np.add.at(self.smem_busy, c[c >= 0], -1)
+                owner = np.broadcast_to(r.wgs[done][:, None], c.shape)[c >= 0]
+                c = c[c >= 0]
+                np.add.at(self.smem_busy, c, -1)
+                self.retire_ep[c] = self.m.sanitizer.cta_ep[c * 16 // self.m.shared_stride]
+                self.retire_wg[c] = owner
                 if done.all():
                     continue
                 r = Record(r.wgs[~done], r.group[~done], r.tids[~done], r.rows, r.chunks[~done])
@@ -100,11 +108,17 @@ class Wgmmas:
 def check_overwrite(m: Machine, pc: int, tids: np.ndarray, flat: np.ndarray, nbytes: int) -> None:
     """A write to shared bytes an in-flight wgmma reads is a ``wgmma-in-flight`` finding."""
     w = m.extensions.get("wgmma")
-    if w is None or not w.records:
+    if w is None:
         return
     lo = flat.astype(np.int64) >> 4
     hi = (flat.astype(np.int64) + nbytes - 1) >> 4
     hit = (w.smem_busy[lo] > 0) | (w.smem_busy[hi] > 0)
+    if m.sanitizer.active:
+        # retired, but with nothing ordering the retirement before this write (the stage
+        # was handed over before its wgmma.wait_group): in flight as far as the writer knows
+        t = tids if tids.size == flat.size else np.broadcast_to(tids[:1], flat.shape)
+        ep = m.sanitizer.cta_ep[lo * 16 // m.shared_stride]
+        hit |= (w.retire_ep[lo] >= ep) & (w.retire_wg[lo] >= 0) & (w.retire_wg[lo] != w.wg_of(t))
     if hit.any():
         i = int(np.flatnonzero(hit)[0])
         off = int(flat[i]) % m.shared_stride
