@@ -1,0 +1,174 @@
+"""The Hopper machine on small hand-written sm_90a kernels (hopper_kernels.cu): TMA loads with
+out-of-bounds edges and stores that never write outside the tensor, wgmma from descriptors in
+each swizzle and from registers, an mbarrier ring between a producer and a consumer warp, and
+a 2-CTA cluster with multicast, distributed shared memory and a remote arrive.
+
+Expected values come from the definitions (PTX ISA; cuda.h for tensor maps), never from the
+emulator: a box element (r, c) is the tensor's (y + r, x + c) or zero outside it; wgmma
+computes D = A B^T over exact products; the swizzles XOR 16-byte chunk bits 4.. with 7...
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from kernbench.backends.cuda_compile import CudaUnavailable, default_compiler
+from kernbench.emulator import TensorMapError, encode_tiled, launch
+from kernbench.emulator.sources import compile_cuda
+
+SOURCE = Path(__file__).parent / "hopper_kernels.cu"
+U16 = 1  # CUtensorMapDataType UINT16
+SWIZZLE_ENUM = {0: 0, 32: 1, 64: 2, 128: 3}
+
+try:
+    default_compiler()
+except CudaUnavailable as exc:  # pragma: no cover
+    pytest.skip(f"no CUDA compiler: {exc}", allow_module_level=True)
+
+
+@cache
+def ptx(**defines: int) -> str:
+    return compile_cuda(SOURCE, arch="sm_90a", defines=defines)
+
+
+def tensor_map(t: np.ndarray, box: tuple[int, int], swizzle: int = 0) -> bytes:
+    """A 2-D map of a row-major uint16 matrix, boxes of box[0] rows x box[1] columns."""
+    rows, cols = t.shape
+    return encode_tiled(U16, 2, t.ctypes.data, (cols, rows), (cols * 2,), (box[1], box[0]),
+                        (1, 1), 0, SWIZZLE_ENUM[swizzle])
+
+
+def expected_box(t: np.ndarray, x: int, y: int, rows: int, cols: int) -> np.ndarray:
+    """The box at column x, row y: the tensor where inside it, zero elsewhere."""
+    out = np.zeros((rows, cols), np.uint16)
+    for r in range(rows):
+        for c in range(cols):
+            if 0 <= y + r < t.shape[0] and 0 <= x + c < t.shape[1]:
+                out[r, c] = t[y + r, x + c]
+    return out
+
+
+def unswizzle(raw: np.ndarray, span: int) -> np.ndarray:
+    """Undo a swizzle on a tile stored from shared byte 0: the element at byte b was written
+    to b ^ (((b >> 7) & (span/16 - 1)) << 4)."""
+    if span == 0:
+        return raw
+    b = np.arange(raw.size) * 2
+    return raw[(b ^ (((b >> 7) & (span // 16 - 1)) << 4)) // 2]
+
+
+TENSOR = (np.arange(20 * 24, dtype=np.uint16) + 1).reshape(20, 24)
+
+
+@pytest.mark.parametrize(("x", "y"), [(0, 0), (16, 16), (-8, -3), (8, 4)])
+def test_tma_load_zero_fills_outside_the_tensor(x: int, y: int) -> None:
+    t = TENSOR.copy()
+    out = np.full(8 * 16, 0xFFFF, np.uint16)
+    args = [tensor_map(t, (8, 16)), out, x & 0xFFFFFFFF, y & 0xFFFFFFFF]  # int params: .u32
+    r = launch(ptx(), "tma_load_box", 1, 32, args, arch="sm_90a")
+    assert r.ok, r
+    np.testing.assert_array_equal(out.reshape(8, 16), expected_box(t, x, y, 8, 16))
+
+
+def test_tma_load_through_a_map_in_global_memory_and_with_a_swizzle() -> None:
+    t = TENSOR.copy()
+    raw = np.frombuffer(tensor_map(t, (8, 16), swizzle=32), np.uint8).copy()
+    out = np.zeros(8 * 16, np.uint16)
+    r = launch(ptx(), "tma_load_box_ptr", 1, 32, [raw, out, 4, 2], arch="sm_90a")
+    assert r.ok, r
+    np.testing.assert_array_equal(unswizzle(out, 32).reshape(8, 16),
+                                  expected_box(t, 4, 2, 8, 16))
+
+
+def test_tma_store_writes_only_the_box_inside_the_tensor() -> None:
+    t = np.zeros((20, 24), np.uint16)
+    r = launch(ptx(), "tma_store_box", 1, 32, [tensor_map(t, (8, 16)), 16, 14], arch="sm_90a")
+    assert r.ok, r  # an out-of-bounds write would be a global-out-of-bounds finding
+    want = np.zeros((20, 24), np.uint16)
+    box = (np.arange(8 * 16) + 1).reshape(8, 16)
+    want[14:20, 16:24] = box[:6, :8]
+    np.testing.assert_array_equal(t, want)
+
+
+def test_a_misaligned_tensor_address_is_refused_as_the_driver_does() -> None:
+    t = np.zeros(20 * 24 + 8, np.uint16)
+    with pytest.raises(TensorMapError, match="CUDA_ERROR_INVALID_VALUE: globalAddress .* 16-byte"):
+        encode_tiled(U16, 2, t.ctypes.data + 2, (24, 20), (48,), (16, 8), (1, 1))
+
+
+def bf16(x: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(x.astype(np.float32)).to(torch.bfloat16)
+
+
+def operands(seed: int) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """Small integers: every product and sum is exact, whatever the order."""
+    rng = np.random.default_rng(seed)
+    a = bf16(rng.integers(-4, 5, (64, 16)))
+    b = bf16(rng.integers(-4, 5, (32, 16)))
+    want = a.double().numpy() @ b.double().numpy().T
+    return a, b, want
+
+
+@pytest.mark.parametrize("swizzle", [0, 32, 64, 128])
+def test_wgmma_from_shared_descriptors_in_each_swizzle(swizzle: int) -> None:
+    a, b, want = operands(swizzle)
+    d = torch.full((64, 32), float("nan"))
+    r = launch(ptx(SWIZZLE=swizzle), "wgmma_smem", 1, 128, [a, b, d, 1], arch="sm_90a")
+    assert r.ok, r
+    # scale-d false ignores the initial 1e30, the second wgmma accumulates: D = 2 A B^T
+    np.testing.assert_array_equal(d.numpy(), 2 * want)
+
+
+def test_wgmma_with_a_from_registers() -> None:
+    a, b, want = operands(7)
+    d = torch.full((64, 32), float("nan"))
+    r = launch(ptx(), "wgmma_regs", 1, 128, [a, b, d], arch="sm_90a")
+    assert r.ok, r
+    np.testing.assert_array_equal(d.numpy(), want)
+
+
+@pytest.mark.parametrize("spin", [False, True], ids=["try_wait", "test_wait"])
+def test_producer_and_consumer_warps_through_an_mbarrier_ring(spin: bool) -> None:
+    iters = 7  # more than the 2 stages: every barrier goes through several phases
+    src = np.arange(iters * 32, dtype=np.uint32) * 3
+    out = np.zeros(iters * 32, np.uint32)
+    defines = {"TEST_WAIT": 1} if spin else {}
+    r = launch(ptx(**defines), "ws_ring", 1, 64, [src, out, iters], arch="sm_90a",
+               max_instructions=200_000)
+    assert r.ok, r  # no race: the barriers order the ring's writes and reads
+    np.testing.assert_array_equal(out, src * 2 + np.repeat(np.arange(iters), 32))
+
+
+@pytest.mark.parametrize("how", ["launch", "__cluster_dims__"])
+def test_a_cluster_pair_multicasts_and_shares_memory(how: str) -> None:
+    t = (np.arange(16 * 16, dtype=np.uint16) + 1).reshape(16, 16)
+    out = np.zeros(4 * 8 * 16, np.uint16)
+    info = np.zeros(4 * 4, np.uint32)
+    defines = {"CLUSTER_DIMS": 1} if how != "launch" else {}
+    cluster = (2, 1, 1) if how == "launch" else None
+    r = launch(ptx(**defines), "cluster_pair", 4, 32, [tensor_map(t, (8, 16)), out, info],
+               arch="sm_90a", cluster=cluster)
+    assert r.ok, r
+    for block in range(4):
+        cluster_id = block // 2
+        tile = out[block * 128:(block + 1) * 128].reshape(8, 16)
+        np.testing.assert_array_equal(tile, t[8 * cluster_id:8 * cluster_id + 8])
+        rank = block % 2
+        # info: own rank, what the peer wrote (100 + its rank + 10 * cluster), ranks, cluster
+        assert list(info[4 * block:4 * block + 4]) == [rank, 100 + (rank ^ 1) + 10 * cluster_id,
+                                                       2, cluster_id]
+
+
+def test_cluster_shapes_are_checked() -> None:
+    t = np.zeros((16, 16), np.uint16)
+    args = [tensor_map(t, (8, 16)), np.zeros(3 * 128, np.uint16), np.zeros(12, np.uint32)]
+    with pytest.raises(ValueError, match="not a multiple of the cluster"):
+        launch(ptx(), "cluster_pair", 3, 32, args, arch="sm_90a", cluster=(2, 1, 1))
+    with pytest.raises(ValueError, match="differs from the kernel's"):
+        launch(ptx(CLUSTER_DIMS=1), "cluster_pair", 4, 32, args, arch="sm_90a",
+               cluster=(4, 1, 1))
