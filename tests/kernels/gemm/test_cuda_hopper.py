@@ -209,3 +209,69 @@ def test_unaligned_rows_are_unsupported_with_a_reason() -> None:
     inputs = GEMM.make_inputs(problem, "bf16", "cuda", seed=3)
     with pytest.raises(Unsupported, match="multiples of 8"):
         cuda_wgmma.build.build(problem, cuda_wgmma.build.default_configs()[0], inputs)
+
+
+# ---- on the PTX emulator (any machine) -----------------------------------------------------
+
+EMU_CI = {
+    # a few seconds each: edge boxes zero-filled (200x136: partial A rows and B columns), a K
+    # that is not a multiple of the 64-deep k-tile (72, 200), both dtypes, clusters of two
+    "cuda_wgmma": [("200x136x72", "bf16")],
+    "cuda_ws": [("128x128x64", "fp16"), ("96x64x200", "bf16")],
+    "cuda_persistent": [("200x136x72", "fp16"), ("256x256x256,alpha=0.5,beta=2.0", "bf16")],
+}
+EMU_SHAPES = ("128x128x64", "256x256x256", "200x136x72", "192x128x200")
+EMU_CONFIGS = {
+    "cuda_wgmma": [{"BM": 64, "BN": 64}, {"BM": 64, "BN": 256}, {"BM": 128, "BN": 64}],
+    "cuda_ws": CORNERS["cuda_ws"][:3],
+    "cuda_persistent": CORNERS["cuda_persistent"][:3],
+}
+
+
+@pytest.fixture(scope="module")
+def emu():
+    """The emulated sm_90a device, active for the module and put back afterwards."""
+    from kernbench import device
+
+    before = device.active()
+    yield device.activate("emu:sm_90a")
+    device._ACTIVE = before
+
+
+def _emulate(emu, name: str, shape: str, dtype: str, config: dict | None = None):
+    from kernbench.measure.run import Candidate, measure
+    from kernbench.measure.settings import QUICK
+    from kernbench.registry import Registry
+
+    registry = Registry()
+    registry.add_reference("kernbench_kernels.gemm:PLUGIN")
+    v = _variant(name)
+    cand = Candidate("gemm", name, shape, dtype, dict(config or v.default_configs()[0]))
+    outcome = measure(registry, emu, cand, QUICK)
+    assert outcome.status == "ok", f"{name} {config} {shape} {dtype}: {outcome.message}"
+    [launch] = outcome.method["emulator"]["launches"]
+    assert launch["arch"] == "sm_90a" and launch["thread_instructions"] > 0
+    return launch
+
+
+@needs_compiler
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "shape", "dtype"),
+                         [(n, s, d) for n, cases in EMU_CI.items() for s, d in cases])
+def test_default_passes_the_gate_on_the_emulator(emu, name: str, shape: str, dtype: str) -> None:
+    launch = _emulate(emu, name, shape, dtype)
+    if name == "cuda_persistent":
+        assert launch["grid"][0] % 2 == 0  # whole clusters of CLUSTER_M = 2
+
+
+@needs_compiler
+@pytest.mark.heavy
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("name", list(STEPS))
+def test_emulator_full_matrix(emu, name: str, dtype: str) -> None:
+    """Issue 24's matrix: the default and 3 other configs (other tiles, STAGES and cluster
+    sizes), four shapes (edge boxes, a K not a multiple of the tile), both dtypes."""
+    v = _variant(name)
+    for config in [v.default_configs()[0], *EMU_CONFIGS[name]]:
+        for shape in EMU_SHAPES:
+            _emulate(emu, name, shape, dtype, config)
