@@ -65,8 +65,9 @@ def remote_owner(m: Machine, owner: np.ndarray, addr: np.ndarray) -> np.ndarray:
     return np.where(hi == 0, owner, peers)
 
 
-def shared_flat(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
-                nbytes: int, align: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def shared_flat(
+    m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray, nbytes: int, align: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Byte index into the wave's shared memory of each lane's ``shared``/``shared::cluster``
     (or generic shared-window) address, and which lanes are valid. Bad lanes get a finding
     (out of bounds, misaligned, not shared); no race tracking, as for async-proxy accesses
@@ -79,9 +80,13 @@ def shared_flat(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndar
         win = addr >> np.uint64(60)
         notsh = win != 1
         if notsh.any():
-            m.report("shared-out-of-bounds", pc, tids[notsh],
-                     f"generic address 0x{int(addr[notsh][0]):x} is not in shared memory",
-                     int(addr[notsh][0]))
+            m.report(
+                "shared-out-of-bounds",
+                pc,
+                tids[notsh],
+                f"generic address 0x{int(addr[notsh][0]):x} is not in shared memory",
+                int(addr[notsh][0]),
+            )
             ok &= ~notsh
         addr = addr - np.uint64(SHARED_WINDOW) * (win == 1)
     owner = remote_owner(m, m.threads.cta[tids], addr)

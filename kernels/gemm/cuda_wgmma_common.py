@@ -80,10 +80,12 @@ def compute_capability(inputs: Inputs) -> tuple[int, int]:
     """The compute capability the launch runs on: the emulated device's, else the GPU's."""
     device = _emulated()
     if device is not None:
-        return tuple(device.compute_capability)  # type: ignore[return-value]
-    import torch
+        major, minor = device.compute_capability
+    else:
+        import torch
 
-    return tuple(torch.cuda.get_device_capability(inputs["out"].device))  # type: ignore[return-value]
+        major, minor = torch.cuda.get_device_capability(inputs["out"].device)
+    return int(major), int(minor)
 
 
 EMULATED_SM_COUNT = 132

@@ -43,11 +43,23 @@ def run(plant: str | None = None):
     rng = np.random.default_rng(1)
     a = torch.from_numpy(rng.integers(-3, 4, (64, 64 * KT)).astype(np.float32)).bfloat16()
     b = torch.from_numpy(rng.integers(-3, 4, (64, 64 * KT)).astype(np.float32)).bfloat16()
-    maps = [encode_tiled(BF16, 2, t.data_ptr(), (64 * KT, 64), (64 * KT * 2,), (64, 64), (1, 1),
-                         0, SWIZZLE_128B) for t in (a, b)]
+    maps = [
+        encode_tiled(
+            BF16, 2, t.data_ptr(), (64 * KT, 64), (64 * KT * 2,), (64, 64), (1, 1), 0, SWIZZLE_128B
+        )
+        for t in (a, b)
+    ]
     d = torch.zeros(64, 64)
-    r = launch(ptx(plant), "pipeline", 1, 256, [*maps, d, KT], shared_bytes=SHARED,
-               arch="sm_90a", max_instructions=5_000_000)
+    r = launch(
+        ptx(plant),
+        "pipeline",
+        1,
+        256,
+        [*maps, d, KT],
+        shared_bytes=SHARED,
+        arch="sm_90a",
+        max_instructions=5_000_000,
+    )
     want = a.double().numpy() @ b.double().numpy().T
     return r, d.numpy(), want
 
@@ -60,23 +72,37 @@ def test_the_pipeline_is_right_and_clean() -> None:
 
 def test_a_wrong_parity_is_a_deadlock_that_names_the_barrier() -> None:
     r, _, _ = run("WRONG_PARITY")
-    [dead] = [f for f in r.findings if f.kind == "mbarrier-deadlock" and "arrival" in f.message
-              and f.detail and f.detail["pending"] == 1 and f.detail["tx_count"] == 0
-              and f.detail["warps"] == [0]]
+    [dead] = [
+        f
+        for f in r.findings
+        if f.kind == "mbarrier-deadlock"
+        and "arrival" in f.message
+        and f.detail
+        and f.detail["pending"] == 1
+        and f.detail["tx_count"] == 0
+        and f.detail["warps"] == [0]
+    ]
     # the producer (warp 0) waits for phase 0 of empty[0], which only a consumer release ends
     assert dead.detail["phase"] == 0 and dead.detail["waits_for_phase"] == 0
     assert "phase 0 (parity 0) has 1 of 1 arrival(s) pending and tx-count 0" in dead.message
     assert "try_wait" in dead.instruction
     # the consumers wait on full[0], never filled, and are named too
-    assert any(f.detail and f.detail.get("warps") == [4, 5, 6, 7] for f in r.findings
-               if f.kind == "mbarrier-deadlock") or dead.count > 1
+    assert (
+        any(
+            f.detail and f.detail.get("warps") == [4, 5, 6, 7]
+            for f in r.findings
+            if f.kind == "mbarrier-deadlock"
+        )
+        or dead.count > 1
+    )
 
 
 def test_an_expect_tx_with_the_wrong_byte_count_never_completes_its_phase() -> None:
     r, _, _ = run("WRONG_TX")
     # the consumers wait on full[0] (the producer, stuck behind them, is named too)
-    [dead] = [f for f in r.findings if f.kind == "mbarrier-deadlock" and f.detail
-              and f.detail["tx_count"]]
+    [dead] = [
+        f for f in r.findings if f.kind == "mbarrier-deadlock" and f.detail and f.detail["tx_count"]
+    ]
     # 16384 bytes arrived against 15360 announced: the count went 1024 below zero
     assert dead.detail is not None and dead.detail["tx_count"] == -1024
     assert dead.detail["pending"] == 0 and dead.detail["warps"] == [4, 5, 6, 7]
@@ -99,7 +125,7 @@ def test_freeing_a_stage_before_its_wgmmas_retired_is_caught() -> None:
 def test_a_tensor_map_over_a_misaligned_address_is_refused() -> None:
     a = torch.zeros(64 * 64 + 8, dtype=torch.bfloat16)
     with pytest.raises(TensorMapError) as err:
-        encode_tiled(BF16, 2, a.data_ptr() + 8, (64, 64), (128,), (64, 64), (1, 1), 0,
-                     SWIZZLE_128B)
-    assert str(err.value) == (f"CUDA_ERROR_INVALID_VALUE: globalAddress {a.data_ptr() + 8:#x} "
-                              "is not 16-byte aligned")
+        encode_tiled(BF16, 2, a.data_ptr() + 8, (64, 64), (128,), (64, 64), (1, 1), 0, SWIZZLE_128B)
+    assert str(err.value) == (
+        f"CUDA_ERROR_INVALID_VALUE: globalAddress {a.data_ptr() + 8:#x} is not 16-byte aligned"
+    )

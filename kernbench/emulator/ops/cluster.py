@@ -126,15 +126,19 @@ def setmaxnreg(ins: ir.Instruction) -> Op:
             wg = m.threads.cta[tids] * 64 + m.threads.flat[tids] // 128
             _, counts = np.unique(wg, return_counts=True)
             if (counts != 128).any():
-                m.report("warp-sync-mask", pc, tids,
-                         "setmaxnreg must be executed by all warps of a warpgroup together")
+                m.report(
+                    "warp-sync-mask",
+                    pc,
+                    tids,
+                    "setmaxnreg must be executed by all warps of a warpgroup together",
+                )
 
         return step
 
     return Op(link)
 
 
-FAMILY.machine("griddepcontrol", dests=0)(lambda ins: Op(lambda L: (lambda s: None)))
+FAMILY.machine("griddepcontrol", dests=0)(lambda ins: Op(lambda L: lambda s: None))
 
 
 # ---------------------------------------------------------------------------- barrier.cluster
@@ -203,11 +207,15 @@ class ClusterBarrier:
             members = np.flatnonzero((self.cl == c) & m.alive)
             behind = members[self.arrivals[members] <= self.completed[c]]
             t0 = int(tids[0])
-            msg = (f"barrier.cluster: {tids.size} thread(s) of the cluster of block "
-                   f"{m.threads.block_of(t0)} wait, {behind.size} live thread(s) never arrive")
+            msg = (
+                f"barrier.cluster: {tids.size} thread(s) of the cluster of block "
+                f"{m.threads.block_of(t0)} wait, {behind.size} live thread(s) never arrive"
+            )
             if behind.size:
-                msg += f" (e.g. thread {m.threads.thread_of(int(behind[0]))} of block " \
-                       f"{m.threads.block_of(int(behind[0]))})"
+                msg += (
+                    f" (e.g. thread {m.threads.thread_of(int(behind[0]))} of block "
+                    f"{m.threads.block_of(int(behind[0]))})"
+                )
             out.append(("barrier-deadlock", int(self.resume[t0]) - 1, tids, msg))
         return out
 
@@ -218,8 +226,9 @@ def barrier(ins: ir.Instruction) -> Any:
     if ins.mods[:1] != ("cluster",):
         return cta_barrier.bar(ins)
     if "arrive" in ins.mods:
-        return Op(lambda L: (lambda s: ClusterBarrier.of(L.m).arrive(L.m.tids(s))))
+        return Op(lambda L: lambda s: ClusterBarrier.of(L.m).arrive(L.m.tids(s)))
     if "wait" in ins.mods:
+
         def link(L: Linker) -> Any:
             def step(s: Any) -> Any:
                 go = ClusterBarrier.of(L.m).wait(L.pc, L.m.tids(s))

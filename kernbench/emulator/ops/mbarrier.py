@@ -71,9 +71,14 @@ class MBarriers:
     def get(self, pc: int, tids: np.ndarray, flat: int) -> Bar | None:
         bar = self.bars.get(flat)
         if bar is None:
-            self.m.report("mbarrier-misuse", pc, tids,
-                          f"mbarrier at shared offset {flat % self.m.shared_stride} is used "
-                          "before mbarrier.init", flat % self.m.shared_stride)
+            self.m.report(
+                "mbarrier-misuse",
+                pc,
+                tids,
+                f"mbarrier at shared offset {flat % self.m.shared_stride} is used "
+                "before mbarrier.init",
+                flat % self.m.shared_stride,
+            )
         return bar
 
     def init(self, flat: int, count: int) -> None:
@@ -89,10 +94,15 @@ class MBarriers:
         bar.tx += tx
         bar.pending -= n
         if bar.pending < 0:
-            self.m.report("mbarrier-misuse", pc, tids,
-                          f"{-bar.pending} arrival(s) more than the {bar.count} the mbarrier at "
-                          f"shared offset {flat % self.m.shared_stride} expects in phase "
-                          f"{bar.phase}", flat % self.m.shared_stride)
+            self.m.report(
+                "mbarrier-misuse",
+                pc,
+                tids,
+                f"{-bar.pending} arrival(s) more than the {bar.count} the mbarrier at "
+                f"shared offset {flat % self.m.shared_stride} expects in phase "
+                f"{bar.phase}",
+                flat % self.m.shared_stride,
+            )
             bar.pending = 0
         self._settle(flat, bar)
         return before
@@ -139,8 +149,9 @@ class MBarriers:
                 hook(group)
             self.m.release(int(pc), group)
 
-    def block(self, tids: np.ndarray, flat: np.ndarray, need: np.ndarray, resume: int,
-              spin: bool = False) -> None:
+    def block(
+        self, tids: np.ndarray, flat: np.ndarray, need: np.ndarray, resume: int, spin: bool = False
+    ) -> None:
         self.on[tids] = flat
         self.need[tids] = need
         self.resume[tids] = resume
@@ -164,16 +175,35 @@ class MBarriers:
                 detail: dict[str, Any] = {}
             else:
                 over = " (more bytes completed than expect_tx announced)" if bar.tx < 0 else ""
-                state = (f"phase {bar.phase} (parity {bar.phase & 1}) has {bar.pending} of "
-                         f"{bar.count} arrival(s) pending and tx-count {bar.tx} byte(s){over}")
-                detail = {"phase": bar.phase, "pending": bar.pending, "count": bar.count,
-                          "tx_count": bar.tx}
+                state = (
+                    f"phase {bar.phase} (parity {bar.phase & 1}) has {bar.pending} of "
+                    f"{bar.count} arrival(s) pending and tx-count {bar.tx} byte(s){over}"
+                )
+                detail = {
+                    "phase": bar.phase,
+                    "pending": bar.pending,
+                    "count": bar.count,
+                    "tx_count": bar.tx,
+                }
             block = m.threads.block_of(t0)
-            msg = (f"mbarrier at shared offset {off} of block {block}: {tids.size} thread(s) "
-                   f"of warp(s) {warps} wait for phase {need - 1} to complete, but {state}")
-            m.report("mbarrier-deadlock", int(self.resume[t0]) - 1, tids, msg, off,
-                     {"barrier": off, "block": block, "warps": warps, "waits_for_phase":
-                      need - 1, **detail})
+            msg = (
+                f"mbarrier at shared offset {off} of block {block}: {tids.size} thread(s) "
+                f"of warp(s) {warps} wait for phase {need - 1} to complete, but {state}"
+            )
+            m.report(
+                "mbarrier-deadlock",
+                int(self.resume[t0]) - 1,
+                tids,
+                msg,
+                off,
+                {
+                    "barrier": off,
+                    "block": block,
+                    "warps": warps,
+                    "waits_for_phase": need - 1,
+                    **detail,
+                },
+            )
         return []
 
 

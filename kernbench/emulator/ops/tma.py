@@ -32,7 +32,7 @@ FAMILY = Registry()
 
 
 def _nop(ins: ir.Instruction) -> Op:
-    return Op(lambda L: (lambda s: None))
+    return Op(lambda L: lambda s: None)
 
 
 @lru_cache(maxsize=256)
@@ -48,8 +48,9 @@ def read_map(m: Machine, pc: int, tid: int, addr: int) -> tmap.TensorMapFields |
     try:
         return _decode_map(np.ascontiguousarray(raw).tobytes())
     except (tmap.TensorMapError, ValueError, KeyError) as e:
-        m.report("tma-error", pc, np.array([tid]), f"the tensor map at 0x{addr:x} is invalid: {e}",
-                 addr)
+        m.report(
+            "tma-error", pc, np.array([tid]), f"the tensor map at 0x{addr:x} is invalid: {e}", addr
+        )
         return None
 
 
@@ -65,8 +66,16 @@ def _scalar(L: Linker, o: Any) -> Any:
     return get
 
 
-def _land(m: Machine, pc: int, tid: int, cta: int, off: np.ndarray, data: np.ndarray,
-          eb: int, mbar_off: int | None) -> None:
+def _land(
+    m: Machine,
+    pc: int,
+    tid: int,
+    cta: int,
+    off: np.ndarray,
+    data: np.ndarray,
+    eb: int,
+    mbar_off: int | None,
+) -> None:
     """Async-proxy write of ``data`` (raw, ``eb`` bytes each) at shared offsets ``off`` of
     CTA ``cta``; the bytes stay pending on the mbarrier until its phase completes."""
     tids = np.array([tid])
@@ -137,8 +146,13 @@ def _tensor_load(ins: ir.Instruction, multicast: bool) -> Op:
                     continue
                 off = int(d[i]) & OFFSET_MASK
                 if off % 128:
-                    m.report("tma-error", pc, np.array([tid]),
-                             f"TMA destination shared offset {off} is not 128-byte aligned", off)
+                    m.report(
+                        "tma-error",
+                        pc,
+                        np.array([tid]),
+                        f"TMA destination shared offset {off} is not 128-byte aligned",
+                        off,
+                    )
                     continue
                 try:
                     g, inb, sh = box_addresses(f, [int(np.int32(c[i])) for c in cs], off)
@@ -149,8 +163,9 @@ def _tensor_load(ins: ir.Instruction, multicast: bool) -> Op:
                 data = np.full(g.size, fill_bits(f), UINT[eb])
                 if inb.any():
                     k = int(inb.sum())
-                    vals = access.load(m, pc, np.full(k, tid), "host",
-                                       g[inb].astype(np.uint64), eb, 1)
+                    vals = access.load(
+                        m, pc, np.full(k, tid), "host", g[inb].astype(np.uint64), eb, 1
+                    )
                     data[inb] = vals[:, 0]
                 mb_off = int(mb[i]) & OFFSET_MASK
                 for cta in _targets(m, tid, int(d[i]), int(mk[i]) if mk is not None else None):
@@ -195,8 +210,9 @@ def _tensor_store(ins: ir.Instruction) -> Op:
                     continue
                 sh = sh[inb]
                 if (sh + eb > m.shared_size).any():
-                    m.sanitizer.out_of_bounds(pc, "shared", np.array([tid]),
-                                              sh.astype(np.uint64), eb)
+                    m.sanitizer.out_of_bounds(
+                        pc, "shared", np.array([tid]), sh.astype(np.uint64), eb
+                    )
                     continue
                 flat = int(m.threads.cta[tid]) * m.shared_stride + sh
                 vals = m.shared.read(flat, eb)
@@ -222,8 +238,8 @@ def _bulk(ins: ir.Instruction) -> Op:
 
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
-        dst, dsp = L.address(ops[0], "global" if to_global else "shared")
-        src, ssp = L.address(ops[1], "shared" if (to_global or from_shared) else "global")
+        dst, _ = L.address(ops[0], "global" if to_global else "shared")
+        src, _ = L.address(ops[1], "shared" if (to_global or from_shared) else "global")
         size = _scalar(L, ops[2])
         mbar = None if to_global else L.address(ops[3], "shared")[0]
         mask = _scalar(L, ops[4]) if multicast else None
@@ -243,14 +259,14 @@ def _bulk(ins: ir.Instruction) -> Op:
                     m.report("tma-error", pc, one, f"bulk copy size {nb} is not a multiple of 16")
                     continue
                 if to_global or from_shared:
-                    fl, ok = shared_flat(m, pc, one, "shared", a[i:i + 1], nb, 16)
+                    fl, ok = shared_flat(m, pc, one, "shared", a[i : i + 1], nb, 16)
                     if not ok[0]:
                         continue
-                    data = m.shared.u8[int(fl[0]):int(fl[0]) + nb].copy()
+                    data = m.shared.u8[int(fl[0]) : int(fl[0]) + nb].copy()
                 else:
-                    data = access.load(m, pc, one, "host", a[i:i + 1], 1, nb, align=16)[0]
+                    data = access.load(m, pc, one, "host", a[i : i + 1], 1, nb, align=16)[0]
                 if to_global:
-                    access.store(m, pc, one, "host", d[i:i + 1], 1, data.reshape(1, nb))
+                    access.store(m, pc, one, "host", d[i : i + 1], 1, data.reshape(1, nb))
                     continue
                 assert mb is not None
                 off = int(d[i]) & OFFSET_MASK
@@ -311,15 +327,20 @@ def tensormap_op(ins: ir.Instruction) -> Op:
             v = val(s, n)
             for i, tid in enumerate(tids.tolist()):
                 one = np.array([tid])
-                raw = access.load(m, pc, one, sp, a[i:i + 1], 8, 16)
+                raw = access.load(m, pc, one, sp, a[i : i + 1], 8, 16)
                 try:
-                    new = tmap.replace(np.ascontiguousarray(raw).tobytes(), spec.field,
-                                       int(v[i]), spec.ordinal or 0)
+                    new = tmap.replace(
+                        np.ascontiguousarray(raw).tobytes(),
+                        spec.field,
+                        int(v[i]),
+                        spec.ordinal or 0,
+                    )
                 except ValueError as e:
                     m.report("tma-error", pc, one, f"tensormap.replace: {e}")
                     continue
-                access.store(m, pc, one, sp, a[i:i + 1], 8,
-                             np.frombuffer(new, np.uint64).reshape(1, 16))
+                access.store(
+                    m, pc, one, sp, a[i : i + 1], 8, np.frombuffer(new, np.uint64).reshape(1, 16)
+                )
 
         return step
 
@@ -361,7 +382,8 @@ def register_map_tensor(raw: bytes, name: str, host: Any) -> None:
     except (ValueError, KeyError):
         return
     span = f.global_dim[0] * eb + sum(
-        (d - 1) * st for d, st in zip(f.global_dim[1:], f.global_strides, strict=True))
+        (d - 1) * st for d, st in zip(f.global_dim[1:], f.global_strides, strict=True)
+    )
     a = f.global_address
     if any(x.base <= a and a + span <= x.base + x.size for x in host.allocs):
         return

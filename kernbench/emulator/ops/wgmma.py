@@ -123,9 +123,14 @@ def check_overwrite(m: Machine, pc: int, tids: np.ndarray, flat: np.ndarray, nby
         i = int(np.flatnonzero(hit)[0])
         off = int(flat[i]) % m.shared_stride
         t = tids if tids.size == flat.size else np.broadcast_to(tids[:1], flat.shape)
-        m.report("wgmma-in-flight", pc, t[hit],
-                 f"writes shared offset {off}, an operand of a wgmma still in flight (no "
-                 "wgmma.wait_group has retired it): the wgmma may read the new bytes", off)
+        m.report(
+            "wgmma-in-flight",
+            pc,
+            t[hit],
+            f"writes shared offset {off}, an operand of a wgmma still in flight (no "
+            "wgmma.wait_group has retired it): the wgmma may read the new bytes",
+            off,
+        )
 
 
 # ---------------------------------------------------------------------------- mma_async
@@ -149,8 +154,12 @@ def _whole_warpgroups(m: Machine, pc: int, tids: np.ndarray) -> np.ndarray:
     u, counts = np.unique(wg, return_counts=True)
     full = u[counts == WG]
     if full.size != u.size:
-        m.report("warp-sync-mask", pc, tids[~np.isin(wg, full)],
-                 "a .sync.aligned wgmma instruction executed by part of a warpgroup")
+        m.report(
+            "warp-sync-mask",
+            pc,
+            tids[~np.isin(wg, full)],
+            "a .sync.aligned wgmma instruction executed by part of a warpgroup",
+        )
     return tids[np.isin(wg, full)].reshape(-1, WG)
 
 
@@ -158,8 +167,9 @@ def _whole_warpgroups(m: Machine, pc: int, tids: np.ndarray) -> np.ndarray:
 def wgmma(ins: ir.Instruction) -> Op:
     what = ins.mods[0] if ins.mods else ""
     if what == "fence":
-        return Op(lambda L: (lambda s: None))
+        return Op(lambda L: lambda s: None)
     if what == "commit_group":
+
         def link_commit(L: Linker) -> Any:
             m, pc = L.m, L.pc
 
@@ -176,7 +186,7 @@ def wgmma(ins: ir.Instruction) -> Op:
         if not isinstance(n, ir.Imm):
             raise NotSupported(ins, "wait_group needs an immediate")
         keep = int(n.value)
-        return Op(lambda L: (lambda s: Wgmmas.of(L.m).wait(L.m.tids(s), keep)))
+        return Op(lambda L: lambda s: Wgmmas.of(L.m).wait(L.m.tids(s), keep))
     if what == "mma_async":
         return _mma_async(ins)
     raise NotSupported(ins, f"wgmma.{what}")
@@ -194,8 +204,7 @@ def _mma_async(ins: ir.Instruction) -> Op:
         m, pc = L.m, L.pc
         slots = [m.program.slots[x.name] for x in d_items]
         d_rows = [m.regs.row(*sl) for sl in slots]
-        a_slots = [m.program.slots[x.name] for x in _items(ops[1])] if spec.a_in_registers \
-            else []
+        a_slots = [m.program.slots[x.name] for x in _items(ops[1])] if spec.a_in_registers else []
         a_rows = [m.regs.row(*sl) for sl in a_slots]
         ra = None if spec.a_in_registers else L.read(ops[1])
         rb = L.read(ops[2])
@@ -227,7 +236,7 @@ def _mma_async(ins: ir.Instruction) -> Op:
                 width = max(len(p) for p in per)
                 ch = np.full((len(per), width), -1, np.int64)
                 for i, p in enumerate(per):
-                    ch[i, :len(p)] = p
+                    ch[i, : len(p)] = p
             return pure.values(raw, typ), ch
 
         def step(s: Any) -> None:
@@ -237,8 +246,7 @@ def _mma_async(ins: ir.Instruction) -> Op:
                 return
             w = Wgmmas.of(m)
             first = g[:, 0]
-            pos = np.searchsorted(tids, first) if tids.size != g.size else np.arange(0, g.size,
-                                                                                     WG)
+            pos = np.searchsorted(tids, first) if tids.size != g.size else np.arange(0, g.size, WG)
             db = np.broadcast_to(np.asarray(rb(s), np.uint64), (tids.size,))[pos]
             b, ch_b = operand(g, db, "b")
             if spec.a_in_registers:
@@ -273,13 +281,23 @@ def _check_reads(m: Machine, pc: int, tids: np.ndarray, flat: np.ndarray, eb: in
         return
     b = flat.ravel()
     if san.n_pending and (san.pending[b] > 0).any():
-        san._report("async-copy-read-before-wait", pc, tids, b[san.pending[b] > 0],
-                    "a wgmma reads shared memory whose async copy has not completed (its "
-                    "mbarrier phase was not waited for)")
+        san._report(
+            "async-copy-read-before-wait",
+            pc,
+            tids,
+            b[san.pending[b] > 0],
+            "a wgmma reads shared memory whose async copy has not completed (its "
+            "mbarrier phase was not waited for)",
+        )
     unw = san.w_key[b] < 0
     if unw.any():
-        san._report("uninitialized-shared-read", pc, tids, b[unw],
-                    "a wgmma reads shared memory that nothing wrote")
+        san._report(
+            "uninitialized-shared-read",
+            pc,
+            tids,
+            b[unw],
+            "a wgmma reads shared memory that nothing wrote",
+        )
 
 
 def _guard_registers(m: Machine) -> None:
@@ -323,9 +341,13 @@ def _guarded(m: Machine, pc: int, step: Any, names: list[str]) -> Any:
                 if b is not None:
                     hit = b[tids] > 0
                     if hit.any():
-                        m.report("wgmma-in-flight", pc, tids[hit],
-                                 f"uses {name}, a register of a wgmma still in flight: "
-                                 "wgmma.wait_group must retire it first")
+                        m.report(
+                            "wgmma-in-flight",
+                            pc,
+                            tids[hit],
+                            f"uses {name}, a register of a wgmma still in flight: "
+                            "wgmma.wait_group must retire it first",
+                        )
                         break
         return step(s)
 

@@ -39,8 +39,17 @@ def ptx(**defines: int) -> str:
 def tensor_map(t: np.ndarray, box: tuple[int, int], swizzle: int = 0) -> bytes:
     """A 2-D map of a row-major uint16 matrix, boxes of box[0] rows x box[1] columns."""
     rows, cols = t.shape
-    return encode_tiled(U16, 2, t.ctypes.data, (cols, rows), (cols * 2,), (box[1], box[0]),
-                        (1, 1), 0, SWIZZLE_ENUM[swizzle])
+    return encode_tiled(
+        U16,
+        2,
+        t.ctypes.data,
+        (cols, rows),
+        (cols * 2,),
+        (box[1], box[0]),
+        (1, 1),
+        0,
+        SWIZZLE_ENUM[swizzle],
+    )
 
 
 def expected_box(t: np.ndarray, x: int, y: int, rows: int, cols: int) -> np.ndarray:
@@ -81,8 +90,7 @@ def test_tma_load_through_a_map_in_global_memory_and_with_a_swizzle() -> None:
     out = np.zeros(8 * 16, np.uint16)
     r = launch(ptx(), "tma_load_box_ptr", 1, 32, [raw, out, 4, 2], arch="sm_90a")
     assert r.ok, r
-    np.testing.assert_array_equal(unswizzle(out, 32).reshape(8, 16),
-                                  expected_box(t, 4, 2, 8, 16))
+    np.testing.assert_array_equal(unswizzle(out, 32).reshape(8, 16), expected_box(t, 4, 2, 8, 16))
 
 
 def test_tma_store_writes_only_the_box_inside_the_tensor() -> None:
@@ -97,7 +105,7 @@ def test_tma_store_writes_only_the_box_inside_the_tensor() -> None:
 
 def test_a_misaligned_tensor_address_is_refused_as_the_driver_does() -> None:
     t = np.zeros(20 * 24 + 8, np.uint16)
-    with pytest.raises(TensorMapError, match="CUDA_ERROR_INVALID_VALUE: globalAddress .* 16-byte"):
+    with pytest.raises(TensorMapError, match=r"CUDA_ERROR_INVALID_VALUE: globalAddress .* 16-byte"):
         encode_tiled(U16, 2, t.ctypes.data + 2, (24, 20), (48,), (16, 8), (1, 1))
 
 
@@ -138,8 +146,9 @@ def test_producer_and_consumer_warps_through_an_mbarrier_ring(spin: bool) -> Non
     src = np.arange(iters * 32, dtype=np.uint32) * 3
     out = np.zeros(iters * 32, np.uint32)
     defines = {"TEST_WAIT": 1} if spin else {}
-    r = launch(ptx(**defines), "ws_ring", 1, 64, [src, out, iters], arch="sm_90a",
-               max_instructions=200_000)
+    r = launch(
+        ptx(**defines), "ws_ring", 1, 64, [src, out, iters], arch="sm_90a", max_instructions=200_000
+    )
     assert r.ok, r  # no race: the barriers order the ring's writes and reads
     np.testing.assert_array_equal(out, src * 2 + np.repeat(np.arange(iters), 32))
 
@@ -151,17 +160,28 @@ def test_a_cluster_pair_multicasts_and_shares_memory(how: str) -> None:
     info = np.zeros(4 * 4, np.uint32)
     defines = {"CLUSTER_DIMS": 1} if how != "launch" else {}
     cluster = (2, 1, 1) if how == "launch" else None
-    r = launch(ptx(**defines), "cluster_pair", 4, 32, [tensor_map(t, (8, 16)), out, info],
-               arch="sm_90a", cluster=cluster)
+    r = launch(
+        ptx(**defines),
+        "cluster_pair",
+        4,
+        32,
+        [tensor_map(t, (8, 16)), out, info],
+        arch="sm_90a",
+        cluster=cluster,
+    )
     assert r.ok, r
     for block in range(4):
         cluster_id = block // 2
-        tile = out[block * 128:(block + 1) * 128].reshape(8, 16)
-        np.testing.assert_array_equal(tile, t[8 * cluster_id:8 * cluster_id + 8])
+        tile = out[block * 128 : (block + 1) * 128].reshape(8, 16)
+        np.testing.assert_array_equal(tile, t[8 * cluster_id : 8 * cluster_id + 8])
         rank = block % 2
         # info: own rank, what the peer wrote (100 + its rank + 10 * cluster), ranks, cluster
-        assert list(info[4 * block:4 * block + 4]) == [rank, 100 + (rank ^ 1) + 10 * cluster_id,
-                                                       2, cluster_id]
+        assert list(info[4 * block : 4 * block + 4]) == [
+            rank,
+            100 + (rank ^ 1) + 10 * cluster_id,
+            2,
+            cluster_id,
+        ]
 
 
 def test_cluster_shapes_are_checked() -> None:
@@ -170,5 +190,4 @@ def test_cluster_shapes_are_checked() -> None:
     with pytest.raises(ValueError, match="not a multiple of the cluster"):
         launch(ptx(), "cluster_pair", 3, 32, args, arch="sm_90a", cluster=(2, 1, 1))
     with pytest.raises(ValueError, match="differs from the kernel's"):
-        launch(ptx(CLUSTER_DIMS=1), "cluster_pair", 4, 32, args, arch="sm_90a",
-               cluster=(4, 1, 1))
+        launch(ptx(CLUSTER_DIMS=1), "cluster_pair", 4, 32, args, arch="sm_90a", cluster=(4, 1, 1))
