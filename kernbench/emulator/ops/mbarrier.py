@@ -56,6 +56,10 @@ class MBarriers:
         """Completed phases the waiting thread needs."""
         self.resume = np.zeros(m.size, np.int64)
         self.spinning = np.zeros(m.size, bool)
+        self.changes = 0
+        """mbarrier state changes so far (inits, arrivals, transactions)."""
+        self.idle_release = np.full(m.size, -1, np.int64)
+        """``changes`` when an idle machine last resumed each spinning thread."""
         self.hooks: dict[int, Any] = {}
         """resume pc -> f(tids) run as waiters are released (writes the wait's result)."""
         m.waitables.append(self)
@@ -117,6 +121,7 @@ class MBarriers:
 
     def _touch(self, flat: int) -> None:
         """The barrier changed: threads spinning on it with ``test_wait`` look again."""
+        self.changes += 1
         spin = np.flatnonzero(self.spinning & (self.on == flat))
         if spin.size:
             self._release(spin)
@@ -160,6 +165,18 @@ class MBarriers:
     # ------------------------------------------------------------------ waitable
     def on_exit(self, tids: np.ndarray) -> None:
         """Exits do not arrive on mbarriers (unlike CTA barriers)."""
+
+    def on_idle(self) -> bool:
+        """Nothing else can run: resume the spinning threads, except those that already
+        spun once since an idle resumption with no mbarrier changing: they wait for good."""
+        spin = self.spinning & (self.on >= 0)
+        stuck = self.idle_release == self.changes
+        go = np.flatnonzero(spin & ~stuck)
+        if go.size == 0:
+            return False
+        self.idle_release[go] = self.changes
+        self._release(go)
+        return True
 
     def blocked(self) -> list[tuple[str, int, np.ndarray, str]]:
         m = self.m
