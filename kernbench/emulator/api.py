@@ -236,6 +236,23 @@ def _machine(
     return m
 
 
+def _check_directives(fn: ir.Function, block: tuple[int, int, int]) -> None:
+    """``.reqntid`` must match the block exactly; ``.maxntid`` bounds its size (as the
+    driver refuses such launches)."""
+    req = fn.directives.get("reqntid")
+    if req:
+        want = (*req, 1, 1)[:3]
+        if tuple(want) != block:
+            raise ValueError(f"{fn.name} requires a block of {want} (.reqntid), got {block}")
+    most = fn.directives.get("maxntid")
+    if most:
+        limit = int(np.prod(most))
+        if block[0] * block[1] * block[2] > limit:
+            raise ValueError(
+                f"{fn.name} allows at most {limit} threads per block (.maxntid), got {block}"
+            )
+
+
 def launch(
     ptx: str | os.PathLike[str],
     kernel: str,
@@ -266,6 +283,7 @@ def launch(
     nthreads = b[0] * b[1] * b[2]
     if nthreads > 1024 or b[0] > 1024 or b[1] > 1024 or b[2] > 64:
         raise ValueError(f"block {b} has {nthreads} threads: at most 1024 (z at most 64)")
+    _check_directives(prog.kernel, b)
     if g[1] > 65535 or g[2] > 65535 or g[0] >= 1 << 31:
         raise ValueError(f"grid {g} is outside the CUDA limits")
     cl, explicit = cluster_dims(
@@ -282,9 +300,7 @@ def launch(
     if len(args) != len(prog.params):
         raise ValueError(f"{kernel} takes {len(prog.params)} arguments, got {len(args)}")
     host = HostMemory()
-    for a in prog.host.allocs:
-        if a.name != "kernel parameters":
-            host.allocs.append(a)
+    host.extend([a for a in prog.host.allocs if a.name != "kernel parameters"])
     for i, ((p, off), arg) in enumerate(zip(prog.params, args, strict=True)):
         data = _pack(p, i, arg, host)
         prog.param_buffer[off : off + len(data)] = np.frombuffer(data, np.uint8)

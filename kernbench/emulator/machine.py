@@ -239,7 +239,10 @@ class Machine:
         self.findings = findings
         self.alive = self.threads.real.copy()
         self.live_per_cta = np.bincount(self.threads.cta[self.alive], minlength=layout.n_cta)
-        self.sanitizer = Sanitizer(self, self.check)
+        if fresh:
+            self.sanitizer = Sanitizer(self, self.check)
+        else:
+            self.sanitizer.reset()
         self.waitables: list[Waitable] = []
         self.extensions: dict[str, Any] = {}
         """Per-wave state of op families (barriers, async copies...), created on first use."""

@@ -99,11 +99,15 @@ class HostMemory:
 
     def add(self, base: int, size: int, name: str, keep: Any = None) -> Allocation:
         a = Allocation(base, size, name, Region(host_view(base, size)), keep)
-        self.allocs.append(a)
+        self.extend([a])
+        return a
+
+    def extend(self, allocs: list[Allocation]) -> None:
+        """Add existing allocations (e.g. a program's module variables)."""
+        self.allocs.extend(allocs)
         self.allocs.sort(key=lambda x: x.base)
         self._bases = np.array([x.base for x in self.allocs], np.uint64)
         self._ends = np.array([x.base + x.size for x in self.allocs], np.uint64)
-        return a
 
     def add_array(self, arr: np.ndarray, name: str) -> Allocation:
         return self.add(arr.ctypes.data, arr.nbytes, name, arr)

@@ -42,6 +42,22 @@ class Sanitizer:
         self.cta_ep = np.ones(m.layout.n_cta, np.int32)
         self.warp_ep = np.ones(m.layout.size // 32, np.int32)
 
+    def reset(self) -> None:
+        """Forget everything (a new wave on the same machine), reusing the arrays."""
+        for a, v in (
+            (self.w_key, -1),
+            (self.r_key, -1),
+            (self.w_wep, 0),
+            (self.w_pc, 0),
+            (self.r_wep, 0),
+            (self.r_pc, 0),
+            (self.pending, 0),
+        ):
+            a.fill(v)
+        self.n_pending = 0
+        self.cta_ep.fill(1)
+        self.warp_ep.fill(1)
+
     # ------------------------------------------------------------------ epochs
     def barrier(self, ctas: np.ndarray) -> None:
         """A CTA barrier completed in these CTAs: earlier accesses are ordered."""
@@ -113,10 +129,14 @@ class Sanitizer:
         if tids.size == 0:
             return
         m = self.m
-        b = (flat.astype(np.int64)[:, None] + np.arange(nbytes)).ravel()
+        b = (flat.astype(np.int64, copy=False)[:, None] + np.arange(nbytes)).ravel()
         lane_base = self.cta_ep[m.threads.cta[tids]].astype(np.int64) << 32
-        base = np.repeat(lane_base, nbytes)
-        key = np.repeat(lane_base | tids, nbytes)
+        if nbytes == 1:
+            base, key = lane_base, lane_base | tids
+        else:
+            base = np.repeat(lane_base, nbytes)
+            key = base | np.repeat(tids, nbytes)
+        t = key & MASK
         if read:
             if self.n_pending:
                 hit = self.pending[b] > 0
@@ -124,7 +144,7 @@ class Sanitizer:
                     self._report(
                         "async-copy-read-before-wait",
                         pc,
-                        key[hit] & MASK,
+                        t[hit],
                         b[hit],
                         "reads shared memory that a cp.async has not delivered: "
                         "its group was not waited for",
@@ -135,23 +155,18 @@ class Sanitizer:
                 self._report(
                     "uninitialized-shared-read",
                     pc,
-                    key[unw] & MASK,
+                    t[unw],
                     b[unw],
                     "reads shared memory that nothing wrote",
                 )
             if atomic:
-                self.w_key[b] = key
-                self.w_wep[b] = self.warp_ep[(key & MASK) >> 5]
-                self.w_pc[b] = pc
+                self._record(self.w_key, self.w_wep, self.w_pc, b, key, t, pc)
                 return
             self._race(pc, key, base, b, prev, self.w_wep, self.w_pc, True, True)
         if write:
             self._race(pc, key, base, b, self.w_key[b], self.w_wep, self.w_pc, False, True)
             self._race(pc, key, base, b, self.r_key[b], self.r_wep, self.r_pc, False, False)
-            t = key & MASK
-            self.w_key[b] = key
-            self.w_wep[b] = self.warp_ep[t >> 5]
-            self.w_pc[b] = pc
+            self._record(self.w_key, self.w_wep, self.w_pc, b, key, t, pc)
             clash = self.w_key[b] != key
             if clash.any():
                 other = self.w_key[b][clash] & MASK
@@ -166,9 +181,25 @@ class Sanitizer:
                     )
         elif read:
             rp = self.r_key[b]
-            self.r_key[b] = np.where((rp >= base) & (rp != key), base | MANY, key)
-            self.r_wep[b] = self.warp_ep[(key & MASK) >> 5]
-            self.r_pc[b] = pc
+            new = np.where((rp >= base) & (rp != key), base | MANY, key)
+            self._record(self.r_key, self.r_wep, self.r_pc, b, new, t, pc)
+            again = self.r_key[b] != new
+            if again.any():  # lanes of this instruction read the same bytes: many readers
+                self.r_key[b[again]] = base[again] | MANY
+
+    def _record(
+        self,
+        keys: np.ndarray,
+        weps: np.ndarray,
+        pcs: np.ndarray,
+        b: np.ndarray,
+        key: np.ndarray,
+        t: np.ndarray,
+        pc: int,
+    ) -> None:
+        keys[b] = key
+        weps[b] = self.warp_ep[t >> 5]
+        pcs[b] = pc
 
     def _race(
         self,
@@ -188,8 +219,7 @@ class Sanitizer:
         t = key & MASK
         other_t = prev & MASK
         # same warp and a warp-level sync since the other access: ordered, no race
-        same_warp = (other_t >> 5) == (t >> 5)
-        hit &= ~(same_warp & (wep_of[b] < self.warp_ep[t >> 5]))
+        hit &= ~(((other_t >> 5) == (t >> 5)) & (wep_of[b] < self.warp_ep[t >> 5]))
         if not hit.any():
             return
         i = int(np.flatnonzero(hit)[0])

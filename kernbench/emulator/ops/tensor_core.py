@@ -43,23 +43,24 @@ def _warps(m: Machine, pc: int, tids: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 class _Regs:
-    """Readers/writers of a brace list of registers, by warp."""
+    """Readers/writers of a brace list of registers, by warp (linked once)."""
 
-    def __init__(self, L: Linker, o: Any, dtype: Any = np.uint32) -> None:
+    def __init__(self, L: Linker, o: Any, dtype: Any = np.uint32, write: bool = False) -> None:
         self.items = _items(o)
-        self.L = L
         self.dtype = dtype
+        self.readers = [] if write else [L.read(x) for x in self.items]
+        self.writers = [L.write(x) if x is not None else None for x in self.items] if write else []
 
     def gather(self, warps: np.ndarray) -> np.ndarray:
         cols = []
-        for x in self.items:
-            v = self.L.read(x)(ALL)
+        for r in self.readers:
+            v = r(ALL)
             if isinstance(v, ir.Imm):
                 bits = v.bits if v.bits is not None else int(v.value)
                 cols.append(np.full((warps.size, 32), bits, self.dtype))
             else:
-                cols.append(np.asarray(v).reshape(-1, 32)[warps].astype(self.dtype))
-        return np.stack(cols, axis=-1)
+                cols.append(np.asarray(v).reshape(-1, 32)[warps])
+        return np.stack(cols, axis=-1).astype(self.dtype, copy=False)
 
     def scatter(
         self, s: Any, tids: np.ndarray, warps: np.ndarray, full: bool, vals: np.ndarray
@@ -69,9 +70,9 @@ class _Regs:
         else:
             pos = np.searchsorted(warps, tids >> 5) * 32 + (tids & 31)
             flat = vals.reshape(-1, vals.shape[-1])[pos]
-        for i, x in enumerate(self.items):
-            if x is not None:
-                self.L.write(x)(s, flat[:, i])
+        for i, w in enumerate(self.writers):
+            if w is not None:
+                w(s, flat[:, i])
 
 
 @FAMILY.machine("mma")
@@ -82,8 +83,8 @@ def mma(ins: ir.Instruction) -> Op:
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
         dt = np.uint64 if wide else np.uint32
-        d, a, b, c = (_Regs(L, o, dt) for o in ins.operands[:4])
-        writers = [L.write(x) if x is not None else None for x in d.items]
+        a, b, c = (_Regs(L, o, dt) for o in ins.operands[1:4])
+        writers = [L.write(x) if x is not None else None for x in _items(ins.operands[0])]
 
         def step(s: Any) -> None:
             tids = m.tids(s)
@@ -241,7 +242,7 @@ def ldmatrix(ins: ir.Instruction) -> Op:
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
         ea, sp = L.address(ins.operands[1], space)
-        d = _Regs(L, ins.operands[0])
+        d = _Regs(L, ins.operands[0], write=True)
 
         def step(s: Any) -> None:
             tids = m.tids(s)

@@ -319,8 +319,13 @@ def _call_operands(ops: list[Any]) -> list[Any]:
 
 def _function(raw: RawFunction, text: str, files: dict[int, str]) -> ir.Function:
     b = _FunctionBuilder(text, files)
+    env: _Env = {}
+    for p in (*raw.returns, *raw.params):
+        if p.reg:  # `.func (.reg .b32 r) f(.reg .b32 a)`: registers of the body
+            b.regs.append(ir.RegDecl(_split_attrs(p.attrs)[0], p.name))
+            env[p.name] = ("reg", p.name)
     if raw.body is not None:
-        b.block(raw.body, {}, 0)
+        b.block(raw.body, env, 0)
     return ir.Function(
         name=raw.name,
         entry=raw.entry,

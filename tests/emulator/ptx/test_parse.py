@@ -248,6 +248,16 @@ def test_funcs_declarations_and_definitions() -> None:
     assert f.params == (ir.Param("f_param_0", "b32", 4, 4),)
 
 
+def test_register_parameters() -> None:
+    """The old ``.reg`` parameter form: the parameters are registers of the body."""
+    text = HEADER + ".func (.reg .b32 r) f(.reg .b32 a)\n{\n\tadd.s32 r, a, 1;\n\tret;\n}\n"
+    (f,) = parse_module(text).functions
+    assert f.regs == (ir.RegDecl("b32", "r"), ir.RegDecl("b32", "a"))
+    assert f.params == (ir.Param("a", "b32", 4, 4),)
+    assert f.body[0].instruction is not None
+    assert f.body[0].instruction.operands == (R("r"), R("a"), ir.Imm(1))
+
+
 # ---- declarations in bodies --------------------------------------------------------------
 
 
@@ -393,6 +403,17 @@ def test_guards_lines_and_text() -> None:
         ("{ %r1, %r2 }", ir.Vec((R("%r1"), R("%r2")))),
         ("{0, %r2}", ir.Vec((ir.Imm(0), R("%r2")))),
         ("%p1|%p2", ir.Pair(R("%p1"), R("%p2"))),
+        # constant expressions: C operators and precedence, division toward zero
+        ("(4*8)", ir.Imm(32)),
+        ("((1 << 12) - 1)", ir.Imm(4095)),
+        ("(-7 / 2)", ir.Imm(-3)),
+        ("(-7 % 2)", ir.Imm(-1)),
+        ("(1 + 2 * 3)", ir.Imm(7)),
+        ("(0x10 | 0b1)", ir.Imm(17)),
+        ("(~0)", ir.Imm(-1)),
+        ("(10 - 2 - 3)", ir.Imm(5)),
+        ("(2 * 3 == 6 && 1)", ir.Imm(1)),
+        ("[%rd1+(2*8)]", ir.Addr(R("%rd1"), 16)),
     ],
 )
 def test_operand_forms(operand: str, expected: ir.Operand) -> None:
@@ -532,6 +553,31 @@ def test_syntax_errors_name_line_column_and_text() -> None:
         parse_module(HEADER + ".visible .entry k() { ret; ")
     with pytest.raises(PtxSyntaxError, match="unexpected character"):
         parse_module(HEADER + ".visible .entry k() { ret; } #")
+
+
+def test_windows_text() -> None:
+    """CRLF line ends and a Windows path in ``.file`` (backslashes escaped in PTX strings)."""
+    text = (
+        HEADER + '.file 1 "C:\\\\src\\\\k.cu"\n.visible .entry k()\n{\n.loc 1 3 1\nret;\n}\n'
+    ).replace("\n", "\r\n")
+    mod = parse_module(text)
+    assert mod.files == {1: "C:\\src\\k.cu"}
+    (st,) = mod.kernel("k").body
+    assert st.instruction == ir.Instruction(
+        "ret", line=8, loc=ir.Location("C:\\src\\k.cu", 3, 1), text="ret;"
+    )
+
+
+def test_text_without_version_is_refused() -> None:
+    with pytest.raises(PtxSyntaxError, match=r"line 1, column 1: .*\.version"):
+        parse_module("// not PTX\n.entry k() { ret; }\n")
+
+
+def test_constant_expressions_elsewhere() -> None:
+    mod = parse_module(HEADER + ".global .u32 x[2] = {(4*2), ((1<<4)+1)};\n")
+    assert mod.variables[0].init == (8, 17)
+    with pytest.raises(PtxSyntaxError, match=r"line 6, column 15: .*division by zero"):
+        parse_module(HEADER + ".entry k()\n{\n\tmov.u32 %r1, (1/0);\n}\n")
 
 
 def test_keywords_need_a_word_boundary() -> None:
