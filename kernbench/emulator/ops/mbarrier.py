@@ -60,8 +60,9 @@ class MBarriers:
         """mbarrier state changes so far (inits, arrivals, transactions)."""
         self.idle_release = np.full(m.size, -1, np.int64)
         """``changes`` when an idle machine last resumed each spinning thread."""
-        self.hooks: dict[int, Any] = {}
-        """resume pc -> f(tids) run as waiters are released (writes the wait's result)."""
+        self.hooks: dict[int, Any] = m.hooks.setdefault("mbarrier", {})
+        """resume pc -> f(tids) run as waiters are released (writes the wait's result); made
+        when linking, kept across the waves a machine runs."""
         m.waitables.append(self)
 
     @staticmethod
@@ -393,7 +394,8 @@ def _wait(ins: ir.Instruction, space: str, blocking: bool) -> Flow:
         addr, token = _flat(L, ops[1], space), _value(L, ops[2])
         write = L.write(ops[0])
         if blocking:  # a suspended try_wait returns true once its phase completed
-            MBarriers.of(m).hooks[pc + 1] = lambda tids: write(tids, np.ones(tids.size, bool))
+            hooks = m.hooks.setdefault("mbarrier", {})
+            hooks[pc + 1] = lambda tids: write(tids, np.ones(tids.size, bool))
 
         def step(s: Any) -> Any:
             tids, flat, ok = addr(s)

@@ -210,10 +210,9 @@ def _mma_async(ins: ir.Instruction) -> Op:
         rb = L.read(ops[2])
         rs = L.read(ops[3])
         keys = slots + a_slots
-        m.extensions.setdefault("wgmma-regs", set()).update(keys)
-        if not m.extensions.get("wgmma-guarded"):
-            m.extensions["wgmma-guarded"] = True
+        if "wgmma-regs" not in m.hooks:
             m.post_link.append(lambda: _guard_registers(m))
+        m.hooks.setdefault("wgmma-regs", set()).update(keys)
 
         def operand(g: np.ndarray, desc: np.ndarray, which: str) -> tuple[np.ndarray, np.ndarray]:
             """(G, rows, K) values and the (G, c) 16-byte chunks read."""
@@ -303,16 +302,41 @@ def _check_reads(m: Machine, pc: int, tids: np.ndarray, flat: np.ndarray, eb: in
 def _guard_registers(m: Machine) -> None:
     """Wrap every other instruction that touches an accumulator register: using one while
     its wgmma is in flight is a finding."""
-    keys: set[tuple[str, int]] = m.extensions.get("wgmma-regs", set())
+    keys: set[tuple[str, int]] = m.hooks.get("wgmma-regs", set())
     names = {n for n, sl in m.program.slots.items() if sl in keys}
-    for low in m.program.steps:
-        ins = low.ins
-        if ins.opcode == "wgmma":
-            continue
-        used = sorted(_reg_names(ins.operands) & names)
-        if not used:
-            continue
-        m.steps[low.pc] = _guarded(m, low.pc, m.steps[low.pc], used)
+    lows = m.program.steps
+    used = [
+        set() if low.ins.opcode == "wgmma" else _reg_names(low.ins.operands) & names
+        for low in lows
+    ]
+    for start, end in _fused(m):  # a fused stretch runs from whichever of its steps starts it
+        every = set().union(*used[start:end])
+        for pc in range(start, end):
+            used[pc] = every
+    for pc, regs in enumerate(used):
+        if regs:
+            m.steps[pc] = _guarded(m, pc, m.steps[pc], sorted(regs))
+
+
+def _fused(m: Machine) -> list[tuple[int, int]]:
+    """The stretches the machine may fuse into one step (the scan of ``Machine._fuse``)."""
+    lows = m.program.steps
+    out = []
+    pc = 0
+    while pc < len(lows):
+        fuse = getattr(lows[pc].impl, "fuse", None)
+        end = pc
+        while (
+            end < len(lows)
+            and fuse is not None
+            and getattr(lows[end].impl, "fuse", None) is fuse
+            and lows[end].ins.guard is None
+        ):
+            end += 1
+        if end - pc > 1:
+            out.append((pc, end))
+        pc = max(end, pc + 1)
+    return out
 
 
 def _reg_names(ops: Any) -> set[str]:

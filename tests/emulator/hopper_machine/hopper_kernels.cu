@@ -179,6 +179,9 @@ extern "C" __global__ void wgmma_smem(const __nv_bfloat16* A, const __nv_bfloat1
             : ACC16(d) : "l"(da), "l"(db), "r"(step));
     }
     asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+#ifdef READ_EARLY  // a bug: the accumulators are read while the wgmmas are in flight
+    asm volatile("st.global.f32 [%0], %1;" ::"l"(D + threadIdx.x), "f"(d[0]) : "memory");
+#endif
     asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
     store_d(d, D);
 }

@@ -191,3 +191,12 @@ def test_cluster_shapes_are_checked() -> None:
         launch(ptx(), "cluster_pair", 3, 32, args, arch="sm_90a", cluster=(2, 1, 1))
     with pytest.raises(ValueError, match="differs from the kernel's"):
         launch(ptx(CLUSTER_DIMS=1), "cluster_pair", 4, 32, args, arch="sm_90a", cluster=(4, 1, 1))
+
+
+def test_reading_accumulators_before_wait_group_is_a_finding() -> None:
+    a, b, _ = operands(3)
+    d = torch.zeros((64, 32))
+    r = launch(ptx(READ_EARLY=1), "wgmma_smem", 1, 128, [a, b, d, 0], arch="sm_90a")
+    [f] = [f for f in r.findings if f.kind == "wgmma-in-flight"]
+    assert "st.global.f32" in f.instruction and f.count == 128
+    assert "wgmma.wait_group must retire it first" in f.message
