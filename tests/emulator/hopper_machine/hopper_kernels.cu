@@ -304,3 +304,72 @@ extern "C" __global__ void CLUSTER cluster_pair(const __grid_constant__ TmaMap m
     }
     cluster_sync();  // nobody leaves while its peer may still write into it
 }
+
+// --- a tensor map built by the kernel (as Triton does) and plain bulk copies ---------------
+
+#define REPLACE(field, type, value) \
+    asm volatile("tensormap.replace.tile." field ".shared::cta.b1024." type " [%0], %1;" \
+                 ::"r"(smem(&smap)), value : "memory")
+#define REPLACE_AT(field, type, ord, value) \
+    asm volatile("tensormap.replace.tile." field ".shared::cta.b1024." type " [%0], " ord ", %1;" \
+                 ::"r"(smem(&smap)), value : "memory")
+
+extern "C" __global__ void map_in_kernel(TmaMap* gmap, const unsigned short* tensor,
+                                         unsigned short* out, int rows, int cols) {
+    __shared__ TmaMap smap;
+    __shared__ __align__(1024) unsigned short tile[BOX_R * BOX_C];
+    __shared__ u64 bar;
+    if (threadIdx.x < 16) reinterpret_cast<unsigned long long*>(&smap)[threadIdx.x] = 0;
+    __syncwarp();
+    if (threadIdx.x == 0) {
+        REPLACE("global_address", "b64", "l"(tensor));
+        asm volatile("tensormap.replace.tile.rank.shared::cta.b1024.b32 [%0], 1;"
+                     ::"r"(smem(&smap)) : "memory");
+        asm volatile("tensormap.replace.tile.elemtype.shared::cta.b1024.b32 [%0], 1;"
+                     ::"r"(smem(&smap)) : "memory");  // .u16
+        REPLACE_AT("box_dim", "b32", "0", "r"(BOX_C));
+        REPLACE_AT("box_dim", "b32", "1", "r"(BOX_R));
+        REPLACE_AT("global_dim", "b32", "0", "r"(cols));
+        REPLACE_AT("global_dim", "b32", "1", "r"(rows));
+        REPLACE_AT("global_stride", "b64", "0", "l"((u64)cols * 2));
+        REPLACE_AT("element_stride", "b32", "0", "r"(1));
+        REPLACE_AT("element_stride", "b32", "1", "r"(1));
+    }
+    __syncwarp();
+    asm volatile(
+        "tensormap.cp_fenceproxy.global.shared::cta.tensormap::generic.release.gpu.sync.aligned"
+        " [%0], [%1], 128;" ::"l"(gmap), "r"(smem(&smap)) : "memory");
+    asm volatile("fence.proxy.tensormap::generic.acquire.gpu [%0], 128;" ::"l"(gmap) : "memory");
+    if (threadIdx.x == 0) {
+        mbar_init(&bar, 1);
+        mbar_expect_tx(&bar, sizeof(tile));
+        tma_load(tile, gmap, 2, 1, &bar);
+    }
+    __syncwarp();
+    mbar_wait(&bar, 0);
+    for (int i = threadIdx.x; i < BOX_R * BOX_C; i += blockDim.x) out[i] = tile[i];
+}
+
+// 256 bytes global -> shared with complete_tx, then shared -> global in a bulk group.
+extern "C" __global__ void bulk_copy(const uint4* in, uint4* out) {
+    __shared__ __align__(128) uint4 buf[16];
+    __shared__ u64 bar;
+    if (threadIdx.x == 0) {
+        mbar_init(&bar, 1);
+        mbar_expect_tx(&bar, sizeof(buf));
+        asm volatile(
+            "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
+            ::"r"(smem(buf)), "l"(in), "r"((unsigned)sizeof(buf)), "r"(smem(&bar)) : "memory");
+    }
+    __syncwarp();
+    mbar_wait(&bar, 0);
+    if (threadIdx.x < 16) buf[threadIdx.x].x += 1;
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+    __syncwarp();
+    if (threadIdx.x == 0) {
+        asm volatile("cp.async.bulk.global.shared::cta.bulk_group [%0], [%1], %2;"
+                     ::"l"(out), "r"(smem(buf)), "r"((unsigned)sizeof(buf)) : "memory");
+        asm volatile("cp.async.bulk.commit_group;" ::: "memory");
+        asm volatile("cp.async.bulk.wait_group 0;" ::: "memory");
+    }
+}

@@ -200,3 +200,26 @@ def test_reading_accumulators_before_wait_group_is_a_finding() -> None:
     [f] = [f for f in r.findings if f.kind == "wgmma-in-flight"]
     assert "st.global.f32" in f.instruction and f.count == 128
     assert "wgmma.wait_group must retire it first" in f.message
+
+
+def test_a_tensor_map_built_by_the_kernel_with_tensormap_replace() -> None:
+    t = TENSOR.copy()
+    gmap = np.zeros(128, np.uint8)
+    out = np.zeros(8 * 16, np.uint16)
+    r = launch(ptx(), "map_in_kernel", 1, 32, [gmap, t, out, 20, 24], arch="sm_90a")
+    assert r.ok, r
+    np.testing.assert_array_equal(out.reshape(8, 16), expected_box(t, 2, 1, 8, 16))
+    # the 128 bytes in global memory are the map the host would encode (format byte aside)
+    host = np.frombuffer(tensor_map(t, (8, 16)), np.uint8).copy()
+    host[15] = 0
+    np.testing.assert_array_equal(gmap, host)
+
+
+def test_plain_bulk_copies_both_ways() -> None:
+    src = np.arange(64, dtype=np.uint32)
+    out = np.zeros(64, np.uint32)
+    r = launch(ptx(), "bulk_copy", 1, 32, [src, out], arch="sm_90a")
+    assert r.ok, r
+    want = src.copy()
+    want[::4] += 1  # .x of each of the 16 uint4
+    np.testing.assert_array_equal(out, want)
