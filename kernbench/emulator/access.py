@@ -163,10 +163,9 @@ def _onchip(
         lanes = _sub(lanes, ok)
         tids, addr, owner = tids[ok], addr[ok], owner[ok]
     flat = owner.astype(np.uint64) * np.uint64(stride) + addr
-    if write and space == "shared" and "wgmma" in m.extensions:
-        from .ops.wgmma import check_overwrite
-
-        check_overwrite(m, pc, tids, flat, nbytes)
+    if write and space == "shared":  # async operations reading these bytes (sm_90)
+        for check in m.hooks.get("shared-write", ()):
+            check(m, pc, tids, flat, nbytes)
     if space == "shared" and m.sanitizer.active:
         m.sanitizer.shared_access(pc, tids, flat, nbytes, write, read, atomic)
     out.append(Piece(region, lanes, flat, space))

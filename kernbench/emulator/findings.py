@@ -26,6 +26,7 @@ KINDS = (
     "mbarrier-deadlock",
     "mbarrier-misuse",
     "tma-error",
+    "bulk-copy-in-flight",
 )
 
 FATAL = frozenset({"barrier-deadlock", "mbarrier-deadlock", "trap", "instruction-budget"})

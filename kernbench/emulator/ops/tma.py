@@ -84,9 +84,8 @@ def _land(
         m.sanitizer.out_of_bounds(pc, "shared", tids, off[bad].astype(np.uint64), eb)
         off, data = off[~bad], data[~bad]
     flat = cta * m.shared_stride + off.astype(np.int64)
-    from .wgmma import check_overwrite
-
-    check_overwrite(m, pc, tids, flat, eb)
+    for check in m.hooks.get("shared-write", ()):
+        check(m, pc, tids, flat, eb)
     m.shared.write(flat, eb, data.reshape(-1, 1))
     san = m.sanitizer
     if san.active:
@@ -177,6 +176,63 @@ def _tensor_load(ins: ir.Instruction, multicast: bool) -> Op:
     return Op(link)
 
 
+class BulkStores:
+    """Shared bytes that bulk stores (to global memory) read, by issuing thread and bulk
+    group: until a ``cp.async.bulk.wait_group[.read]`` covers the group, overwriting them is
+    a ``bulk-copy-in-flight`` finding (the copy may still be reading them)."""
+
+    def __init__(self, m: Machine) -> None:
+        self.m = m
+        self.committed = np.zeros(m.size, np.int64)
+        self.records: list[tuple[int, int, np.ndarray]] = []
+        """(thread, group, 16-byte chunks of the wave's shared memory)."""
+
+    @staticmethod
+    def of(m: Machine) -> BulkStores:
+        b = m.extensions.get("bulk-store")
+        if b is None:
+            b = m.extensions["bulk-store"] = BulkStores(m)
+        return b
+
+    def add(self, tid: int, flat: np.ndarray) -> None:
+        self.records.append((tid, int(self.committed[tid]), np.unique(flat >> 4)))
+
+    def wait(self, tids: np.ndarray, keep: int) -> None:
+        mine = set(tids.tolist())
+        self.records = [
+            r for r in self.records if r[0] not in mine or r[1] >= self.committed[r[0]] - keep
+        ]
+
+
+def check_store_source(
+    m: Machine, pc: int, tids: np.ndarray, flat: np.ndarray, nbytes: int
+) -> None:
+    """A write to shared bytes a bulk store has not finished reading is a finding."""
+    b = m.extensions.get("bulk-store")
+    if b is None or not b.records:
+        return
+    busy = np.concatenate([r[2] for r in b.records])
+    hit = np.isin(flat.astype(np.int64) >> 4, busy)
+    if hit.any():
+        i = int(np.flatnonzero(hit)[0])
+        off = int(flat[i]) % m.shared_stride
+        t = tids if tids.size == flat.size else np.broadcast_to(tids[:1], flat.shape)
+        m.report(
+            "bulk-copy-in-flight",
+            pc,
+            t[hit],
+            f"writes shared offset {off}, which a bulk store to global memory may still be "
+            "reading: no cp.async.bulk.wait_group.read has covered it",
+            off,
+        )
+
+
+def _register(m: Machine, check: Any) -> None:
+    checks = m.hooks.setdefault("shared-write", [])
+    if check not in checks:
+        checks.append(check)
+
+
 def _tensor_store(ins: ir.Instruction) -> Op:
     ops = ins.operands
     if not isinstance(ops[0], ir.TensorAddr):
@@ -188,6 +244,7 @@ def _tensor_store(ins: ir.Instruction) -> Op:
         src, _ = L.address(ops[1], "shared")
         base = _scalar(L, tensor.base)
         coords = [_scalar(L, c) for c in tensor.coords]
+        _register(m, check_store_source)
 
         def step(s: Any) -> None:
             tids = m.tids(s)
@@ -215,6 +272,7 @@ def _tensor_store(ins: ir.Instruction) -> Op:
                     )
                     continue
                 flat = int(m.threads.cta[tid]) * m.shared_stride + sh
+                BulkStores.of(m).add(tid, flat)
                 vals = m.shared.read(flat, eb)
                 k = vals.shape[0]
                 access.store(m, pc, np.full(k, tid), "host", g[inb].astype(np.uint64), eb, vals)
@@ -243,6 +301,8 @@ def _bulk(ins: ir.Instruction) -> Op:
         size = _scalar(L, ops[2])
         mbar = None if to_global else L.address(ops[3], "shared")[0]
         mask = _scalar(L, ops[4]) if multicast else None
+        if to_global:
+            _register(m, check_store_source)
 
         def step(s: Any) -> None:
             tids = m.tids(s)
@@ -266,6 +326,7 @@ def _bulk(ins: ir.Instruction) -> Op:
                 else:
                     data = access.load(m, pc, one, "host", a[i : i + 1], 1, nb, align=16)[0]
                 if to_global:
+                    BulkStores.of(m).add(tid, int(fl[0]) + np.arange(0, nb, 16))
                     access.store(m, pc, one, "host", d[i : i + 1], 1, data.reshape(1, nb))
                     continue
                 assert mb is not None
@@ -281,6 +342,14 @@ def _bulk(ins: ir.Instruction) -> Op:
     return Op(link)
 
 
+def _commit(m: Machine, tids: np.ndarray) -> None:
+    BulkStores.of(m).committed[tids] += 1
+
+
+def _wait(m: Machine, tids: np.ndarray, keep: int) -> None:
+    BulkStores.of(m).wait(tids, keep)
+
+
 @FAMILY.machine("cp", dests=0)
 def cp(ins: ir.Instruction) -> Op:
     """The sm_90 ``cp``: bulk forms here, ``cp.async`` (sm_80) as before."""
@@ -289,8 +358,14 @@ def cp(ins: ir.Instruction) -> Op:
         return async_copy.cp(ins)
     if "prefetch" in mods:
         return _nop(ins)
-    if "commit_group" in mods or "wait_group" in mods:
-        return _nop(ins)  # bulk copies complete when issued
+    if "commit_group" in mods:
+        return Op(lambda L: lambda s: _commit(L.m, L.m.tids(s)))
+    if "wait_group" in mods:  # loads complete when issued; stores' sources are released here
+        n = ins.operands[0] if ins.operands else None
+        if not isinstance(n, ir.Imm):
+            raise NotSupported(ins, "wait_group needs an immediate")
+        keep = int(n.value)
+        return Op(lambda L: lambda s: _wait(L.m, L.m.tids(s), keep))
     if "tensor" in mods:
         if "tile" not in mods and "im2col" in " ".join(mods):
             raise NotSupported(ins, "im2col mode")

@@ -212,6 +212,7 @@ def _mma_async(ins: ir.Instruction) -> Op:
         keys = slots + a_slots
         if "wgmma-regs" not in m.hooks:
             m.post_link.append(lambda: _guard_registers(m))
+            m.hooks.setdefault("shared-write", []).append(check_overwrite)
         m.hooks.setdefault("wgmma-regs", set()).update(keys)
 
         def operand(g: np.ndarray, desc: np.ndarray, which: str) -> tuple[np.ndarray, np.ndarray]:
@@ -306,8 +307,7 @@ def _guard_registers(m: Machine) -> None:
     names = {n for n, sl in m.program.slots.items() if sl in keys}
     lows = m.program.steps
     used = [
-        set() if low.ins.opcode == "wgmma" else _reg_names(low.ins.operands) & names
-        for low in lows
+        set() if low.ins.opcode == "wgmma" else _reg_names(low.ins.operands) & names for low in lows
     ]
     for start, end in _fused(m):  # a fused stretch runs from whichever of its steps starts it
         every = set().union(*used[start:end])

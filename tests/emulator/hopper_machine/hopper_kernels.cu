@@ -107,6 +107,9 @@ extern "C" __global__ void tma_store_box(const __grid_constant__ TmaMap map, int
             "cp.async.bulk.tensor.2d.global.shared::cta.tile.bulk_group [%0, {%1, %2}], [%3];"
             ::"l"(&map), "r"(x), "r"(y), "r"(smem(tile)) : "memory");
         asm volatile("cp.async.bulk.commit_group;" ::: "memory");
+#ifdef REWRITE_EARLY  // a bug: the box is rewritten before the store has read it
+        asm volatile("st.shared.u16 [%0], %1;" ::"r"(smem(tile)), "h"((unsigned short)0) : "memory");
+#endif
         asm volatile("cp.async.bulk.wait_group.read 0;" ::: "memory");
         asm volatile("cp.async.bulk.wait_group 0;" ::: "memory");
     }

@@ -223,3 +223,13 @@ def test_plain_bulk_copies_both_ways() -> None:
     want = src.copy()
     want[::4] += 1  # .x of each of the 16 uint4
     np.testing.assert_array_equal(out, want)
+
+
+def test_rewriting_a_store_source_before_wait_group_read_is_a_finding() -> None:
+    t = np.zeros((20, 24), np.uint16)
+    r = launch(
+        ptx(REWRITE_EARLY=1), "tma_store_box", 1, 32, [tensor_map(t, (8, 16)), 0, 0], arch="sm_90a"
+    )
+    [f] = r.findings
+    assert f.kind == "bulk-copy-in-flight" and "st.shared.u16" in f.instruction
+    assert "wait_group.read" in f.message

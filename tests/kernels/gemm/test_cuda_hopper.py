@@ -275,3 +275,29 @@ def test_emulator_full_matrix(emu, name: str, dtype: str) -> None:
     for config in [v.default_configs()[0], *EMU_CONFIGS[name]]:
         for shape in EMU_SHAPES:
             _emulate(emu, name, shape, dtype, config)
+
+
+@needs_compiler
+@pytest.mark.slow
+def test_persistent_blocks_walk_several_tiles_on_the_emulator(emu, monkeypatch) -> None:
+    """With 2 SMs, each block (or cluster) takes several tiles in turn: the barrier phases
+    carry over between tiles and the epilogue's staging buffer is reused after its TMA store
+    has read it (wait_group.read)."""
+    from kernbench_kernels.gemm import cuda_wgmma_common
+
+    from kernbench.backends import emu_launch
+    from kernbench.measure.gate import compare
+
+    monkeypatch.setattr(cuda_wgmma_common, "EMULATED_SM_COUNT", 2)
+    problem = GEMM.parse("512x512x192,alpha=0.5,beta=2.0")
+    for config in ({"BM": 128, "BN": 128, "STAGES": 2, "CLUSTER_M": 2, "GROUP_M": 1},
+                   {"BM": 128, "BN": 256, "STAGES": 3, "CLUSTER_M": 1, "GROUP_M": 8}):
+        inputs = GEMM.make_inputs(problem, "bf16", "cpu", seed=3)
+        emu_launch.take_results()
+        launch = cuda_persistent.build.build(problem, config, inputs)
+        inputs["out"].fill_(float("nan"))
+        launch()
+        result = compare(GEMM, problem, "bf16", inputs, GEMM.reference(problem, inputs))
+        assert result.ok, f"{config}: {result.message}"
+        [launched] = emu_launch.take_results()
+        assert launched.grid == (2,)  # 4 or 8 tiles for 2 blocks
