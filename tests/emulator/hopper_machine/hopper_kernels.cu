@@ -376,3 +376,35 @@ extern "C" __global__ void bulk_copy(const uint4* in, uint4* out) {
         asm volatile("cp.async.bulk.wait_group 0;" ::: "memory");
     }
 }
+
+// f16 inputs and f16 accumulators: register j of thread t packs columns 2j' and 2j'+1 of the
+// f32 numbering (j' = 2j, 2j + 1), low half first. K-major 128B-swizzled operands as above.
+extern "C" __global__ void wgmma_f16acc(const __half* A, const __half* B, __half* D) {
+    __shared__ __align__(1024) unsigned char sa[64 * 128];
+    __shared__ __align__(1024) unsigned char sb[32 * 128];
+    for (int i = threadIdx.x; i < 64 * 16; i += 128)
+        *reinterpret_cast<__half*>(sa + place(i / 16, i % 16)) = A[i];
+    for (int i = threadIdx.x; i < 32 * 16; i += 128)
+        *reinterpret_cast<__half*>(sb + place(i / 16, i % 16)) = B[i];
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+    __syncthreads();
+    unsigned d[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
+    asm volatile(
+        "wgmma.mma_async.sync.aligned.m64n32k16.f16.f16.f16 {%0, %1, %2, %3, %4, %5, %6, %7},"
+        " %8, %9, 1, 1, 1, 0, 0;"
+        : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3]), "+r"(d[4]), "+r"(d[5]), "+r"(d[6]),
+          "+r"(d[7])
+        : "l"(descriptor(smem(sa))), "l"(descriptor(smem(sb))));
+    asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
+    asm volatile("wgmma.wait_group.sync.aligned 0;" ::: "memory");
+    const int t = threadIdx.x;
+    for (int r = 0; r < 8; ++r) {
+        for (int h = 0; h < 2; ++h) {
+            const int j = 2 * r + h;
+            const int row = 16 * (t / 32) + (t % 32) / 4 + 8 * ((j / 2) % 2);
+            const int col = 8 * (j / 4) + 2 * (t % 4) + j % 2;
+            D[row * 32 + col] = __ushort_as_half((unsigned short)(d[r] >> (16 * h)));
+        }
+    }
+}

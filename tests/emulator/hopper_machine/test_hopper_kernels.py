@@ -233,3 +233,14 @@ def test_rewriting_a_store_source_before_wait_group_read_is_a_finding() -> None:
     [f] = r.findings
     assert f.kind == "bulk-copy-in-flight" and "st.shared.u16" in f.instruction
     assert "wait_group.read" in f.message
+
+
+def test_wgmma_with_f16_accumulators() -> None:
+    rng = np.random.default_rng(5)
+    a = torch.from_numpy(rng.integers(-4, 5, (64, 16)).astype(np.float16))
+    b = torch.from_numpy(rng.integers(-4, 5, (32, 16)).astype(np.float16))
+    d = torch.full((64, 32), float("nan"), dtype=torch.float16)
+    r = launch(ptx(), "wgmma_f16acc", 1, 128, [a, b, d], arch="sm_90a")
+    assert r.ok, r
+    want = a.double().numpy() @ b.double().numpy().T  # |sums| <= 256: exact in f16
+    np.testing.assert_array_equal(d.double().numpy(), want)
