@@ -9,6 +9,14 @@ from .api import LaunchResult, launch
 from .findings import Finding
 from .hopper.tensormap import TensorMapError, encode_tiled
 from .program import UnsupportedKernel
+from .sources import compile_cuda
 
-__all__ = ["Finding", "LaunchResult", "TensorMapError", "UnsupportedKernel", "encode_tiled",
-           "launch"]
+__all__ = [
+    "Finding",
+    "LaunchResult",
+    "TensorMapError",
+    "UnsupportedKernel",
+    "compile_cuda",
+    "encode_tiled",
+    "launch",
+]
