@@ -19,6 +19,7 @@ import ctypes
 import os
 import struct
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,6 +183,7 @@ def _wave_ctas(
     return max(1, min(total, by_mem, by_threads))
 
 
+_NO_HOST = HostMemory()
 _BLAS: Any = None
 
 
@@ -202,8 +204,10 @@ def _one_blas_thread() -> Any:
     return _BLAS.limit(limits=1, user_api="blas")
 
 
-_MACHINES: dict[int, tuple[tuple[Any, ...], Machine]] = {}
-"""Per program, the last machine it ran on: relaunching the same shape skips linking."""
+_MACHINES: OrderedDict[int, tuple[tuple[Any, ...], Machine]] = OrderedDict()
+"""Per program, the last machine it ran on: relaunching the same shape skips linking. Only
+the few most recent are kept (a machine holds a wave's registers and shared memory)."""
+MACHINES_KEPT = 4
 
 
 def _machine(
@@ -220,6 +224,7 @@ def _machine(
     held = _MACHINES.get(id(prog))
     if held is not None and held[0] == key and held[1].program is prog:
         held[1].reset(layout, host, findings, budget=budget, clock=clock)
+        _MACHINES.move_to_end(id(prog))
         return held[1]
     m = Machine(
         prog,
@@ -233,6 +238,9 @@ def _machine(
     )
     if layout.size * 64 < REGFILE_BUDGET:
         _MACHINES[id(prog)] = (key, m)
+        _MACHINES.move_to_end(id(prog))
+        while len(_MACHINES) > MACHINES_KEPT:
+            _MACHINES.popitem(last=False)
     return m
 
 
@@ -323,6 +331,7 @@ def launch(
         m = _machine(prog, layout, host, findings, shared_bytes, check, budget, clock)
         with _one_blas_thread():
             m.run()
+        m.host = _NO_HOST  # a kept machine must not keep the caller's tensors alive
         tcounts += m.thread_counts
         wcounts += m.warp_counts
         waves += 1

@@ -29,8 +29,11 @@ def _items(o: Any) -> list[Any]:
 
 
 def _warps(m: Machine, pc: int, tids: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Executing warps, and whether each has all of its lanes here."""
-    warps = np.unique(tids >> 5)
+    """Executing warps, and whether each has all of its lanes here (``tids`` is sorted)."""
+    if tids.size == m.size:
+        return m.all_warps, True
+    w = tids >> 5
+    warps = w[np.flatnonzero(np.diff(w, prepend=-1))]
     full = tids.size == warps.size * 32
     if not full:
         m.report(
@@ -202,7 +205,8 @@ def _batched(run: list[tuple[Linker, list[tuple[str, list[int]]]]]) -> Any:
             cols: Any = slice(None)
             w = m.size // 32
         else:
-            warps = np.unique(s >> 5)
+            w_ = s >> 5
+            warps = w_[np.flatnonzero(np.diff(w_, prepend=-1))]
             if s.size != warps.size * 32:
                 for st in singles:
                     st(s)
