@@ -301,3 +301,20 @@ def test_persistent_blocks_walk_several_tiles_on_the_emulator(emu, monkeypatch) 
         assert result.ok, f"{config}: {result.message}"
         [launched] = emu_launch.take_results()
         assert launched.grid == (2,)  # 4 or 8 tiles for 2 blocks
+
+
+def test_tensor_maps_are_encoded_by_the_emulator_on_the_emulated_device(emu) -> None:
+    import torch
+
+    from kernbench.backends.cuda_tensormap import encode_tiled_2d
+    from kernbench.emulator.hopper.tensormap import decode
+
+    a = torch.zeros(200, 72, dtype=torch.bfloat16)
+    fields = decode(encode_tiled_2d(a, 128, 64).raw)
+    assert fields.global_address == a.data_ptr() and fields.global_dim == (72, 200)
+    assert fields.box_dim == (64, 128) and fields.global_strides == (144,)
+    assert fields.swizzle_span == 128 and fields.elemtype == 10  # PTX numbering of bf16
+    with pytest.raises(ValueError, match="16-byte aligned"):
+        encode_tiled_2d(torch.zeros(200 * 72 + 1, dtype=torch.bfloat16)[1:].view(200, 72), 128, 64)
+    with pytest.raises(ValueError, match="exceeds the 64B swizzle"):
+        encode_tiled_2d(a, 128, 64, swizzle="64B")
