@@ -244,3 +244,31 @@ def test_wgmma_with_f16_accumulators() -> None:
     assert r.ok, r
     want = a.double().numpy() @ b.double().numpy().T  # |sums| <= 256: exact in f16
     np.testing.assert_array_equal(d.double().numpy(), want)
+
+
+def test_clusters_stay_whole_when_a_launch_runs_in_waves(monkeypatch) -> None:
+    from kernbench.emulator import api
+
+    monkeypatch.setattr(api, "MAX_WAVE_THREADS", 32 * 3)  # 3 blocks fit: waves of 2
+    t = (np.arange(16 * 16, dtype=np.uint16) + 1).reshape(16, 16)
+    out = np.zeros(4 * 8 * 16, np.uint16)
+    info = np.zeros(4 * 4, np.uint32)
+    r = launch(
+        ptx(),
+        "cluster_pair",
+        4,
+        32,
+        [tensor_map(t, (8, 16)), out, info],
+        arch="sm_90a",
+        cluster=(2, 1, 1),
+    )
+    assert r.ok, r
+    assert r.waves == 2
+    for block in range(4):
+        rank, cluster_id = block % 2, block // 2
+        assert list(info[4 * block : 4 * block + 4]) == [
+            rank,
+            100 + (rank ^ 1) + 10 * cluster_id,
+            2,
+            cluster_id,
+        ]
