@@ -27,6 +27,7 @@ KINDS = (
     "mbarrier-misuse",
     "tma-error",
     "bulk-copy-in-flight",
+    "missing-proxy-fence",
 )
 
 FATAL = frozenset({"barrier-deadlock", "mbarrier-deadlock", "trap", "instruction-budget"})

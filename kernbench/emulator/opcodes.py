@@ -20,6 +20,7 @@ from .ops import (
     mbarrier,
     memory,
     moves,
+    proxy,
     tensor_core,
     tma,
     warp,
@@ -41,7 +42,7 @@ SM80: dict = merge(
     async_copy.OPCODES,
     tensor_core.OPCODES,
 )
-HOPPER: dict = merge(mbarrier.OPCODES, tma.OPCODES, wgmma.OPCODES, cluster.OPCODES)
+HOPPER: dict = merge(mbarrier.OPCODES, tma.OPCODES, wgmma.OPCODES, cluster.OPCODES, proxy.OPCODES)
 SM90: dict = merge(SM80, HOPPER)
 
 TABLES: dict[str, Table] = {

@@ -24,7 +24,7 @@ from ..hopper.tma import TmaUnsupported, box_addresses, box_bytes, fill_bits
 from ..machine import Linker, Machine, Op
 from ..memory import UINT
 from ..ptx import ir
-from . import async_copy
+from . import async_copy, proxy
 from .mbarrier import MBarriers
 from .table import NotSupported, Registry
 
@@ -84,8 +84,11 @@ def _land(
         m.sanitizer.out_of_bounds(pc, "shared", tids, off[bad].astype(np.uint64), eb)
         off, data = off[~bad], data[~bad]
     flat = cta * m.shared_stride + off.astype(np.int64)
-    for check in m.hooks.get("shared-write", ()):
+    for check in m.hooks.get("async-write", ()):
         check(m, pc, tids, flat, eb)
+    unfenced = m.extensions.get("unfenced")
+    if unfenced is not None:  # async-proxy data now: nothing generic left to fence
+        unfenced.writer[flat >> 4] = -1
     m.shared.write(flat, eb, data.reshape(-1, 1))
     san = m.sanitizer
     if san.active:
@@ -227,10 +230,12 @@ def check_store_source(
         )
 
 
-def _register(m: Machine, check: Any) -> None:
-    checks = m.hooks.setdefault("shared-write", [])
-    if check not in checks:
-        checks.append(check)
+def register_write_check(m: Machine, check: Any) -> None:
+    """Link-time: run ``check`` on every shared write, generic or async-proxy."""
+    for hook in ("shared-write", "async-write"):
+        checks = m.hooks.setdefault(hook, [])
+        if check not in checks:
+            checks.append(check)
 
 
 def _tensor_store(ins: ir.Instruction) -> Op:
@@ -244,7 +249,8 @@ def _tensor_store(ins: ir.Instruction) -> Op:
         src, _ = L.address(ops[1], "shared")
         base = _scalar(L, tensor.base)
         coords = [_scalar(L, c) for c in tensor.coords]
-        _register(m, check_store_source)
+        register_write_check(m, check_store_source)
+        proxy.watch(m)
 
         def step(s: Any) -> None:
             tids = m.tids(s)
@@ -272,6 +278,7 @@ def _tensor_store(ins: ir.Instruction) -> Op:
                     )
                     continue
                 flat = int(m.threads.cta[tid]) * m.shared_stride + sh
+                proxy.check_async_read(m, pc, np.array([tid]), flat, "a TMA store")
                 BulkStores.of(m).add(tid, flat)
                 vals = m.shared.read(flat, eb)
                 k = vals.shape[0]
@@ -302,7 +309,8 @@ def _bulk(ins: ir.Instruction) -> Op:
         mbar = None if to_global else L.address(ops[3], "shared")[0]
         mask = _scalar(L, ops[4]) if multicast else None
         if to_global:
-            _register(m, check_store_source)
+            register_write_check(m, check_store_source)
+            proxy.watch(m)
 
         def step(s: Any) -> None:
             tids = m.tids(s)
@@ -326,7 +334,9 @@ def _bulk(ins: ir.Instruction) -> Op:
                 else:
                     data = access.load(m, pc, one, "host", a[i : i + 1], 1, nb, align=16)[0]
                 if to_global:
-                    BulkStores.of(m).add(tid, int(fl[0]) + np.arange(0, nb, 16))
+                    chunks = int(fl[0]) + np.arange(0, nb, 16)
+                    proxy.check_async_read(m, pc, one, chunks, "a bulk store")
+                    BulkStores.of(m).add(tid, chunks)
                     access.store(m, pc, one, "host", d[i : i + 1], 1, data.reshape(1, nb))
                     continue
                 assert mb is not None

@@ -21,7 +21,9 @@ import numpy as np
 from ..hopper import wgmma as pure
 from ..machine import Linker, Machine, Op
 from ..ptx import ir
+from . import proxy
 from .table import NotSupported, Registry
+from .tma import register_write_check
 
 FAMILY = Registry()
 WG = 128
@@ -212,7 +214,8 @@ def _mma_async(ins: ir.Instruction) -> Op:
         keys = slots + a_slots
         if "wgmma-regs" not in m.hooks:
             m.post_link.append(lambda: _guard_registers(m))
-            m.hooks.setdefault("shared-write", []).append(check_overwrite)
+            register_write_check(m, check_overwrite)
+            proxy.watch(m)
         m.hooks.setdefault("wgmma-regs", set()).update(keys)
 
         def operand(g: np.ndarray, desc: np.ndarray, which: str) -> tuple[np.ndarray, np.ndarray]:
@@ -228,6 +231,7 @@ def _mma_async(ins: ir.Instruction) -> Op:
             flat = ctas[:, None, None] * m.shared_stride + offs
             raw = m.shared.read(flat.ravel(), eb)[:, 0].reshape(flat.shape)
             _check_reads(m, pc, g[:, 0], flat, eb)
+            proxy.check_async_read(m, pc, g[:, 0], flat, "a wgmma")
             chunks = np.unique(flat >> 4, axis=None) if flat.shape[0] == 1 else None
             if chunks is not None:
                 ch = chunks[None]

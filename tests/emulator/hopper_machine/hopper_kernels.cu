@@ -100,7 +100,9 @@ extern "C" __global__ void tma_load_box_ptr(const TmaMap* map, unsigned short* o
 extern "C" __global__ void tma_store_box(const __grid_constant__ TmaMap map, int x, int y) {
     __shared__ __align__(1024) unsigned short tile[BOX_R * BOX_C];
     for (int i = threadIdx.x; i < BOX_R * BOX_C; i += blockDim.x) tile[i] = i + 1;
+#ifndef NO_FENCE  // without it the TMA store may read the box before the writes
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+#endif
     __syncthreads();
     if (threadIdx.x == 0) {
         asm volatile(
@@ -168,7 +170,9 @@ extern "C" __global__ void wgmma_smem(const __nv_bfloat16* A, const __nv_bfloat1
         *reinterpret_cast<__nv_bfloat16*>(sa + place(i / 16, i % 16)) = A[i];
     for (int i = threadIdx.x; i < 32 * 16; i += 128)
         *reinterpret_cast<__nv_bfloat16*>(sb + place(i / 16, i % 16)) = B[i];
+#ifndef NO_FENCE  // without it the wgmma may read the operands before the writes
     asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+#endif
     __syncthreads();
     float d[16];
     for (int j = 0; j < 16; ++j) d[j] = 1e30f;  // ignored: the first wgmma has scale-d false

@@ -272,3 +272,18 @@ def test_clusters_stay_whole_when_a_launch_runs_in_waves(monkeypatch) -> None:
             2,
             cluster_id,
         ]
+
+
+def test_generic_writes_read_by_the_async_proxy_need_fence_proxy_async() -> None:
+    t = np.zeros((20, 24), np.uint16)
+    r = launch(
+        ptx(NO_FENCE=1), "tma_store_box", 1, 32, [tensor_map(t, (8, 16)), 0, 0], arch="sm_90a"
+    )
+    [f] = r.findings
+    assert f.kind == "missing-proxy-fence" and "cp.async.bulk.tensor" in f.instruction
+    assert "a TMA store reads shared offset" in f.message
+    a, b, _ = operands(2)
+    d = torch.zeros((64, 32))
+    r = launch(ptx(NO_FENCE=1), "wgmma_smem", 1, 128, [a, b, d, 0], arch="sm_90a")
+    assert {f.kind for f in r.findings} == {"missing-proxy-fence"}
+    assert "wgmma.mma_async" in r.findings[0].instruction
