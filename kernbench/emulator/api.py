@@ -117,7 +117,7 @@ INT_FMT = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
 def _map_tensor(raw: bytes, name: str, host: HostMemory) -> None:
-    from .ops.tma import register_map_tensor
+    from .ops.tensormap import register_map_tensor
 
     register_map_tensor(raw, name, host)
 

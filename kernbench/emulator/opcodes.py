@@ -1,7 +1,7 @@
 """The opcode tables per architecture, py-evm style: each is the previous one plus changes.
 
 ``SM80`` merges every instruction family; ``SM90`` is ``merge(SM80, HOPPER)``: the Hopper
-families (mbarriers, TMA, wgmma, clusters), which also replace ``cp`` (bulk forms) and
+families (mbarriers, TMA and tensor maps, wgmma, clusters, the async proxy), which also replace ``cp`` (bulk forms) and
 ``barrier`` (``barrier.cluster``) with versions that hand the sm_80 forms back.
 """
 
@@ -22,6 +22,7 @@ from .ops import (
     moves,
     proxy,
     tensor_core,
+    tensormap,
     tma,
     warp,
     wgmma,
@@ -42,7 +43,14 @@ SM80: dict = merge(
     async_copy.OPCODES,
     tensor_core.OPCODES,
 )
-HOPPER: dict = merge(mbarrier.OPCODES, tma.OPCODES, wgmma.OPCODES, cluster.OPCODES, proxy.OPCODES)
+HOPPER: dict = merge(
+    mbarrier.OPCODES,
+    tma.OPCODES,
+    tensormap.OPCODES,
+    wgmma.OPCODES,
+    cluster.OPCODES,
+    proxy.OPCODES,
+)
 SM90: dict = merge(SM80, HOPPER)
 
 TABLES: dict[str, Table] = {
