@@ -269,12 +269,17 @@ def _sink(o: Any) -> bool:
 
 
 def _per_barrier(flat: np.ndarray, ok: np.ndarray) -> list[tuple[int, np.ndarray]]:
-    """(barrier, lane positions) for the valid lanes, barriers in first-lane order."""
+    """(barrier, lane positions) for the valid lanes, by barrier address."""
     pos = np.flatnonzero(ok)
-    out = []
-    for f in dict.fromkeys(flat[pos].tolist()):
-        out.append((int(f), pos[flat[pos] == f]))
-    return out
+    if pos.size == 0:
+        return []
+    f = flat[pos]
+    if (f == f[0]).all():
+        return [(int(f[0]), pos)]
+    order = np.argsort(f, kind="stable")
+    keys, starts = np.unique(f[order], return_index=True)
+    groups = np.split(pos[order], starts[1:])
+    return [(int(k), g) for k, g in zip(keys, groups, strict=True)]
 
 
 @FAMILY.machine("mbarrier")

@@ -412,3 +412,24 @@ extern "C" __global__ void wgmma_f16acc(const __half* A, const __half* B, __half
         }
     }
 }
+
+// A 3-D box (planes x rows x columns, innermost last in memory) with element strides.
+#ifndef BOX3_BYTES
+#define BOX3_BYTES 256
+#endif
+extern "C" __global__ void tma_load_3d(const __grid_constant__ TmaMap map, unsigned short* out,
+                                       int x, int y, int z) {
+    __shared__ __align__(128) unsigned short box[BOX3_BYTES / 2];
+    __shared__ u64 bar;
+    if (threadIdx.x == 0) {
+        mbar_init(&bar, 1);
+        mbar_expect_tx(&bar, BOX3_BYTES);
+        asm volatile(
+            "cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+            " [%0], [%1, {%2, %3, %4}], [%5];" ::"r"(smem(box)), "l"(&map), "r"(x), "r"(y),
+            "r"(z), "r"(smem(&bar)) : "memory");
+    }
+    __syncthreads();
+    mbar_wait(&bar, 0);
+    for (int i = threadIdx.x; i < BOX3_BYTES / 2; i += blockDim.x) out[i] = box[i];
+}

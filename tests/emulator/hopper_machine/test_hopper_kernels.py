@@ -287,3 +287,22 @@ def test_generic_writes_read_by_the_async_proxy_need_fence_proxy_async() -> None
     r = launch(ptx(NO_FENCE=1), "wgmma_smem", 1, 128, [a, b, d, 0], arch="sm_90a")
     assert {f.kind for f in r.findings} == {"missing-proxy-fence"}
     assert "wgmma.mma_async" in r.findings[0].instruction
+
+
+def test_a_3d_box_with_element_strides() -> None:
+    # tensor [3 planes][10 rows][24 cols]; box 16 cols x 8 rows (every 2nd: 4 of them) x 2
+    # planes, from (x=12, y=3, z=2): columns 12..27 (24.. out), rows 3, 5, 7, 9, planes 2, 3
+    # (3 out); shared memory holds the 2 x 4 x 16 elements densely, innermost first
+    t = (np.arange(3 * 10 * 24, dtype=np.uint16) + 1).reshape(3, 10, 24)
+    raw = encode_tiled(U16, 3, t.ctypes.data, (24, 10, 3), (48, 480), (16, 8, 2), (1, 2, 1))
+    out = np.zeros(2 * 4 * 16, np.uint16)
+    r = launch(ptx(), "tma_load_3d", 1, 32, [raw, out, 12, 3, 2], arch="sm_90a")
+    assert r.ok, r
+    want = np.zeros((2, 4, 16), np.uint16)
+    for p in range(2):
+        for q in range(4):
+            for c in range(16):
+                z, y, x = 2 + p, 3 + 2 * q, 12 + c
+                if z < 3 and y < 10 and x < 24:
+                    want[p, q, c] = t[z, y, x]
+    np.testing.assert_array_equal(out.reshape(2, 4, 16), want)
