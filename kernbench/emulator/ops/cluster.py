@@ -167,6 +167,9 @@ class ClusterBarrier:
 
     def arrive(self, tids: np.ndarray) -> None:
         self.arrivals[tids] += 1
+        wgmmas = self.m.extensions.get("wgmma")
+        if wgmmas is not None:
+            wgmmas.arrived(tids)
         self._settle()
 
     def wait(self, pc: int, tids: np.ndarray) -> np.ndarray:

@@ -357,6 +357,9 @@ def _arrive(ins: ir.Instruction, space: str) -> Op:
             v = extra(s, n) if extra is not None else None
             st = MBarriers.of(m)
             state = np.zeros(n, np.uint64)
+            wgmmas = m.extensions.get("wgmma")
+            if wgmmas is not None:
+                wgmmas.arrived(tids[ok])
             for f, lanes in _per_barrier(flat, ok):
                 tx = int(v[lanes].sum()) if expect and v is not None else 0
                 cnt = lanes.size if expect or v is None else int(v[lanes].sum())

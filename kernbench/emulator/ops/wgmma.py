@@ -59,6 +59,10 @@ class Wgmmas:
         """The CTA barrier epoch (sanitizer) in which each 16-byte chunk's last wgmma reader
         retired: a write by another warpgroup needs a barrier or mbarrier phase since."""
         self.retire_wg = np.full(self.smem_busy.size, -1, np.int64)
+        self.arrivals = np.zeros(self.committed.size, np.int64)
+        """mbarrier/cluster-barrier arrivals by each warpgroup: how it hands stages back."""
+        self.retire_arrivals = np.zeros(self.smem_busy.size, np.int64)
+        """The retiring warpgroup's arrivals when each chunk's last reader retired."""
 
     @staticmethod
     def of(m: Machine) -> Wgmmas:
@@ -66,6 +70,11 @@ class Wgmmas:
         if w is None:
             w = m.extensions["wgmma"] = Wgmmas(m)
         return w
+
+    def arrived(self, tids: np.ndarray) -> None:
+        """Threads arrived on an mbarrier or the cluster barrier: what their warpgroups
+        retired before is handed over from here on."""
+        np.add.at(self.arrivals, self.wg_of(tids), 1)
 
     def wg_of(self, tids: np.ndarray) -> np.ndarray:
         t = self.m.threads
@@ -100,6 +109,7 @@ class Wgmmas:
                 np.add.at(self.smem_busy, c, -1)
                 self.retire_ep[c] = self.m.sanitizer.cta_ep[c * 16 // self.m.shared_stride]
                 self.retire_wg[c] = owner
+                self.retire_arrivals[c] = self.arrivals[owner]
                 if done.all():
                     continue
                 r = Record(r.wgs[~done], r.group[~done], r.tids[~done], r.rows, r.chunks[~done])
@@ -117,10 +127,14 @@ def check_overwrite(m: Machine, pc: int, tids: np.ndarray, flat: np.ndarray, nby
     hit = (w.smem_busy[lo] > 0) | (w.smem_busy[hi] > 0)
     if m.sanitizer.active:
         # retired, but with nothing ordering the retirement before this write (the stage
-        # was handed over before its wgmma.wait_group): in flight as far as the writer knows
+        # was handed over before its wgmma.wait_group): in flight as far as the writer knows.
+        # Ordered: a CTA barrier or mbarrier phase of the chunk's block completed since, or
+        # the retiring warpgroup arrived somewhere since (a remote release in a cluster).
         t = tids if tids.size == flat.size else np.broadcast_to(tids[:1], flat.shape)
         ep = m.sanitizer.cta_ep[lo * 16 // m.shared_stride]
-        hit |= (w.retire_ep[lo] >= ep) & (w.retire_wg[lo] >= 0) & (w.retire_wg[lo] != w.wg_of(t))
+        wg = w.retire_wg[lo]
+        since = w.arrivals[np.maximum(wg, 0)] > w.retire_arrivals[lo]
+        hit |= (w.retire_ep[lo] >= ep) & (wg >= 0) & (wg != w.wg_of(t)) & ~since
     if hit.any():
         i = int(np.flatnonzero(hit)[0])
         off = int(flat[i]) % m.shared_stride
