@@ -24,7 +24,6 @@ import numpy as np
 from ..cluster import shared_flat
 from ..machine import Flow, Linker, Machine, Op
 from ..ptx import ir
-from ..schedule import ALL
 from .memory import SPACES
 from .table import NotSupported, Registry
 
@@ -438,4 +437,4 @@ def _wait(ins: ir.Instruction, space: str, blocking: bool) -> Flow:
 
 OPCODES = FAMILY.table
 
-__all__ = ["ALL", "OPCODES", "MBarriers"]
+__all__ = ["OPCODES", "MBarriers"]

@@ -7,7 +7,10 @@ matrix descriptor (:mod:`..hopper.canonical`), the arithmetic is :mod:`..hopper.
 The result is computed at issue, but until a ``wgmma.wait_group`` retires its group the
 accumulator (and register A) registers and the shared operand bytes stay *in flight*: any
 other instruction touching those registers, or any write (st.shared, TMA) to those bytes,
-is a ``wgmma-in-flight`` finding, as the hardware gives no result for either.
+is a ``wgmma-in-flight`` finding, as the hardware gives no result for either. So is a write
+by another warpgroup after the retirement that nothing orders after it (no barrier of the
+block completed and the retiring warpgroup arrived on no barrier since): a stage handed
+back before its wgmmas retired is caught whichever warp the scheduler ran first.
 """
 
 from __future__ import annotations
