@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import access
+from .. import access, fragments
 from ..machine import Linker, Machine, Op
 from ..ptx import ir
 from ..schedule import ALL
@@ -29,44 +29,53 @@ def _items(o: Any) -> list[Any]:
 
 
 def _warps(m: Machine, pc: int, tids: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Executing warps, and whether each has all of its lanes here."""
-    warps = np.unique(tids >> 5)
+    """Executing warps, and whether each has all of its lanes here (``tids`` is sorted)."""
+    if tids.size == m.size:
+        return m.all_warps, True
+    w = tids >> 5
+    warps = w[np.flatnonzero(np.diff(w, prepend=-1))]
     full = tids.size == warps.size * 32
     if not full:
-        m.report("warp-sync-mask", pc, tids,
-                 "a .aligned warp matrix instruction executed by part of a warp")
+        m.report(
+            "warp-sync-mask",
+            pc,
+            tids,
+            "a .aligned warp matrix instruction executed by part of a warp",
+        )
     return warps, full
 
 
 class _Regs:
-    """Readers/writers of a brace list of registers, by warp."""
+    """Readers/writers of a brace list of registers, by warp (linked once)."""
 
-    def __init__(self, L: Linker, o: Any, dtype: Any = np.uint32) -> None:
+    def __init__(self, L: Linker, o: Any, dtype: Any = np.uint32, write: bool = False) -> None:
         self.items = _items(o)
-        self.L = L
         self.dtype = dtype
+        self.readers = [] if write else [L.read(x) for x in self.items]
+        self.writers = [L.write(x) if x is not None else None for x in self.items] if write else []
 
     def gather(self, warps: np.ndarray) -> np.ndarray:
         cols = []
-        for x in self.items:
-            v = self.L.read(x)(ALL)
+        for r in self.readers:
+            v = r(ALL)
             if isinstance(v, ir.Imm):
                 bits = v.bits if v.bits is not None else int(v.value)
                 cols.append(np.full((warps.size, 32), bits, self.dtype))
             else:
-                cols.append(np.asarray(v).reshape(-1, 32)[warps].astype(self.dtype))
-        return np.stack(cols, axis=-1)
+                cols.append(np.asarray(v).reshape(-1, 32)[warps])
+        return np.stack(cols, axis=-1).astype(self.dtype, copy=False)
 
-    def scatter(self, s: Any, tids: np.ndarray, warps: np.ndarray, full: bool,
-                vals: np.ndarray) -> None:
+    def scatter(
+        self, s: Any, tids: np.ndarray, warps: np.ndarray, full: bool, vals: np.ndarray
+    ) -> None:
         if full:
             flat = vals.reshape(-1, vals.shape[-1])
         else:
             pos = np.searchsorted(warps, tids >> 5) * 32 + (tids & 31)
             flat = vals.reshape(-1, vals.shape[-1])[pos]
-        for i, x in enumerate(self.items):
-            if x is not None:
-                self.L.write(x)(s, flat[:, i])
+        for i, w in enumerate(self.writers):
+            if w is not None:
+                w(s, flat[:, i])
 
 
 @FAMILY.machine("mma")
@@ -77,8 +86,8 @@ def mma(ins: ir.Instruction) -> Op:
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
         dt = np.uint64 if wide else np.uint32
-        d, a, b, c = (_Regs(L, o, dt) for o in ins.operands[:4])
-        writers = [L.write(x) if x is not None else None for x in d.items]
+        a, b, c = (_Regs(L, o, dt) for o in ins.operands[1:4])
+        writers = [L.write(x) if x is not None else None for x in _items(ins.operands[0])]
 
         def step(s: Any) -> None:
             tids = m.tids(s)
@@ -93,7 +102,126 @@ def mma(ins: ir.Instruction) -> Op:
 
         return step
 
-    return Op(link)
+    return Op(link, fuse=fuse_mma)
+
+
+def _slots(L: Linker, o: Any) -> tuple[str, list[int]] | None:
+    """Register class and slots of a brace list of plain registers (None if anything else)."""
+    items = _items(o)
+    slots = [L.m.program.slots.get(x.name) if isinstance(x, ir.Reg) else None for x in items]
+    if any(x is None for x in slots) or len({c for c, _ in slots}) != 1:  # type: ignore[misc]
+        return None
+    return slots[0][0], [i for _, i in slots]  # type: ignore[index,misc]
+
+
+def fuse_mma(linkers: list[Linker]) -> list[tuple[int, int, Any]]:
+    """Batch runs of independent ``mma`` with the same modifiers into one call: the pure
+    function is vectorised over warps, so k instructions become one call over k * W warps."""
+    out: list[tuple[int, int, Any]] = []
+    run: list[tuple[Linker, list[tuple[str, list[int]]]]] = []
+    written: set[tuple[str, int]] = set()
+
+    def flush() -> None:
+        if len(run) > 1:
+            out.append((run[0][0].pc, len(run), _batched(run)))
+        run.clear()
+        written.clear()
+
+    for L in linkers:
+        ops = [_slots(L, o) for o in L.ins.operands[:4]]
+        if any(x is None for x in ops):
+            flush()
+            continue
+        regs = [x for x in ops if x is not None]
+        reads = {(c, i) for c, sl in regs[1:] for i in sl}
+        if run and (reads & written or L.ins.mods != run[0][0].ins.mods):
+            flush()
+        run.append((L, regs))
+        written.update((regs[0][0], i) for i in regs[0][1])
+    flush()
+    return out
+
+
+_ELEM_VIEW = {8: np.uint8, 16: np.uint16, 32: np.uint32}
+_FLOATS = {"f16", "bf16", "tf32", "e4m3", "e5m2"}
+
+
+def fast_mma(ins: ir.Instruction) -> Any:
+    """``mma_factory``'s function computed with precomputed permutations instead of bit
+    shifts and scatters (float inputs, f16/f32 accumulators); the pure one otherwise.
+
+    Same arithmetic as :mod:`.mma` (exact products, float64 sum, one rounding): only the
+    register <-> matrix reshuffling differs, so results are bit-identical (tested)."""
+    shape, d_t, a_t, b_t, c_t, _ = pure._decode_mma(ins)
+    if a_t not in _FLOATS or d_t not in ("f16", "f32") or c_t not in ("f16", "f32"):
+        return pure.mma_factory(ins)
+    frags = [
+        fragments.mma_fragment(shape, op, t)
+        for op, t in (("a", a_t), ("b", b_t), ("c", c_t), ("c", d_t))
+    ]
+    flat = [(f.row * f.cols + f.col).ravel() for f in frags]
+    inv = [np.argsort(x) for x in flat]
+    types = (a_t, b_t, c_t)
+
+    def read(j: int, regs: np.ndarray) -> np.ndarray:
+        f = frags[j]
+        e = np.ascontiguousarray(regs, np.uint32).view(_ELEM_VIEW[f.elem_bits])
+        e = e.reshape(e.shape[0], -1)[:, inv[j]]
+        return fragments.to_float64(e, types[j]).reshape(-1, f.rows, f.cols)
+
+    fd = frags[3]
+
+    def run(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            acc = np.matmul(read(0, a), read(1, b)) + read(2, c)
+        bits = fragments.from_float64(acc.reshape(acc.shape[0], -1), d_t)
+        e = np.ascontiguousarray(bits[:, flat[3]]).view(np.uint32)
+        return e.reshape(-1, 32, fd.n_regs)
+
+    return run
+
+
+def _batched(run: list[tuple[Linker, list[tuple[str, list[int]]]]]) -> Any:
+    m = run[0][0].m
+    f = fast_mma(run[0][0].ins)
+    k = len(run)
+    classes = [run[0][1][j][0] for j in range(4)]
+    if any(r[1][j][0] != classes[j] for r in run for j in range(4)):
+        singles = [m.steps[L.pc] for L, _ in run]
+        return lambda s: [st(s) for st in singles]
+    slots = [np.array([r[1][j][1] for r in run], np.int64) for j in range(4)]
+    files = [m.regs.files[c] for c in classes]
+    singles = [m.steps[L.pc] for L, _ in run]
+    dt = [np.uint64 if c == "b64" else np.uint32 for c in classes]
+
+    def gather(j: int, cols: Any, w: int) -> np.ndarray:
+        sl = slots[j]
+        n = sl.shape[1]
+        g = files[j][sl.ravel()][:, cols].astype(dt[j], copy=False)
+        return g.reshape(k, n, w, 32).transpose(0, 2, 3, 1).reshape(k * w, 32, n)
+
+    def step(s: Any) -> None:
+        if s is ALL:
+            cols: Any = slice(None)
+            w = m.size // 32
+        else:
+            w_ = s >> 5
+            warps = w_[np.flatnonzero(np.diff(w_, prepend=-1))]
+            if s.size != warps.size * 32:
+                for st in singles:
+                    st(s)
+                return
+            w = warps.size
+            cols = s
+        d = f(gather(1, cols, w), gather(2, cols, w), gather(3, cols, w))
+        nd = slots[0].shape[1]
+        d = d.reshape(k, w, 32, nd).transpose(0, 3, 1, 2).reshape(k * nd, w * 32)
+        if s is ALL:
+            files[0][slots[0].ravel()] = d
+        else:
+            files[0][slots[0].ravel()[:, None], cols] = d
+
+    return step
 
 
 def _space(ins: ir.Instruction) -> str:
@@ -101,23 +229,41 @@ def _space(ins: ir.Instruction) -> str:
     return "shared" if sp == "shared" else "generic"
 
 
-def _row_addresses(m: Machine, ea: Any, warps: np.ndarray, n_rows: int) -> tuple[np.ndarray,
-                                                                                  np.ndarray]:
+def _row_addresses(
+    m: Machine, ea: Any, warps: np.ndarray, n_rows: int
+) -> tuple[np.ndarray, np.ndarray]:
     a = np.broadcast_to(np.asarray(ea(ALL), np.uint64), (m.size,)).reshape(-1, 32)
     rows = a[warps, :n_rows].ravel()
     lanes = (warps[:, None] * 32 + np.arange(n_rows)).ravel()
     return rows, lanes
 
 
+def fast_ldmatrix(ins: ir.Instruction) -> tuple[int, Any]:
+    """``ldmatrix_factory``'s function as one gather: the pure function is probed once with
+    rows holding each b16 element's own index, which yields, for every destination half,
+    the element it takes; applying that permutation is bit-identical (tested)."""
+    n_rows, f = pure.ldmatrix_factory(ins)
+    probe = np.arange(n_rows * 8, dtype=np.uint16).view(np.uint8).reshape(1, n_rows, 16)
+    got = np.asarray(f(probe), np.uint32)[0]  # (32, n): lo | hi << 16 element indices
+    perm = np.stack([got & 0xFFFF, got >> 16], axis=-1).astype(np.int64).ravel()
+    n = got.shape[1]
+
+    def run(rows: np.ndarray) -> np.ndarray:
+        e = np.ascontiguousarray(rows).view(np.uint16).reshape(rows.shape[0], -1)
+        return np.ascontiguousarray(e[:, perm]).view(np.uint32).reshape(-1, 32, n)
+
+    return n_rows, run
+
+
 @FAMILY.machine("ldmatrix")
 def ldmatrix(ins: ir.Instruction) -> Op:
-    n_rows, f = pure.ldmatrix_factory(ins)
+    n_rows, f = fast_ldmatrix(ins)
     space = _space(ins)
 
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
         ea, sp = L.address(ins.operands[1], space)
-        d = _Regs(L, ins.operands[0])
+        d = _Regs(L, ins.operands[0], write=True)
 
         def step(s: Any) -> None:
             tids = m.tids(s)
