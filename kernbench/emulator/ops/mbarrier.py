@@ -89,8 +89,11 @@ class MBarriers:
         self.bars[flat] = Bar(count, count)
         self._touch(flat)
 
-    def arrive(self, pc: int, tids: np.ndarray, flat: int, n: int, tx: int = 0) -> int:
-        """``n`` arrivals (and ``tx`` expected bytes); returns the phase before them."""
+    def arrive(
+        self, pc: int, tids: np.ndarray, flat: int, n: int, tx: int = 0, complete: bool = True
+    ) -> int:
+        """``n`` arrivals (and ``tx`` expected bytes); returns the state token: the phase
+        before them, and the arrivals still pending in it above bit 32 (``pending_count``)."""
         bar = self.get(pc, tids, flat)
         if bar is None:
             return 0
@@ -108,8 +111,18 @@ class MBarriers:
                 flat % self.m.shared_stride,
             )
             bar.pending = 0
+        if not complete and bar.pending == 0 and bar.tx == 0:
+            self.m.report(
+                "mbarrier-misuse",
+                pc,
+                tids,
+                "an mbarrier.arrive.noComplete completes the phase of the mbarrier at shared "
+                f"offset {flat % self.m.shared_stride} (undefined in the PTX ISA)",
+                flat % self.m.shared_stride,
+            )
+        token = before | (bar.pending << 32)
         self._settle(flat, bar)
-        return before
+        return token
 
     def add_tx(self, pc: int, tids: np.ndarray, flat: int, tx: int) -> None:
         """expect_tx (+) or complete_tx (-) without an arrival."""
@@ -297,8 +310,19 @@ def mbarrier(ins: ir.Instruction) -> Any:
     if what == "inval":
         return _inval(ins, space)
     if what == "pending_count":
-        raise NotSupported(ins, "pending_count (the state token holds no count here)")
+        return _pending_count(ins)
     raise NotSupported(ins, f"mbarrier.{what}")
+
+
+def _pending_count(ins: ir.Instruction) -> Op:
+    """``mbarrier.pending_count.b64 count, state``: the arrivals the state's phase still
+    awaited right after the arrive that returned it."""
+
+    def link(L: Linker) -> Any:
+        r, w = _value(L, ins.operands[1]), L.write(ins.operands[0])
+        return lambda s: w(s, (r(s, L.m.tids(s).size) >> 32).astype(np.uint32))
+
+    return Op(link)
 
 
 def _init(ins: ir.Instruction, space: str) -> Op:
@@ -337,8 +361,6 @@ def _inval(ins: ir.Instruction, space: str) -> Op:
 def _arrive(ins: ir.Instruction, space: str) -> Op:
     mods = set(ins.mods)
     expect = "expect_tx" in mods
-    if "noComplete" in mods:
-        raise NotSupported(ins, "arrive.noComplete")
     drop = ins.mods[0] == "arrive_drop"
     ops = ins.operands
     if len(ops) < 2:
@@ -366,7 +388,8 @@ def _arrive(ins: ir.Instruction, space: str) -> Op:
                     bar = st.bars.get(f)
                     if bar is not None:
                         bar.count -= cnt
-                state[lanes] = st.arrive(pc, tids[lanes], f, cnt, tx)
+                complete = "noComplete" not in mods
+                state[lanes] = st.arrive(pc, tids[lanes], f, cnt, tx, complete)
             if write is not None:
                 write(s, state)
 
@@ -419,6 +442,7 @@ def _wait(ins: ir.Instruction, space: str, blocking: bool) -> Flow:
                 done = (phase & 1) != (tok & 1)
                 need = phase + 1
             else:
+                tok = tok & 0xFFFFFFFF  # the phase the state token came from
                 done = phase > tok
                 need = tok + 1
             done |= ~ok  # a bad address was reported: do not hang on it

@@ -221,3 +221,28 @@ SPIN:
     )
     assert kinds(r) == ["mbarrier-deadlock"]
     assert "32 of 64 arrival(s) pending" in r.findings[0].message
+
+
+def test_pending_count_and_arrive_no_complete() -> None:
+    # init 5; noComplete arrival of 3 leaves 2 pending; a plain arrival leaves 1; then a
+    # noComplete arrival of 1 would complete the phase: misuse (undefined in the ISA)
+    out, r = go(
+        """
+    mov.u32 %r1, bar;
+    setp.eq.u32 %p1, %r0, 0;
+    @!%p1 bra DONE;
+    mbarrier.init.shared::cta.b64 [%r1], 5;
+    mbarrier.arrive.noComplete.shared::cta.b64 %rd1, [%r1], 3;
+    mbarrier.pending_count.b64 %r2, %rd1;
+    mbarrier.arrive.shared::cta.b64 %rd2, [%r1];
+    mbarrier.pending_count.b64 %r3, %rd2;
+    shl.b32 %r3, %r3, 4;
+    add.u32 %r2, %r2, %r3;
+"""
+        + store("%r2")
+        + """
+    mbarrier.arrive.noComplete.shared::cta.b64 %rd3, [%r1], 1;
+DONE:"""
+    )
+    assert out[0] == 2 + (1 << 4)
+    assert kinds(r) == ["mbarrier-misuse"] and "noComplete" in r.findings[0].message
