@@ -19,7 +19,8 @@ FIXTURE = Path(__file__).parent.parent / "data" / "triton_tma.ptx.gz"
 
 
 def test_triton_tma_gemm_is_right_on_the_emulator() -> None:
-    ptx = gzip.open(FIXTURE, "rt").read()
+    with gzip.open(FIXTURE, "rt") as f:
+        ptx = f.read()
     m = n = k = 64
     gen = torch.Generator().manual_seed(0)
     a = torch.randn(m, k, generator=gen).bfloat16()
