@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import access
 from ..cluster import OFFSET_MASK, ClusterMap, remote_owner, shared_flat
+from ..hopper import tensormap as tmap
 from ..hopper.tma import TmaUnsupported, box_addresses, box_bytes, fill_bits
 from ..machine import Linker, Machine, Op
 from ..memory import UINT
@@ -218,7 +219,23 @@ def register_write_check(m: Machine, check: Any) -> None:
             checks.append(check)
 
 
-def _tensor_store(ins: ir.Instruction) -> Op:
+REDUCE_OPS = ("add", "min", "max", "inc", "dec", "and", "or", "xor")
+_MAP_TYPES = {"f32.ftz": "f32"}
+
+
+def _reducer(m: Machine, pc: int, tid: int, op: str, typ: str) -> Any:
+    """``f(old, new) -> stored`` raw bits for a ``cp.reduce`` of ``typ`` elements."""
+    from .memory import _combine
+
+    try:
+        f = _combine(op, _MAP_TYPES.get(typ, typ))
+    except KeyError:
+        m.report("tma-error", pc, np.array([tid]), f"no .{op} reduction of .{typ} elements")
+        return None
+    return lambda old, new: f(old, new, new)
+
+
+def _tensor_store(ins: ir.Instruction, reduce: str | None = None) -> Op:
     ops = ins.operands
     if not isinstance(ops[0], ir.TensorAddr):
         raise NotSupported(ins, "expected [tensorMap, {coordinates}]")
@@ -262,7 +279,15 @@ def _tensor_store(ins: ir.Instruction) -> Op:
                 BulkStores.of(m).add(tid, flat)
                 vals = m.shared.read(flat, eb)
                 k = vals.shape[0]
-                access.store(m, pc, np.full(k, tid), "host", g[inb].astype(np.uint64), eb, vals)
+                dst = g[inb].astype(np.uint64)
+                if reduce is not None:  # cp.reduce: read, combine, write back
+                    typ = tmap.ELEMTYPE_NAMES[f.elemtype]
+                    combine = _reducer(m, pc, tid, reduce, typ)
+                    if combine is None:
+                        continue
+                    old = access.load(m, pc, np.full(k, tid), "host", dst, eb, 1)
+                    vals = np.asarray(combine(old[:, 0], vals[:, 0]), old.dtype)[:, None]
+                access.store(m, pc, np.full(k, tid), "host", dst, eb, vals)
 
         return step
 
@@ -356,8 +381,15 @@ def cp(ins: ir.Instruction) -> Op:
             raise NotSupported(ins, "wait_group needs an immediate")
         keep = int(n.value)
         return Op(lambda L: lambda s: _wait(L.m, L.m.tids(s), keep))
+    if mods[0] == "reduce":
+        op = next((x for x in mods if x in REDUCE_OPS), None)
+        if "tensor" not in mods or "bulk_group" not in mods or op is None:
+            raise NotSupported(ins, "cp.reduce.async.bulk forms other than tensor tiles")
+        if any(x.startswith("im2col") for x in mods):
+            raise NotSupported(ins, "im2col mode")
+        return _tensor_store(ins, op)
     if "tensor" in mods:
-        if "tile" not in mods and "im2col" in " ".join(mods):
+        if any(x.startswith("im2col") for x in mods):
             raise NotSupported(ins, "im2col mode")
         if "mbarrier::complete_tx::bytes" in mods:
             return _tensor_load(ins, "multicast::cluster" in mods)

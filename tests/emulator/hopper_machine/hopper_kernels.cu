@@ -433,3 +433,18 @@ extern "C" __global__ void tma_load_3d(const __grid_constant__ TmaMap map, unsig
     mbar_wait(&bar, 0);
     for (int i = threadIdx.x; i < BOX3_BYTES / 2; i += blockDim.x) out[i] = box[i];
 }
+
+// Shared -> global with an add: the tensor's elements inside the box grow by 1, 2, 3...
+extern "C" __global__ void tma_reduce_box(const __grid_constant__ TmaMap map, int x, int y) {
+    __shared__ __align__(1024) unsigned short tile[BOX_R * BOX_C];
+    for (int i = threadIdx.x; i < BOX_R * BOX_C; i += blockDim.x) tile[i] = i + 1;
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        asm volatile(
+            "cp.reduce.async.bulk.tensor.2d.global.shared::cta.add.tile.bulk_group"
+            " [%0, {%1, %2}], [%3];" ::"l"(&map), "r"(x), "r"(y), "r"(smem(tile)) : "memory");
+        asm volatile("cp.async.bulk.commit_group;" ::: "memory");
+        asm volatile("cp.async.bulk.wait_group 0;" ::: "memory");
+    }
+}

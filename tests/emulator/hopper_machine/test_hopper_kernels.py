@@ -306,3 +306,13 @@ def test_a_3d_box_with_element_strides() -> None:
                 if z < 3 and y < 10 and x < 24:
                     want[p, q, c] = t[z, y, x]
     np.testing.assert_array_equal(out.reshape(2, 4, 16), want)
+
+
+def test_tma_reduce_adds_the_box_inside_the_tensor() -> None:
+    t = TENSOR.copy()
+    r = launch(ptx(), "tma_reduce_box", 1, 32, [tensor_map(t, (8, 16)), 16, 14], arch="sm_90a")
+    assert r.ok, r
+    want = TENSOR.copy()
+    box = (np.arange(8 * 16) + 1).reshape(8, 16).astype(np.uint16)
+    want[14:20, 16:24] += box[:6, :8]
+    np.testing.assert_array_equal(t, want)
