@@ -1,6 +1,7 @@
 """Thread-block clusters and the small sm_90 instructions around them: ``mapa``,
-``getctarank``, ``barrier.cluster`` arrive/wait, ``elect.sync``, ``setmaxnreg`` (checked,
-otherwise a no-op), ``griddepcontrol`` (a no-op: one launch at a time).
+``getctarank``, ``barrier.cluster`` arrive/wait, ``st.async``/``red.async`` into a peer's
+shared memory, ``elect.sync``, ``setmaxnreg`` (checked, otherwise a no-op),
+``griddepcontrol`` (a no-op: one launch at a time).
 
 ``barrier.cluster``: every live thread of every CTA of the cluster arrives, then ``wait``
 blocks until all have; exited threads are not waited for. Completing it orders the
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cluster import OFFSET_MASK, RANK_SHIFT, ClusterMap
+from ..cluster import OFFSET_MASK, RANK_SHIFT, ClusterMap, shared_flat
 from ..machine import Flow, Linker, Machine, Op
 from ..memory import SHARED_WINDOW
 from ..ptx import ir
@@ -241,6 +242,81 @@ def barrier(ins: ir.Instruction) -> Any:
 
         return Flow(link)
     raise NotSupported(ins, "barrier.cluster needs .arrive or .wait")
+
+
+# ---------------------------------------------------------------------------- st.async, red.async
+
+
+def _remote_async(ins: ir.Instruction, reduce: str | None) -> Op:
+    """``st.async``/``red.async`` ``[addr], b, [mbar]``: a store (or reduction) into the
+    shared memory of a CTA of the cluster that completes its bytes on the mbarrier at
+    ``mbar`` in that same CTA."""
+    from .mbarrier import MBarriers
+    from .memory import _as_raw, _combine, decode
+
+    _space, typ, w, vec = decode(ins)
+    if "mbarrier::complete_tx::bytes" not in ins.mods:
+        raise NotSupported(ins, "only the mbarrier::complete_tx::bytes completion")
+    combine = _combine(reduce, typ) if reduce else None
+    ops = ins.operands
+    items = ops[1].items if isinstance(ops[1], ir.Vec) else (ops[1],)
+
+    def link(L: Linker) -> Any:
+        m, pc = L.m, L.pc
+        ea, _ = L.address(ops[0], "shared")
+        eb, _ = L.address(ops[2], "shared")
+        readers = [L.read(x) for x in items if x is not None]
+
+        def step(s: Any) -> None:
+            tids = m.tids(s)
+            n = tids.size
+            addr = np.broadcast_to(np.asarray(ea(s), np.uint64), (n,))
+            bar = np.broadcast_to(np.asarray(eb(s), np.uint64), (n,))
+            flat, ok = shared_flat(m, pc, tids, "shared", addr, w * vec, w)
+            bflat, bok = shared_flat(m, pc, tids, "shared", bar, 8)
+            vals = np.stack([_as_raw(r(s), typ, n) for r in readers], axis=1)
+            st = MBarriers.of(m)
+            for i in np.flatnonzero(ok & bok):
+                off = int(flat[i]) + np.arange(vec, dtype=np.int64) * w
+                new = vals[i]
+                if combine is not None:
+                    old = m.shared.read(off, w)[:, 0]
+                    new = np.asarray(combine(old, new, new), old.dtype)
+                m.shared.write(off, w, new.reshape(-1, 1))
+                if m.sanitizer.active:
+                    b = (off[:, None] + np.arange(w)).ravel()
+                    m.sanitizer.w_key[b] = 0
+                st.add_tx(pc, tids[i : i + 1], int(bflat[i]), -w * vec)
+
+        return step
+
+    return Op(link)
+
+
+@FAMILY.machine("st", dests=0)
+def st(ins: ir.Instruction) -> Op:
+    """``st.async`` here; every other ``st`` is the ordinary store."""
+    if ins.mods[:1] == ("async",):
+        return _remote_async(ins, None)
+    from .memory import st as plain
+
+    return plain(ins)
+
+
+@FAMILY.machine("red", dests=0)
+def red(ins: ir.Instruction) -> Op:
+    """``red.async`` here; every other ``red`` is the ordinary reduction."""
+    if ins.mods[:1] == ("async",):
+        op = next(
+            (x for x in ins.mods if x in ("add", "min", "max", "inc", "dec", "and", "or", "xor")),
+            None,
+        )
+        if op is None:
+            raise NotSupported(ins, "red.async needs an operation")
+        return _remote_async(ins, op)
+    from .memory import OPCODES as MEMORY
+
+    return MEMORY["red"].factory(ins)
 
 
 OPCODES = FAMILY.table

@@ -246,3 +246,56 @@ DONE:"""
     )
     assert out[0] == 2 + (1 << 4)
     assert kinds(r) == ["mbarrier-misuse"] and "noComplete" in r.findings[0].message
+
+
+def test_st_async_and_red_async_complete_bytes_on_the_peer_barrier() -> None:
+    # clusters of 2: thread 0 of each block expects 12 bytes on its own barrier, then
+    # st.async's two words (rank + 10, rank + 20) and red.async-adds 5 into the peer's
+    # buffer (word 2 starts at 100); each block reads what its peer sent once its phase ends
+    out, r = run(
+        """
+    mov.u32 %r1, bar;
+    mov.u32 %r2, buf;
+    mov.u32 %r3, %cluster_ctarank;
+    xor.b32 %r4, %r3, 1;
+    setp.eq.u32 %p1, %r0, 0;
+    @!%p1 bra WAIT;
+    mbarrier.init.shared::cta.b64 [%r1], 1;
+    mov.u32 %r5, 100;
+    st.shared.u32 [%r2+8], %r5;
+    mbarrier.arrive.expect_tx.shared::cta.b64 %rd1, [%r1], 12;
+WAIT:
+    barrier.cluster.arrive.aligned;
+    barrier.cluster.wait.aligned;
+    @!%p1 bra READ;
+    mapa.shared::cluster.u32 %r6, %r2, %r4;
+    mapa.shared::cluster.u32 %r7, %r1, %r4;
+    add.u32 %r8, %r3, 10;
+    add.u32 %r9, %r3, 20;
+    st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.u32 [%r6], {%r8, %r9}, [%r7];
+    add.u32 %r6, %r6, 8;
+    red.async.relaxed.cluster.shared::cluster.mbarrier::complete_tx::bytes.add.u32 [%r6], 5, [%r7];
+READ:
+    mbarrier.try_wait.parity.shared::cta.b64 %p2, [%r1], 0;
+    @!%p2 bra READ;
+    ld.shared.u32 %r10, [%r2];
+    ld.shared.u32 %r11, [%r2+4];
+    ld.shared.u32 %r12, [%r2+8];
+    shl.b32 %r11, %r11, 8;
+    shl.b32 %r12, %r12, 16;
+    add.u32 %r10, %r10, %r11;
+    add.u32 %r10, %r10, %r12;
+    barrier.cluster.arrive.aligned;
+    barrier.cluster.wait.aligned;
+"""
+        + store("%r10"),
+        n=32,
+        grid=2,
+        decls=BAR + ".shared .align 16 .b8 buf[16];",
+        arch="sm_90a",
+        cluster=(2, 1, 1),
+    )
+    assert r.ok, r
+    for block in range(2):
+        peer = block ^ 1
+        assert out[block * 32] == (peer + 10) + ((peer + 20) << 8) + (105 << 16)
