@@ -150,6 +150,24 @@ def _wave_ctas(prog: program.Program, layout_stride: int, total: int) -> int:
     return max(1, min(total, by_mem, by_threads))
 
 
+_MACHINES: dict[int, tuple[tuple[Any, ...], Machine]] = {}
+"""Per program, the last machine it ran on: relaunching the same shape skips linking."""
+
+
+def _machine(prog: program.Program, layout: Layout, host: HostMemory, findings: Findings,
+             shared_bytes: int, check: bool, budget: int | None, clock: list[int]) -> Machine:
+    key = (layout.n_cta, layout.block, layout.grid, shared_bytes, check)
+    held = _MACHINES.get(id(prog))
+    if held is not None and held[0] == key and held[1].program is prog:
+        held[1].reset(layout, host, findings, budget=budget, clock=clock)
+        return held[1]
+    m = Machine(prog, layout, host, findings, dynamic_shared=shared_bytes, check=check,
+                budget=budget, clock=clock)
+    if layout.size * 64 < REGFILE_BUDGET:
+        _MACHINES[id(prog)] = (key, m)
+    return m
+
+
 def launch(ptx: str | os.PathLike[str], kernel: str, grid: Dim, block: Dim,
            args: list[Any] | tuple[Any, ...], *, shared_bytes: int = 0, arch: str = "sm_80",
            cluster: Dim | None = None, check: bool = True,
@@ -200,8 +218,7 @@ def launch(ptx: str | os.PathLike[str], kernel: str, grid: Dim, block: Dim,
     budget = max_instructions
     for first in range(0, n_total, per_wave):
         layout = Layout(b, g, first, min(per_wave, n_total - first))
-        m = Machine(prog, layout, host, findings, dynamic_shared=shared_bytes, check=check,
-                    budget=budget, clock=clock)
+        m = _machine(prog, layout, host, findings, shared_bytes, check, budget, clock)
         m.run()
         tcounts += m.thread_counts
         wcounts += m.warp_counts

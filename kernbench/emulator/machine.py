@@ -36,10 +36,18 @@ class Flow:
 
 
 class Op:
-    """What other machine ops' factories return: ``link(L)`` makes ``step(sel) -> None``."""
+    """What other machine ops' factories return: ``link(L)`` makes ``step(sel) -> None``.
 
-    def __init__(self, link: Callable[[Linker], Step]) -> None:
+    ``fuse``, when given, may run a stretch of consecutive unguarded instructions that share
+    it as one step (e.g. a run of independent ``mma`` as one batched call): it receives their
+    linkers and returns ``[(start pc, length, step)]`` for the stretches it fused.
+    """
+
+    def __init__(self, link: Callable[[Linker], Step],
+                 fuse: Callable[[list[Linker]], list[tuple[int, int, Step]]] | None = None
+                 ) -> None:
         self.link = link
+        self.fuse = fuse
 
 
 class Waitable(Protocol):
@@ -166,22 +174,47 @@ class Machine:
         self.shared = Region(np.zeros(layout.n_cta * self.shared_stride, np.uint8))
         self.local_stride = -(-max(program.local_size, 16) // 16) * 16
         self.local = Region(np.zeros(self.size * self.local_stride, np.uint8))
-        self.alive = self.threads.real.copy()
-        self.live_per_cta = np.bincount(self.threads.cta[self.alive], minlength=layout.n_cta)
-        self.sanitizer = Sanitizer(self, check)
-        self.waitables: list[Waitable] = []
-        self.extensions: dict[str, Any] = {}
-        """Per-wave state of op families (barriers, async copies...), created on first use."""
-        self.groups = Groups(self.size)
+        self.check = check
+        self.hooks: dict[str, Any] = {}
+        """Link-time registrations of op families (e.g. ``bar.red`` result writers)."""
         n = len(program.steps)
         self.thread_counts = np.zeros(n, np.int64)
         self.warp_counts = np.zeros(n, np.int64)
-        self.budget = budget
-        self.clock = clock if clock is not None else [0]
+        self.reset(layout, host, findings, budget=budget, clock=clock, fresh=True)
         self.steps: list[Step] = []
         self.kinds: list[int] = []
         self.guards: list[Callable[[Any], np.ndarray] | None] = []
         self._link()
+
+    def reset(self, layout: Layout, host: HostMemory, findings: Findings, *,
+              budget: int | None = None, clock: list[int] | None = None,
+              fresh: bool = False) -> None:
+        """Ready the machine for another wave of the same shape (linking is kept: the
+        linked steps close over these arrays, so they are reset in place)."""
+        if not fresh:
+            if (layout.n_cta, layout.block, layout.grid) != (self.layout.n_cta,
+                                                              self.layout.block,
+                                                              self.layout.grid):
+                raise ValueError("a machine is reused only for waves of the same shape")
+            self.threads.rebase(layout.first_cta)
+            for f in self.regs.files.values():
+                f.fill(0)
+            self.shared.u8.fill(0)
+            self.local.u8.fill(0)
+            self.thread_counts.fill(0)
+            self.warp_counts.fill(0)
+        self.layout = layout
+        self.host = host
+        self.findings = findings
+        self.alive = self.threads.real.copy()
+        self.live_per_cta = np.bincount(self.threads.cta[self.alive], minlength=layout.n_cta)
+        self.sanitizer = Sanitizer(self, self.check)
+        self.waitables: list[Waitable] = []
+        self.extensions: dict[str, Any] = {}
+        """Per-wave state of op families (barriers, async copies...), created on first use."""
+        self.groups = Groups(self.size)
+        self.budget = budget
+        self.clock = clock if clock is not None else [0]
 
     # ------------------------------------------------------------------ linking
     def _link(self) -> None:
@@ -203,6 +236,38 @@ class Machine:
                 raise TypeError(f"{low.ins.opcode}: factory returned {type(impl).__name__}")
             g = low.ins.guard
             self.guards.append(None if g is None else L.read(g))
+        self._fuse()
+
+    def _fuse(self) -> None:
+        """Replace each fusable stretch's first step by one that runs the whole stretch."""
+        lows = self.program.steps
+        pc = 0
+        while pc < len(lows):
+            fuse = getattr(lows[pc].impl, "fuse", None)
+            end = pc
+            while (end < len(lows) and fuse is not None
+                   and getattr(lows[end].impl, "fuse", None) is fuse
+                   and lows[end].ins.guard is None):
+                end += 1
+            if fuse is not None and end - pc > 1:
+                linkers = [Linker(self, q, lows[q].ins) for q in range(pc, end)]
+                for start, length, step in fuse(linkers):
+                    self.steps[start] = self._stretch(start, length, step)
+                    self.kinds[start] = FLOW
+            pc = max(end, pc + 1)
+
+    def _stretch(self, start: int, length: int, step: Step) -> Step:
+        tc, wc = self.thread_counts, self.warp_counts
+        after = start + length
+
+        def run(s: Any) -> Any:
+            step(s)
+            n = self.size if s is ALL else s.size
+            tc[start + 1:after] += n
+            wc[start + 1:after] += self.size // 32 if s is ALL else count_warps(s)
+            return ((after, s),)
+
+        return run
 
     # ------------------------------------------------------------------ helpers
     def line_of(self, pc: int) -> int:

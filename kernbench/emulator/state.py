@@ -74,9 +74,16 @@ class Threads:
         self.tid_xyz = tuple(
             v.astype(np.uint32) for v in (self.flat % bx, self.flat // bx % by, self.flat // (bx * by))
         )
-        gx, gy, _ = layout.grid
-        g = self.cta + layout.first_cta
-        self.ctaid_xyz = tuple(v.astype(np.uint32) for v in (g % gx, g // gx % gy, g // (gx * gy)))
+        self.ctaid_xyz = tuple(np.zeros(layout.size, np.uint32) for _ in range(3))
+        self.rebase(layout.first_cta)
+
+    def rebase(self, first_cta: int) -> None:
+        """Point the wave at the grid's CTAs from ``first_cta`` on (in place: linked steps
+        hold these arrays)."""
+        gx, gy, _ = self.layout.grid
+        g = self.cta + first_cta
+        for dst, v in zip(self.ctaid_xyz, (g % gx, g // gx % gy, g // (gx * gy)), strict=True):
+            dst[:] = v
 
     def block_of(self, t: int) -> tuple[int, int, int]:
         return tuple(int(v[t]) for v in self.ctaid_xyz)  # type: ignore[return-value]

@@ -37,8 +37,9 @@ class CtaBarriers:
         self.last_n = np.zeros(shape, np.int64)
         self.blocked_on = np.full(m.size, -1, np.int64)
         self.resume = np.zeros(m.size, np.int64)
-        self.hooks: dict[int, Any] = {}
-        """resume pc -> f(tids, barrier) run when ``.red`` waiters are released."""
+        self.hooks: dict[int, Any] = m.hooks.setdefault("bar.red", {})
+        """resume pc -> f(tids, barrier) run when ``.red`` waiters are released (registered
+        at link time, so kept on the machine across waves)."""
         m.waitables.append(self)
 
     @staticmethod
@@ -181,7 +182,7 @@ def bar(ins: ir.Instruction) -> Any:
                     val = val.astype(bool)
                 w(tids, val)
 
-            CtaBarriers.of(m).hooks[pc + 1] = hook
+            m.hooks.setdefault("bar.red", {})[pc + 1] = hook
 
         def step(s: Any) -> Any:
             tids = m.tids(s)

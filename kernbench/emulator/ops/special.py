@@ -36,7 +36,7 @@ def special(m: Machine, reg: ir.Reg) -> np.ndarray | int | Callable[[Any], Any]:
     if name == "%nwarpid":
         return u32(64)
     if name == "%smid":
-        return ((t.cta + lay.first_cta) % SM_COUNT).astype(u32)
+        return lambda s: ((t.cta[s] + m.layout.first_cta) % SM_COUNT).astype(u32)
     if name == "%nsmid":
         return u32(SM_COUNT)
     if name == "%gridid":

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import access
+from .. import access, fragments
 from ..machine import Linker, Machine, Op
 from ..ptx import ir
 from ..schedule import ALL
@@ -93,7 +93,123 @@ def mma(ins: ir.Instruction) -> Op:
 
         return step
 
-    return Op(link)
+    return Op(link, fuse=fuse_mma)
+
+
+def _slots(L: Linker, o: Any) -> tuple[str, list[int]] | None:
+    """Register class and slots of a brace list of plain registers (None if anything else)."""
+    items = _items(o)
+    slots = [L.m.program.slots.get(x.name) if isinstance(x, ir.Reg) else None for x in items]
+    if any(x is None for x in slots) or len({c for c, _ in slots}) != 1:  # type: ignore[misc]
+        return None
+    return slots[0][0], [i for _, i in slots]  # type: ignore[index,misc]
+
+
+def fuse_mma(linkers: list[Linker]) -> list[tuple[int, int, Any]]:
+    """Batch runs of independent ``mma`` with the same modifiers into one call: the pure
+    function is vectorised over warps, so k instructions become one call over k * W warps."""
+    out: list[tuple[int, int, Any]] = []
+    run: list[tuple[Linker, list[tuple[str, list[int]]]]] = []
+    written: set[tuple[str, int]] = set()
+
+    def flush() -> None:
+        if len(run) > 1:
+            out.append((run[0][0].pc, len(run), _batched(run)))
+        run.clear()
+        written.clear()
+
+    for L in linkers:
+        ops = [_slots(L, o) for o in L.ins.operands[:4]]
+        if any(x is None for x in ops):
+            flush()
+            continue
+        regs = [x for x in ops if x is not None]
+        reads = {(c, i) for c, sl in regs[1:] for i in sl}
+        if run and (reads & written or L.ins.mods != run[0][0].ins.mods):
+            flush()
+        run.append((L, regs))
+        written.update((regs[0][0], i) for i in regs[0][1])
+    flush()
+    return out
+
+
+_ELEM_VIEW = {8: np.uint8, 16: np.uint16, 32: np.uint32}
+_FLOATS = {"f16", "bf16", "tf32", "e4m3", "e5m2"}
+
+
+def fast_mma(ins: ir.Instruction) -> Any:
+    """``mma_factory``'s function computed with precomputed permutations instead of bit
+    shifts and scatters (float inputs, f16/f32 accumulators); the pure one otherwise.
+
+    Same arithmetic as :mod:`.mma` (exact products, float64 sum, one rounding): only the
+    register <-> matrix reshuffling differs, so results are bit-identical (tested)."""
+    shape, d_t, a_t, b_t, c_t, _ = pure._decode_mma(ins)
+    if a_t not in _FLOATS or d_t not in ("f16", "f32") or c_t not in ("f16", "f32"):
+        return pure.mma_factory(ins)
+    frags = [fragments.mma_fragment(shape, op, t)
+             for op, t in (("a", a_t), ("b", b_t), ("c", c_t), ("c", d_t))]
+    flat = [(f.row * f.cols + f.col).ravel() for f in frags]
+    inv = [np.argsort(x) for x in flat]
+    types = (a_t, b_t, c_t)
+
+    def read(j: int, regs: np.ndarray) -> np.ndarray:
+        f = frags[j]
+        e = np.ascontiguousarray(regs, np.uint32).view(_ELEM_VIEW[f.elem_bits])
+        e = e.reshape(e.shape[0], -1)[:, inv[j]]
+        return fragments.to_float64(e, types[j]).reshape(-1, f.rows, f.cols)
+
+    fd = frags[3]
+
+    def run(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            acc = np.matmul(read(0, a), read(1, b)) + read(2, c)
+        bits = fragments.from_float64(acc.reshape(acc.shape[0], -1), d_t)
+        e = np.ascontiguousarray(bits[:, flat[3]]).view(np.uint32)
+        return e.reshape(-1, 32, fd.n_regs)
+
+    return run
+
+
+def _batched(run: list[tuple[Linker, list[tuple[str, list[int]]]]]) -> Any:
+    m = run[0][0].m
+    f = fast_mma(run[0][0].ins)
+    k = len(run)
+    classes = [run[0][1][j][0] for j in range(4)]
+    if any(r[1][j][0] != classes[j] for r in run for j in range(4)):
+        singles = [m.steps[L.pc] for L, _ in run]
+        return lambda s: [st(s) for st in singles]
+    slots = [np.array([r[1][j][1] for r in run], np.int64) for j in range(4)]
+    files = [m.regs.files[c] for c in classes]
+    singles = [m.steps[L.pc] for L, _ in run]
+    dt = [np.uint64 if c == "b64" else np.uint32 for c in classes]
+
+    def gather(j: int, cols: Any, w: int) -> np.ndarray:
+        sl = slots[j]
+        n = sl.shape[1]
+        g = files[j][sl.ravel()][:, cols].astype(dt[j], copy=False)
+        return g.reshape(k, n, w, 32).transpose(0, 2, 3, 1).reshape(k * w, 32, n)
+
+    def step(s: Any) -> None:
+        if s is ALL:
+            cols: Any = slice(None)
+            w = m.size // 32
+        else:
+            warps = np.unique(s >> 5)
+            if s.size != warps.size * 32:
+                for st in singles:
+                    st(s)
+                return
+            w = warps.size
+            cols = s
+        d = f(gather(1, cols, w), gather(2, cols, w), gather(3, cols, w))
+        nd = slots[0].shape[1]
+        d = d.reshape(k, w, 32, nd).transpose(0, 3, 1, 2).reshape(k * nd, w * 32)
+        if s is ALL:
+            files[0][slots[0].ravel()] = d
+        else:
+            files[0][slots[0].ravel()[:, None], cols] = d
+
+    return step
 
 
 def _space(ins: ir.Instruction) -> str:
