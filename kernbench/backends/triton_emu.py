@@ -30,8 +30,8 @@ from typing import Any
 
 from triton.backends.compiler import GPUTarget
 from triton.backends.driver import DriverBase
-from triton.runtime.driver import driver as triton_driver
 from triton.runtime.cache import get_cache_manager
+from triton.runtime.driver import driver as triton_driver
 
 from .emu_launch import _LAST, EmulatorFindings, Launched
 
@@ -123,7 +123,9 @@ class EmulatorDriver(DriverBase):
         pass
 
 
-def _benchmark(kernel_call: Callable[[], object], *, quantiles: Sequence[float] = (), **_: Any) -> list[float]:
+def _benchmark(
+    kernel_call: Callable[[], object], *, quantiles: Sequence[float] = (), **_: Any
+) -> list[float]:
     """Triton's autotuner asks the driver for a benchmarker: one emulated run, in ms (harness
     time, not performance; kernbench never tunes through Triton's autotuner)."""
     began = time.perf_counter()
