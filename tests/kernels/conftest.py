@@ -1,0 +1,22 @@
+"""Fixtures shared by the kernel families' tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from kernbench.measure.worker import ProcessRunner
+
+
+@pytest.fixture(scope="session")
+def emu_worker() -> Iterator[ProcessRunner]:
+    """A measurement worker on emu:sm_80, started once: Triton variants on the emulated
+    device need a process that activated it before their kernels were decorated (compiled,
+    not interpreted), which is what every ``--device emu`` run gives them. Candidates are
+    gated once; an emulated record takes no timing samples."""
+    from kernbench.device import emu_device
+    from kernbench.measure.settings import QUICK
+
+    with ProcessRunner(emu_device("sm_80"), QUICK) as runner:
+        yield runner
