@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .memory import LOCAL_WINDOW, SHARED_WINDOW, UINT, WINDOW_SIZE, Region
+from .memory import LOCAL_WINDOW, SHARED_WINDOW, UINT, Region
 
 if TYPE_CHECKING:
     from .machine import Machine
@@ -36,8 +36,18 @@ def _sub(lanes: np.ndarray | None, keep: np.ndarray) -> np.ndarray:
     return pos if lanes is None else lanes[pos]
 
 
-def resolve(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
-            nbytes: int, write: bool, read: bool = True, align: int = 0) -> list[Piece]:
+def resolve(
+    m: Machine,
+    pc: int,
+    tids: np.ndarray,
+    space: str,
+    addr: np.ndarray,
+    nbytes: int,
+    write: bool,
+    read: bool = True,
+    atomic: bool = False,
+    align: int = 0,
+) -> list[Piece]:
     """Pieces for an access of ``nbytes`` per lane at ``addr`` by threads ``tids``
     (aligned to ``align`` bytes, by default the access size)."""
     out: list[Piece] = []
@@ -47,8 +57,11 @@ def resolve(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
         if not win.any():
             _host(m, pc, tids, addr, None, nbytes, align, out)
             return out
-        for w, sp, base in ((0, "host", 0), (1, "shared", SHARED_WINDOW),
-                            (2, "local", LOCAL_WINDOW)):
+        for w, sp, base in (
+            (0, "host", 0),
+            (1, "shared", SHARED_WINDOW),
+            (2, "local", LOCAL_WINDOW),
+        ):
             keep = win == w
             if keep.any():
                 lanes = np.flatnonzero(keep)
@@ -56,7 +69,9 @@ def resolve(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
                 if sp == "host":
                     _host(m, pc, tids[lanes], a, lanes, nbytes, align, out)
                 else:
-                    _onchip(m, pc, tids[lanes], sp, a, lanes, nbytes, align, write, read, out)
+                    _onchip(
+                        m, pc, tids[lanes], sp, a, lanes, nbytes, align, write, read, atomic, out
+                    )
         bad = win > 2
         if bad.any():
             m.sanitizer.out_of_bounds(pc, "global", tids[bad], addr[bad], nbytes)
@@ -64,12 +79,13 @@ def resolve(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
     if space == "host":
         _host(m, pc, tids, addr, None, nbytes, align, out)
     else:
-        _onchip(m, pc, tids, space, addr, None, nbytes, align, write, read, out)
+        _onchip(m, pc, tids, space, addr, None, nbytes, align, write, read, atomic, out)
     return out
 
 
-def _aligned(m: Machine, pc: int, tids: np.ndarray, addr: np.ndarray,
-             align: int) -> np.ndarray | None:
+def _aligned(
+    m: Machine, pc: int, tids: np.ndarray, addr: np.ndarray, align: int
+) -> np.ndarray | None:
     if align <= 1:
         return None
     bad = (addr & np.uint64(align - 1)) != 0
@@ -79,8 +95,16 @@ def _aligned(m: Machine, pc: int, tids: np.ndarray, addr: np.ndarray,
     return None
 
 
-def _host(m: Machine, pc: int, tids: np.ndarray, addr: np.ndarray, lanes: np.ndarray | None,
-          nbytes: int, align: int, out: list[Piece]) -> None:
+def _host(
+    m: Machine,
+    pc: int,
+    tids: np.ndarray,
+    addr: np.ndarray,
+    lanes: np.ndarray | None,
+    nbytes: int,
+    align: int,
+    out: list[Piece],
+) -> None:
     keep = _aligned(m, pc, tids, addr, align)
     k, ok = m.host.locate(addr, nbytes)
     if keep is not None:
@@ -100,9 +124,20 @@ def _host(m: Machine, pc: int, tids: np.ndarray, addr: np.ndarray, lanes: np.nda
         out.append(Piece(a.region, _sub(lanes, sel), addr[sel] - np.uint64(a.base), "host"))
 
 
-def _onchip(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
-            lanes: np.ndarray | None, nbytes: int, align: int, write: bool, read: bool,
-            out: list[Piece]) -> None:
+def _onchip(
+    m: Machine,
+    pc: int,
+    tids: np.ndarray,
+    space: str,
+    addr: np.ndarray,
+    lanes: np.ndarray | None,
+    nbytes: int,
+    align: int,
+    write: bool,
+    read: bool,
+    atomic: bool,
+    out: list[Piece],
+) -> None:
     if space == "shared":
         size, stride, owner, region = m.shared_size, m.shared_stride, m.threads.cta[tids], m.shared
         addr = addr & SHARED_OFFSET_MASK
@@ -120,12 +155,20 @@ def _onchip(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray,
         tids, addr, owner = tids[ok], addr[ok], owner[ok]
     flat = owner.astype(np.uint64) * np.uint64(stride) + addr
     if space == "shared" and m.sanitizer.active:
-        m.sanitizer.shared_access(pc, tids, flat, nbytes, write, read)
+        m.sanitizer.shared_access(pc, tids, flat, nbytes, write, read, atomic)
     out.append(Piece(region, lanes, flat, space))
 
 
-def load(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray, w: int,
-         n: int, align: int = 0) -> np.ndarray:
+def load(
+    m: Machine,
+    pc: int,
+    tids: np.ndarray,
+    space: str,
+    addr: np.ndarray,
+    w: int,
+    n: int,
+    align: int = 0,
+) -> np.ndarray:
     """``(lanes, n)`` raw values (``w`` bytes each; 16 -> two uint64) with bad lanes zero."""
     cols = n * 2 if w == 16 else n
     dt = UINT[8 if w == 16 else w]
@@ -139,8 +182,9 @@ def load(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray, w:
     return vals
 
 
-def store(m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray, w: int,
-          vals: np.ndarray) -> None:
+def store(
+    m: Machine, pc: int, tids: np.ndarray, space: str, addr: np.ndarray, w: int, vals: np.ndarray
+) -> None:
     """Store ``(lanes, n)`` raw values; bad lanes are dropped."""
     n = vals.shape[1] // (2 if w == 16 else 1)
     for p in resolve(m, pc, tids, space, addr, w * n, write=True, read=False):

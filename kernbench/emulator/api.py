@@ -14,6 +14,7 @@ kernel's global memory), Python ints and floats (converted to the declared ``.pa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import time
@@ -30,8 +31,13 @@ from .ptx import ir
 from .state import CLASS_DTYPE, Layout
 
 STATIC_SHARED_LIMIT = 48 * 1024
-SHARED_LIMIT = {"sm_80": 163 * 1024, "sm_86": 99 * 1024, "sm_89": 99 * 1024,
-                "sm_90": 227 * 1024, "sm_90a": 227 * 1024}
+SHARED_LIMIT = {
+    "sm_80": 163 * 1024,
+    "sm_86": 99 * 1024,
+    "sm_89": 99 * 1024,
+    "sm_90": 227 * 1024,
+    "sm_90a": 227 * 1024,
+}
 REGFILE_BUDGET = 256 << 20
 MAX_WAVE_THREADS = 1 << 17
 
@@ -57,8 +63,10 @@ class LaunchResult:
         return not self.findings
 
     def __str__(self) -> str:
-        head = (f"{self.kernel}: {self.thread_instructions} thread-instructions "
-                f"({self.warp_instructions} warp-instructions) in {self.wall_time:.3f} s")
+        head = (
+            f"{self.kernel}: {self.thread_instructions} thread-instructions "
+            f"({self.warp_instructions} warp-instructions) in {self.wall_time:.3f} s"
+        )
         return "\n".join([head, *(str(f) for f in self.findings)])
 
 
@@ -107,7 +115,9 @@ INT_FMT = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 def _pack(p: ir.Param, i: int, arg: Any, host: HostMemory) -> bytes:
     t, size = p.type, p.size
-    where = f"argument {i} ({p.name}, .{t}{'[' + str(size) + ']' if t == 'b8' and size > 1 else ''})"
+    where = (
+        f"argument {i} ({p.name}, .{t}{'[' + str(size) + ']' if t == 'b8' and size > 1 else ''})"
+    )
     buf = _buffer(arg)
     if buf is not None or arg is None:
         if size != 8 or t not in ("u64", "b64", "s64"):
@@ -142,36 +152,92 @@ def _pack(p: ir.Param, i: int, arg: Any, host: HostMemory) -> bytes:
     raise ValueError(f"{where}: cannot pass a {type(arg).__name__}")
 
 
-def _wave_ctas(prog: program.Program, layout_stride: int, total: int) -> int:
+SANITIZER_BYTES_PER_SHARED_BYTE = 35
+"""The shared-memory sanitizer's per-byte state (two keys, warp epochs, pcs, pending)."""
+
+
+def _wave_ctas(
+    prog: program.Program, layout_stride: int, total: int, shared: int, check: bool
+) -> int:
+    """CTAs per wave: as many as fit the memory budget (registers, local, shared and the
+    sanitizer's shadow of shared) and the thread cap."""
     per_thread = sum(n * np.dtype(CLASS_DTYPE[c]).itemsize for c, n in prog.counts.items())
     per_thread += prog.local_size + 32
-    by_mem = REGFILE_BUDGET // max(1, per_thread * layout_stride)
+    per_cta = per_thread * layout_stride + shared * (
+        1 + (SANITIZER_BYTES_PER_SHARED_BYTE if check else 0)
+    )
+    by_mem = REGFILE_BUDGET // max(1, per_cta)
     by_threads = MAX_WAVE_THREADS // layout_stride
     return max(1, min(total, by_mem, by_threads))
+
+
+_BLAS: Any = None
+
+
+def _one_blas_thread() -> Any:
+    """A context that keeps BLAS (used by batched mma matmuls of tiny matrices) on one
+    thread: its worker threads only contend with the emulator on a shared machine. A no-op
+    when threadpoolctl is not installed."""
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS = ThreadpoolController()
+        except ImportError:  # pragma: no cover - optional
+            _BLAS = False
+    if _BLAS is False:
+        return contextlib.nullcontext()
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 _MACHINES: dict[int, tuple[tuple[Any, ...], Machine]] = {}
 """Per program, the last machine it ran on: relaunching the same shape skips linking."""
 
 
-def _machine(prog: program.Program, layout: Layout, host: HostMemory, findings: Findings,
-             shared_bytes: int, check: bool, budget: int | None, clock: list[int]) -> Machine:
+def _machine(
+    prog: program.Program,
+    layout: Layout,
+    host: HostMemory,
+    findings: Findings,
+    shared_bytes: int,
+    check: bool,
+    budget: int | None,
+    clock: list[int],
+) -> Machine:
     key = (layout.n_cta, layout.block, layout.grid, shared_bytes, check)
     held = _MACHINES.get(id(prog))
     if held is not None and held[0] == key and held[1].program is prog:
         held[1].reset(layout, host, findings, budget=budget, clock=clock)
         return held[1]
-    m = Machine(prog, layout, host, findings, dynamic_shared=shared_bytes, check=check,
-                budget=budget, clock=clock)
+    m = Machine(
+        prog,
+        layout,
+        host,
+        findings,
+        dynamic_shared=shared_bytes,
+        check=check,
+        budget=budget,
+        clock=clock,
+    )
     if layout.size * 64 < REGFILE_BUDGET:
         _MACHINES[id(prog)] = (key, m)
     return m
 
 
-def launch(ptx: str | os.PathLike[str], kernel: str, grid: Dim, block: Dim,
-           args: list[Any] | tuple[Any, ...], *, shared_bytes: int = 0, arch: str = "sm_80",
-           cluster: Dim | None = None, check: bool = True,
-           max_instructions: int | None = None) -> LaunchResult:
+def launch(
+    ptx: str | os.PathLike[str],
+    kernel: str,
+    grid: Dim,
+    block: Dim,
+    args: list[Any] | tuple[Any, ...],
+    *,
+    shared_bytes: int = 0,
+    arch: str = "sm_80",
+    cluster: Dim | None = None,
+    check: bool = True,
+    max_instructions: int | None = None,
+) -> LaunchResult:
     """Run ``kernel`` of the PTX (text or a ``.ptx`` path) over ``grid`` x ``block`` threads.
 
     ``shared_bytes`` is the dynamic shared memory; ``check`` enables the shared-memory
@@ -194,23 +260,26 @@ def launch(ptx: str | os.PathLike[str], kernel: str, grid: Dim, block: Dim,
         raise ValueError(f"{prog.shared_static} bytes of static shared memory exceed 48 KB")
     limit = SHARED_LIMIT.get(arch, 48 * 1024)
     if shared_bytes < 0 or prog.dynamic_shared_offset + shared_bytes > limit:
-        raise ValueError(f"{prog.shared_static} static + {shared_bytes} dynamic bytes of shared "
-                         f"memory exceed {arch}'s {limit} bytes per block")
+        raise ValueError(
+            f"{prog.shared_static} static + {shared_bytes} dynamic bytes of shared "
+            f"memory exceed {arch}'s {limit} bytes per block"
+        )
     if len(args) != len(prog.params):
         raise ValueError(f"{kernel} takes {len(prog.params)} arguments, got {len(args)}")
     host = HostMemory()
-    for a in prog.host.allocs:
-        if a.name != "kernel parameters":
-            host.allocs.append(a)
+    host.extend([a for a in prog.host.allocs if a.name != "kernel parameters"])
     for i, ((p, off), arg) in enumerate(zip(prog.params, args, strict=True)):
         data = _pack(p, i, arg, host)
-        prog.param_buffer[off:off + len(data)] = np.frombuffer(data, np.uint8)
+        prog.param_buffer[off : off + len(data)] = np.frombuffer(data, np.uint8)
     pb = prog.param_buffer
     host.add(pb.ctypes.data, pb.nbytes, "kernel parameters", pb)
     findings = Findings()
     n_total = g[0] * g[1] * g[2]
     stride = -(-nthreads // 32) * 32
-    per_wave = _wave_ctas(prog, stride, n_total)
+    shared_total = (
+        (prog.dynamic_shared_offset + shared_bytes) if shared_bytes else prog.shared_static
+    )
+    per_wave = _wave_ctas(prog, stride, n_total, shared_total, check)
     clock = [0]
     tcounts = np.zeros(len(prog.steps), np.int64)
     wcounts = np.zeros(len(prog.steps), np.int64)
@@ -219,7 +288,8 @@ def launch(ptx: str | os.PathLike[str], kernel: str, grid: Dim, block: Dim,
     for first in range(0, n_total, per_wave):
         layout = Layout(b, g, first, min(per_wave, n_total - first))
         m = _machine(prog, layout, host, findings, shared_bytes, check, budget, clock)
-        m.run()
+        with _one_blas_thread():
+            m.run()
         tcounts += m.thread_counts
         wcounts += m.warp_counts
         waves += 1
@@ -233,5 +303,13 @@ def launch(ptx: str | os.PathLike[str], kernel: str, grid: Dim, block: Dim,
         if tcounts[s.pc]:
             lines[s.ins.line] = lines.get(s.ins.line, 0) + int(tcounts[s.pc])
             wlines[s.ins.line] = wlines.get(s.ins.line, 0) + int(wcounts[s.pc])
-    return LaunchResult(kernel, findings.as_list(), int(tcounts.sum()), int(wcounts.sum()),
-                        lines, wlines, time.perf_counter() - t0, waves)
+    return LaunchResult(
+        kernel,
+        findings.as_list(),
+        int(tcounts.sum()),
+        int(wcounts.sum()),
+        lines,
+        wlines,
+        time.perf_counter() - t0,
+        waves,
+    )

@@ -58,7 +58,7 @@ class Finding:
             who = f" thread {self.thread} block {self.block}"
         addr = f" address 0x{self.address:x}" if self.address is not None else ""
         more = f" [x{self.count}]" if self.count > 1 else ""
-        text = f": {self.instruction.strip()}" if self.instruction else ""
+        text = f" `{self.instruction.strip()}`" if self.instruction else ""
         return f"{self.kind} in {self.kernel} at {where}{text}:{who}{addr}: {self.message}{more}"
 
 

@@ -43,9 +43,11 @@ class Op:
     linkers and returns ``[(start pc, length, step)]`` for the stretches it fused.
     """
 
-    def __init__(self, link: Callable[[Linker], Step],
-                 fuse: Callable[[list[Linker]], list[tuple[int, int, Step]]] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        link: Callable[[Linker], Step],
+        fuse: Callable[[list[Linker]], list[tuple[int, int, Step]]] | None = None,
+    ) -> None:
         self.link = link
         self.fuse = fuse
 
@@ -103,7 +105,8 @@ class Linker:
             cls, slot = m.program.slots[o.name]
             row = m.regs.row(cls, slot)
             mask = {"pred": 1, "b8": 0xFF, "b16": 0xFFFF, "b32": 0xFFFFFFFF}.get(
-                cls, 0xFFFFFFFFFFFFFFFF)
+                cls, 0xFFFFFFFFFFFFFFFF
+            )
 
             def w(s: Any, v: Any) -> None:
                 if type(v) is int:
@@ -127,13 +130,16 @@ class Linker:
         """Register file class of a register operand ('b32', 'pred'...)."""
         return self.m.program.slots[o.name][0]
 
-    def address(self, o: ir.Addr, space: str) -> tuple[Callable[[Any], Any], str]:
+    def address(self, o: Any, space: str) -> tuple[Callable[[Any], Any], str]:
         """``ea(sel) -> uint64 addresses`` and the space the access really goes to."""
         from .memory import LOCAL_WINDOW, SHARED_WINDOW
 
+        if not isinstance(o, ir.Addr):
+            raise ValueError(f"line {self.ins.line}: expected a memory operand [..], got {o!r}")
         base = o.base
-        if isinstance(base, ir.Sym) or (isinstance(base, ir.Reg) and
-                                       base.name in self.m.program.symbols):
+        if isinstance(base, ir.Sym) or (
+            isinstance(base, ir.Reg) and base.name in self.m.program.symbols
+        ):
             sym = self.m.program.symbols[base.name]
             a = sym.address + o.offset + getattr(base, "offset", 0)
             sp = sym.space
@@ -156,9 +162,18 @@ class Linker:
 class Machine:
     """One wave of CTAs of one launch."""
 
-    def __init__(self, program: Program, layout: Layout, host: HostMemory, findings: Findings,
-                 *, dynamic_shared: int = 0, check: bool = True,
-                 budget: int | None = None, clock: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        program: Program,
+        layout: Layout,
+        host: HostMemory,
+        findings: Findings,
+        *,
+        dynamic_shared: int = 0,
+        check: bool = True,
+        budget: int | None = None,
+        clock: list[int] | None = None,
+    ) -> None:
         self.program = program
         self.layout = layout
         self.host = host
@@ -168,8 +183,11 @@ class Machine:
         self.all_tids = self.threads.tid
         self.regs = Registers(program.counts, self.size)
         self.dynamic_shared = dynamic_shared
-        self.shared_size = program.dynamic_shared_offset + dynamic_shared if dynamic_shared \
+        self.shared_size = (
+            program.dynamic_shared_offset + dynamic_shared
+            if dynamic_shared
             else program.shared_static
+        )
         self.shared_stride = -(-max(self.shared_size, 16) // 16) * 16
         self.shared = Region(np.zeros(layout.n_cta * self.shared_stride, np.uint8))
         self.local_stride = -(-max(program.local_size, 16) // 16) * 16
@@ -186,15 +204,24 @@ class Machine:
         self.guards: list[Callable[[Any], np.ndarray] | None] = []
         self._link()
 
-    def reset(self, layout: Layout, host: HostMemory, findings: Findings, *,
-              budget: int | None = None, clock: list[int] | None = None,
-              fresh: bool = False) -> None:
+    def reset(
+        self,
+        layout: Layout,
+        host: HostMemory,
+        findings: Findings,
+        *,
+        budget: int | None = None,
+        clock: list[int] | None = None,
+        fresh: bool = False,
+    ) -> None:
         """Ready the machine for another wave of the same shape (linking is kept: the
         linked steps close over these arrays, so they are reset in place)."""
         if not fresh:
-            if (layout.n_cta, layout.block, layout.grid) != (self.layout.n_cta,
-                                                              self.layout.block,
-                                                              self.layout.grid):
+            if (layout.n_cta, layout.block, layout.grid) != (
+                self.layout.n_cta,
+                self.layout.block,
+                self.layout.grid,
+            ):
                 raise ValueError("a machine is reused only for waves of the same shape")
             self.threads.rebase(layout.first_cta)
             for f in self.regs.files.values():
@@ -245,9 +272,12 @@ class Machine:
         while pc < len(lows):
             fuse = getattr(lows[pc].impl, "fuse", None)
             end = pc
-            while (end < len(lows) and fuse is not None
-                   and getattr(lows[end].impl, "fuse", None) is fuse
-                   and lows[end].ins.guard is None):
+            while (
+                end < len(lows)
+                and fuse is not None
+                and getattr(lows[end].impl, "fuse", None) is fuse
+                and lows[end].ins.guard is None
+            ):
                 end += 1
             if fuse is not None and end - pc > 1:
                 linkers = [Linker(self, q, lows[q].ins) for q in range(pc, end)]
@@ -263,8 +293,8 @@ class Machine:
         def run(s: Any) -> Any:
             step(s)
             n = self.size if s is ALL else s.size
-            tc[start + 1:after] += n
-            wc[start + 1:after] += self.size // 32 if s is ALL else count_warps(s)
+            tc[start + 1 : after] += n
+            wc[start + 1 : after] += self.size // 32 if s is ALL else count_warps(s)
             return ((after, s),)
 
         return run
@@ -277,8 +307,15 @@ class Machine:
         """Thread indices of a selector."""
         return self.all_tids if sel is ALL else sel
 
-    def report(self, kind: str, pc: int, tids: np.ndarray, message: str,
-               address: int | None = None, detail: dict[str, Any] | None = None) -> None:
+    def report(
+        self,
+        kind: str,
+        pc: int,
+        tids: np.ndarray,
+        message: str,
+        address: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         """Record a finding at ``pc`` for threads ``tids`` (the first one is named)."""
         ins = self.program.steps[pc].ins if 0 <= pc < len(self.program.steps) else None
         line = ins.line if ins else 0
@@ -290,12 +327,21 @@ class Machine:
         src = ""
         if ins is not None and ins.loc is not None:
             src = f"{ins.loc.file}:{ins.loc.line}"
-        self.findings.add(Finding(
-            kind, message, self.program.kernel.name, line,
-            ins.text.strip() if ins else "", src,
-            self.threads.thread_of(t) if t is not None else None,
-            self.threads.block_of(t) if t is not None else None,
-            address, detail), n)
+        self.findings.add(
+            Finding(
+                kind,
+                message,
+                self.program.kernel.name,
+                line,
+                ins.text.strip() if ins else "",
+                src,
+                self.threads.thread_of(t) if t is not None else None,
+                self.threads.block_of(t) if t is not None else None,
+                address,
+                detail,
+            ),
+            n,
+        )
 
     def retire(self, tids: np.ndarray) -> None:
         """Threads exit: they stop, and waitables stop expecting them."""
@@ -322,6 +368,7 @@ class Machine:
         budget = self.budget if self.budget is not None else 1 << 62
         executed = int(tcount.sum())
         all_warps = self.size // 32
+        sel: Any
         while groups and not self.findings.fatal:
             pc, sel = groups.pop()
             n = self.size if sel is ALL else sel.size
@@ -359,9 +406,13 @@ class Machine:
                 if executed > budget:
                     break
             if executed > budget:
-                self.report("instruction-budget", pc, self.tids(sel)[:1],
-                            f"the launch ran past its budget of {budget} thread-instructions "
-                            "(a runaway loop?)")
+                self.report(
+                    "instruction-budget",
+                    pc,
+                    self.tids(sel)[:1],
+                    f"the launch ran past its budget of {budget} thread-instructions "
+                    "(a runaway loop?)",
+                )
                 break
         if not self.findings.fatal and not groups:
             self._check_deadlock()

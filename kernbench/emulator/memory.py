@@ -63,8 +63,8 @@ class Region:
             else:
                 self.view(w)[idx[:, None] + np.arange(n)] = vals
             return
-        self.u8[off[:, None] + np.arange(n * w)] = np.ascontiguousarray(vals).view(np.uint8).reshape(
-            len(off), n * w
+        self.u8[off[:, None] + np.arange(n * w)] = (
+            np.ascontiguousarray(vals).view(np.uint8).reshape(len(off), n * w)
         )
 
 
@@ -73,7 +73,7 @@ def host_view(address: int, size: int) -> np.ndarray:
     if size == 0:
         return np.zeros(0, np.uint8)
     buf = (ctypes.c_uint8 * size).from_address(address)
-    return np.frombuffer(buf, dtype=np.uint8)
+    return np.frombuffer(buf, dtype=np.uint8)  # type: ignore[call-overload]
 
 
 @dataclass
@@ -98,11 +98,15 @@ class HostMemory:
 
     def add(self, base: int, size: int, name: str, keep: Any = None) -> Allocation:
         a = Allocation(base, size, name, Region(host_view(base, size)), keep)
-        self.allocs.append(a)
+        self.extend([a])
+        return a
+
+    def extend(self, allocs: list[Allocation]) -> None:
+        """Add existing allocations (e.g. a program's module variables)."""
+        self.allocs.extend(allocs)
         self.allocs.sort(key=lambda x: x.base)
         self._bases = np.array([x.base for x in self.allocs], np.uint64)
         self._ends = np.array([x.base + x.size for x in self.allocs], np.uint64)
-        return a
 
     def add_array(self, arr: np.ndarray, name: str) -> Allocation:
         return self.add(arr.ctypes.data, arr.nbytes, name, arr)

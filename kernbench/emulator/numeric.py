@@ -1,26 +1,39 @@
 """Bit-level numeric helpers shared by the elementwise families and the matrix ops.
 
-Registers hold raw bits (``uint8/16/32/64`` arrays); instructions see typed values. These
-helpers convert between the two and round exactly:
+Registers hold raw bits (``uint8/16/32/64`` arrays); instructions see typed values. Formats
+and types are named as in PTX (``"f32"``, ``"bf16"``, ``"s32"``...).
 
-* :func:`bits` / :func:`typed` / :func:`unsigned` / :func:`signed`: an operand (register
-  array or :class:`~kernbench.emulator.ptx.ir.Imm`) as raw bits of a width, or as the numpy
-  value of a PTX type (``f16`` as ``float16``, ``bf16``/``tf32`` widened to ``float32``).
-* :func:`round_to`: any float64 array -> bits of a float format (f32, f16, bf16, tf32, e4m3,
-  e5m2) in any rounding mode (rn, rna, rz, rm, rp) with ftz, relu, satfinite and the NaN
-  each format returns. Exact when the float64 holds the value exactly or *rounded to odd*
-  (:func:`to_odd`): rounding to odd at 53 bits, then to p <= 51 bits, equals rounding the
-  exact value once (Boldo-Melquiond), so directed rounding of f32 ops costs one float64
-  operation plus the sign of its error.
-* :func:`two_sum` / :func:`two_prod`: error-free transforms (the rounding error of a float64
-  sum or product, exactly), used for f32 directed rounding and f64 fma/directed ops.
-* :func:`round_fraction_f64`: the exact slow path, one :class:`fractions.Fraction` a lane,
-  for float64 lanes the error-free transforms cannot cover (overflow, underflow).
-* :func:`flush` (ftz inputs), :func:`saturate` (``.sat``: clamp to [0, 1], NaN -> +0).
+Operands and types
+    :func:`width`, :func:`is_signed`, :func:`is_float`, :func:`find_type`,
+    :func:`types_in` decode modifiers. :func:`bits` (raw bits of a width, truncating or
+    zero-extending a wider/narrower register; an ``Imm`` becomes a 0-d array),
+    :func:`unsigned`, :func:`signed`, :func:`int_value`, :func:`typed` (the numpy value of a
+    PTX type: f16 as float16, bf16/tf32/e4m3/e5m2 widened exactly to float32),
+    :func:`imm_bits` (an immediate's bits for a type: ints wrap, ``0f``/``0d`` literals keep
+    their bits, decimal floats round to nearest), :func:`decode` (small float bits ->
+    float32), :func:`as_f32_bits` / :func:`as_f64_bits` (values -> bits; f32 NaN made
+    canonical).
 
-Formats are named as in PTX (``"f32"``, ``"bf16"``...). NaN conventions (DESIGN.md): f32 op
-results are the canonical NaN 0x7FFFFFFF, f16/bf16 0x7FFF, e4m3/e5m2 0x7F; f64 results keep
-the payload numpy produces (quieted).
+Rounding
+    :func:`round_to`: float64 -> bits of f32, f16, bf16, tf32, e4m3 or e5m2 in rn, rna, rz,
+    rm or rp, with ftz, relu, satfinite, overflow per mode and the format's canonical NaN.
+    It is exact when the float64 holds the value exactly or rounded to odd
+    (:func:`to_odd`): rounding to odd at 53 bits and then to p <= 51 bits is one correct
+    rounding (Boldo-Melquiond), so directed rounding of an f32 op costs one float64
+    operation plus the sign of its error. Fast round-to-nearest paths for the hot
+    conversions: :func:`f32_to_bf16_rn`, :func:`f32_to_f16_rn`, :func:`f64_to_bf16_rn`,
+    :func:`f64_to_f16_rn`, :func:`f64_to_f32_rn` (all tested equal to ``round_to``).
+    :func:`two_sum` / :func:`two_prod`: error-free transforms (exact error of a float64 sum
+    or product). :func:`directed_f64`: float64 rz/rm/rp from the RN result and its error's
+    sign. :func:`rm_zero`: IEEE's -0 for exact zero sums rounded down.
+    :func:`round_fraction_f64`: the exact slow path, one :class:`fractions.Fraction`.
+
+Modifiers
+    :func:`flush` (``.ftz``: subnormals -> signed zero), :func:`saturate` (``.sat``: clamp to
+    [0, 1], NaN -> +0).
+
+NaN conventions (DESIGN.md): f32 op results are the canonical NaN 0x7FFFFFFF, f16/bf16
+0x7FFF, tf32 0x7FFFFFFF, e4m3/e5m2 0x7F; f64 results keep the payload numpy produces.
 """
 
 from __future__ import annotations
@@ -357,6 +370,59 @@ def round_fraction_f64(q: Fraction, mode: str) -> float:
 # ---------------------------------------------------------------- rounding to small formats
 
 
+def f32_to_bf16_rn(b: Array) -> Array:
+    """f32 bits -> bf16 bits, round to nearest even (the carry trick); NaN -> 0x7FFF.
+
+    Adding 0x7FFF plus the kept lsb rounds the dropped 16 bits to nearest even, carrying
+    into the exponent (up to infinity) exactly as IEEE rounding does."""
+    b = np.asarray(b, np.uint32)
+    r = ((b + np.uint32(0x7FFF) + ((b >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16)).astype(
+        np.uint16
+    )
+    nan = (b & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000)
+    return np.where(nan, np.uint16(0x7FFF), r)
+
+
+def f32_to_f16_rn(v: Array) -> Array:
+    """f32 values -> f16 bits, round to nearest even (numpy's conversion is IEEE-correct,
+    subnormals and overflow included); NaN -> 0x7FFF."""
+    v = np.asarray(v, np.float32)
+    with np.errstate(all="ignore"):
+        r = v.astype(np.float16).view(np.uint16)
+    return np.where(np.isnan(v), np.uint16(0x7FFF), r)
+
+
+def f64_to_bf16_rn(x: Array) -> Array:
+    """float64 values (exact, or rounded to odd) -> bf16 bits, round to nearest even.
+
+    Rounds to odd at f32 precision (24 bits; bf16 shares f32's exponent range, so its
+    subnormals are f32 subnormals with 16 fewer bits), then to bf16 with the carry trick:
+    odd-then-nearest with two spare bits is one correct rounding."""
+    x = np.asarray(x, np.float64)
+    with np.errstate(all="ignore"):
+        r = x.astype(np.float32)
+        back = r.astype(np.float64)
+        step = (back != x) & np.isfinite(r) & ((r.view(np.uint32) & np.uint32(1)) == 0)
+        toward = np.where(x > back, np.float32(np.inf), np.float32(-np.inf))
+        r = np.where(step, np.nextafter(r, toward), r)
+    return f32_to_bf16_rn(np.asarray(r, np.float32).view(np.uint32))
+
+
+def f64_to_f16_rn(x: Array) -> Array:
+    """float64 values -> f16 bits, round to nearest even (numpy's float64 -> float16 cast
+    rounds the double directly, once); NaN -> 0x7FFF."""
+    x = np.asarray(x, np.float64)
+    with np.errstate(all="ignore"):
+        r = x.astype(np.float16).view(np.uint16)
+    return np.where(np.isnan(x), np.uint16(0x7FFF), r)
+
+
+def f64_to_f32_rn(x: Array) -> Array:
+    """float64 values -> f32 bits, round to nearest even; NaN -> 0x7FFFFFFF."""
+    with np.errstate(all="ignore"):
+        return as_f32_bits(np.asarray(x, np.float64).astype(np.float32))
+
+
 def round_to(
     x: Array,
     fmt: Fmt | str,
@@ -378,34 +444,41 @@ def round_to(
     """
     f = FORMATS[fmt] if isinstance(fmt, str) else fmt
     x = np.asarray(x, dtype=np.float64)
-    neg = np.signbit(x)
-    a = np.abs(x)
-    nan = np.isnan(x)
-    inf = np.isinf(x)
-    safe = np.where(nan | inf | (a == 0), 1.0, a)
-    e = np.maximum(exponent(safe), f.emin).astype(np.int64)
-    scaled = np.ldexp(safe, f.mbits - e)  # exact: a power-of-two scaling
-    n = np.floor(scaled)
-    frac = scaled - n
-    n = n.astype(np.int64)
+    # Integer arithmetic on the float64 bits: value = sig * 2^(E - 52).
+    b = x.view(np.int64)
+    neg = b < 0
+    m = b & np.int64(0x7FFFFFFFFFFFFFFF)
+    nan = m > np.int64(0x7FF0000000000000)
+    inf = m == np.int64(0x7FF0000000000000)
+    ex = m >> np.int64(52)
+    frac52 = m & np.int64((1 << 52) - 1)
+    sub64 = ex == 0
+    sig = np.where(sub64, frac52, frac52 | np.int64(1 << 52))
+    big_e = np.where(sub64, np.int64(-1022), ex - np.int64(1023))
+    e = np.maximum(big_e, f.emin)
+    # n = sig scaled to units of 2^(e - mbits), rem the bits shifted out (sig < 2^53, so a
+    # shift past 53 leaves n = 0 and rem = sig below half: clipping at 62 is exact)
+    shift = np.minimum(np.int64(52 - f.mbits) + (e - big_e), np.int64(62))
+    n = sig >> shift
+    rem = sig & ((np.int64(1) << shift) - np.int64(1))
+    half = np.int64(1) << (shift - np.int64(1))
     odd = (n & 1) == 1
     if mode == "rn":
-        up = (frac > 0.5) | ((frac == 0.5) & odd)
+        up = (rem > half) | ((rem == half) & odd)
     elif mode == "rna":
-        up = frac >= 0.5
+        up = rem >= half
     elif mode == "rz":
         up = np.zeros_like(odd)
     elif mode == "rp":
-        up = (frac > 0) & ~neg
+        up = (rem > 0) & ~neg
     elif mode == "rm":
-        up = (frac > 0) & neg
+        up = (rem > 0) & neg
     else:
         raise ValueError(f"rounding mode {mode!r}")
     n = n + up
     # n is the significand in units of 2^(e - mbits); n may reach 2^(mbits+1) (carry).
     normal = n >= (1 << f.mbits)
     mag = np.where(normal, ((e + f.bias) << f.mbits) + n - (1 << f.mbits), n)
-    mag = np.where(a == 0, 0, mag)
     # overflow
     over = inf | (mag > f.max_bits)
     if f.ieee:

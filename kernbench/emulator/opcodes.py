@@ -38,8 +38,13 @@ SM80: dict = merge(
 )
 SM90: dict = merge(SM80)
 
-TABLES: dict[str, Table] = {"sm_80": SM80, "sm_86": SM80, "sm_89": SM80, "sm_90": SM90,
-                            "sm_90a": SM90}
+TABLES: dict[str, Table] = {
+    "sm_80": SM80,
+    "sm_86": SM80,
+    "sm_89": SM80,
+    "sm_90": SM90,
+    "sm_90a": SM90,
+}
 
 
 def table_for(arch: str) -> Table:

@@ -131,8 +131,15 @@ class _Flat:
     n_calls: int = 0
 
 
-def _inline(module: ir.Module, fn: ir.Function, out: _Flat, prefix: str,
-            syms: dict[str, str], ret_label: str | None, depth: int) -> None:
+def _inline(
+    module: ir.Module,
+    fn: ir.Function,
+    out: _Flat,
+    prefix: str,
+    syms: dict[str, str],
+    ret_label: str | None,
+    depth: int,
+) -> None:
     if depth > 16:
         raise UnsupportedKernel(fn.name, ["calls nest deeper than 16 (recursion?)"])
     regs = {n for d in fn.regs for n in declared_names(d)}
@@ -152,14 +159,30 @@ def _inline(module: ir.Module, fn: ir.Function, out: _Flat, prefix: str,
         assert ins is not None
         ins = rn.ins(ins)
         if ins.opcode == "ret" and ret_label is not None:
-            out.body.append(ir.Statement(instruction=replace(
-                ins, opcode="bra", mods=("uni",) if "uni" in ins.mods else (),
-                operands=(ir.Label(ret_label),))))
+            out.body.append(
+                ir.Statement(
+                    instruction=replace(
+                        ins,
+                        opcode="bra",
+                        mods=("uni",) if "uni" in ins.mods else (),
+                        operands=(ir.Label(ret_label),),
+                    )
+                )
+            )
             continue
         if ins.opcode == "call":
             rets, target, args = ins.operands[0], ins.operands[1], ins.operands[2]
             assert isinstance(rets, ir.Vec) and isinstance(args, ir.Vec)
-            callee = funcs.get(getattr(target, "name", ""))
+            name = getattr(target, "name", "")
+            if name in _BUILTINS and name not in funcs_with_body(module):
+                # device-runtime helpers without a body here: printf prints nothing (its
+                # status, read from a zeroed .param, is 0); a failed assert traps
+                if name == "__assertfail":
+                    out.body.append(
+                        ir.Statement(instruction=replace(ins, opcode="trap", mods=(), operands=()))
+                    )
+                continue
+            callee = funcs.get(name)
             if callee is None or callee.body == () or len(ins.operands) > 3:
                 raise _CallError(ins, "only direct calls to .func bodies in this PTX")
             if ins.guard is not None:
@@ -168,8 +191,10 @@ def _inline(module: ir.Module, fn: ir.Function, out: _Flat, prefix: str,
             sub = f"{callee.name}${out.n_calls}::"
             end = f"{sub}$return"
             binds: dict[str, str] = {}
-            for formal, actual in [*zip(callee.params, args.items), *zip(callee.returns,
-                                                                          rets.items)]:
+            for formal, actual in [
+                *zip(callee.params, args.items, strict=False),
+                *zip(callee.returns, rets.items, strict=False),
+            ]:
                 if not isinstance(actual, ir.Sym):
                     raise _CallError(ins, "arguments must be .param variables")
                 binds[formal.name] = actual.name
@@ -177,6 +202,13 @@ def _inline(module: ir.Module, fn: ir.Function, out: _Flat, prefix: str,
             out.body.append(ir.Statement(label=end))
             continue
         out.body.append(ir.Statement(instruction=ins))
+
+
+_BUILTINS = frozenset({"vprintf", "__assertfail"})
+
+
+def funcs_with_body(module: ir.Module) -> set[str]:
+    return {f.name for f in module.functions if not f.entry and f.body}
 
 
 class _CallError(Exception):
@@ -243,8 +275,7 @@ def lower(module: ir.Module, kernel: str, table: Table, arch: str) -> Program:
     sh, shared_static = _place(mod_shared + fn_shared, 0)
     for v in mod_shared + fn_shared:
         symbols[v.name] = Symbol("shared", sh[v.name], v.size)
-    externs = [v for v in [*module.variables, *flat.variables]
-               if v.space == "shared" and v.extern]
+    externs = [v for v in [*module.variables, *flat.variables] if v.space == "shared" and v.extern]
     dyn = _align(shared_static, max([16, *(v.align for v in externs)]))
     for v in externs:
         symbols[v.name] = Symbol("shared", dyn, 0)
@@ -288,8 +319,8 @@ def lower(module: ir.Module, kernel: str, table: Table, arch: str) -> Program:
             continue
         steps.append(Lowered(len(steps), ins, sem, impl))
     for s in steps:
-        for o in s.ins.operands:
-            for lab in _labels_in(o):
+        for opd in s.ins.operands:
+            for lab in _labels_in(opd):
                 if lab not in labels:
                     problems.append(f"line {s.ins.line}: unknown label {lab}")
     if problems:
@@ -297,8 +328,23 @@ def lower(module: ir.Module, kernel: str, table: Table, arch: str) -> Program:
     # a trailing exit so falling off the end retires threads
     ret = ir.Instruction("exit", text="(end of kernel)")
     steps.append(Lowered(len(steps), ret, table["exit"], table["exit"].factory(ret)))
-    return Program(fn, module, arch, steps, labels, slots, counts, symbols, params, pbuf, host,
-                   shared_static, dyn, local_size, reg_types)
+    return Program(
+        fn,
+        module,
+        arch,
+        steps,
+        labels,
+        slots,
+        counts,
+        symbols,
+        params,
+        pbuf,
+        host,
+        shared_static,
+        dyn,
+        local_size,
+        reg_types,
+    )
 
 
 def _labels_in(o: Any) -> list[str]:
@@ -312,8 +358,7 @@ def _labels_in(o: Any) -> list[str]:
 _CACHE: dict[tuple[str, str, str], Program] = {}
 
 
-def load(text: str, kernel: str, arch: str, table: Table,
-         parse: Any = None) -> Program:
+def load(text: str, kernel: str, arch: str, table: Table, parse: Any = None) -> Program:
     """The lowered program for ``kernel`` in PTX ``text``, cached in this process."""
     key = (hashlib.sha256(text.encode()).hexdigest(), kernel, arch)
     prog = _CACHE.get(key)

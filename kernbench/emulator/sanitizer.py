@@ -16,7 +16,8 @@ import numpy as np
 if TYPE_CHECKING:
     from .machine import Machine
 
-MANY = -2
+MASK = np.int64(0xFFFFFFFF)
+MANY = np.int64(0xFFFFFFFF)
 """Reader id of a byte read by several threads in one epoch."""
 
 
@@ -27,16 +28,17 @@ class Sanitizer:
         self.m = m
         self.active = active
         n = m.shared.u8.size if active else 0
-        self.w_tid = np.full(n, -1, np.int32)
-        self.w_ep = np.zeros(n, np.int32)
+        # last writer / reader of each byte as one key: epoch << 32 | thread (-1: never);
+        # a key >= the current epoch's base is from this epoch, so a race test is 2 compares
+        self.w_key = np.full(n, -1, np.int64)
         self.w_wep = np.zeros(n, np.int32)
         self.w_pc = np.zeros(n, np.int32)
-        self.r_tid = np.full(n, -1, np.int32)
-        self.r_ep = np.zeros(n, np.int32)
+        self.r_key = np.full(n, -1, np.int64)
         self.r_wep = np.zeros(n, np.int32)
         self.r_pc = np.zeros(n, np.int32)
-        self.written = np.zeros(n, bool)
         self.pending = np.zeros(n, np.int16)
+        self.n_pending = 0
+        """Pending async-copy byte writes in flight (skips the check when none)."""
         self.cta_ep = np.ones(m.layout.n_cta, np.int32)
         self.warp_ep = np.ones(m.layout.size // 32, np.int32)
 
@@ -51,8 +53,9 @@ class Sanitizer:
             self.warp_ep[np.unique(tids >> 5)] += 1
 
     # ------------------------------------------------------------------ bounds
-    def out_of_bounds(self, pc: int, space: str, tids: np.ndarray, addr: np.ndarray,
-                      nbytes: int) -> None:
+    def out_of_bounds(
+        self, pc: int, space: str, tids: np.ndarray, addr: np.ndarray, nbytes: int
+    ) -> None:
         a = int(addr[0])
         detail: dict[str, object] = {"bytes": nbytes, "space": space}
         if space == "global":
@@ -69,8 +72,10 @@ class Sanitizer:
                     where = f"starts {d} byte(s) past the end of"
                 else:
                     where = f"starts {-d} byte(s) before the start of"
-                msg = (f"{nbytes}-byte access at 0x{a:x} {where} {alloc.name} "
-                       f"(0x{alloc.base:x}, {alloc.size} bytes)")
+                msg = (
+                    f"{nbytes}-byte access at 0x{a:x} {where} {alloc.name} "
+                    f"(0x{alloc.base:x}, {alloc.size} bytes)"
+                )
                 detail.update(buffer=alloc.name, distance=d, buffer_size=alloc.size)
             kind = "global-out-of-bounds"
         else:
@@ -82,84 +87,170 @@ class Sanitizer:
 
     def misaligned(self, pc: int, tids: np.ndarray, addr: np.ndarray, align: int) -> None:
         a = int(addr[0])
-        self.m.report("misaligned", pc, tids,
-                      f"address 0x{a:x} is not aligned to the access size {align}", a,
-                      {"alignment": align})
+        self.m.report(
+            "misaligned",
+            pc,
+            tids,
+            f"address 0x{a:x} is not aligned to the access size {align}",
+            a,
+            {"alignment": align},
+        )
 
     # ------------------------------------------------------------------ shared
-    def shared_access(self, pc: int, tids: np.ndarray, flat: np.ndarray, nbytes: int,
-                      write: bool, read: bool) -> None:
+    def shared_access(
+        self,
+        pc: int,
+        tids: np.ndarray,
+        flat: np.ndarray,
+        nbytes: int,
+        write: bool,
+        read: bool,
+        atomic: bool = False,
+    ) -> None:
+        """Check and record an access; atomics never race with each other (and are not
+        checked against plain accesses either, as racecheck does), but must read written
+        memory and count as writes for later plain accesses."""
         if tids.size == 0:
             return
-        b = (flat.astype(np.int64)[:, None] + np.arange(nbytes)).ravel()
-        t = np.repeat(tids.astype(np.int32), nbytes)
         m = self.m
-        ep = self.cta_ep[m.threads.cta[t]]
-        wep = self.warp_ep[t >> 5]
+        b = (flat.astype(np.int64, copy=False)[:, None] + np.arange(nbytes)).ravel()
+        lane_base = self.cta_ep[m.threads.cta[tids]].astype(np.int64) << 32
+        if nbytes == 1:
+            base, key = lane_base, lane_base | tids
+        else:
+            base = np.repeat(lane_base, nbytes)
+            key = base | np.repeat(tids, nbytes)
+        t = key & MASK
         if read:
-            if self.pending.any():
+            if self.n_pending:
                 hit = self.pending[b] > 0
                 if hit.any():
-                    self._report("async-copy-read-before-wait", pc, t[hit], b[hit],
-                                 "reads shared memory that a cp.async has not delivered: "
-                                 "its group was not waited for")
-            unw = ~self.written[b]
+                    self._report(
+                        "async-copy-read-before-wait",
+                        pc,
+                        t[hit],
+                        b[hit],
+                        "reads shared memory that a cp.async has not delivered: "
+                        "its group was not waited for",
+                    )
+            prev = self.w_key[b]
+            unw = prev < 0
             if unw.any():
-                self._report("uninitialized-shared-read", pc, t[unw], b[unw],
-                             "reads shared memory that nothing wrote")
-            self._race(pc, t, b, ep, wep, self.w_tid, self.w_ep, self.w_wep, self.w_pc, True)
+                self._report(
+                    "uninitialized-shared-read",
+                    pc,
+                    t[unw],
+                    b[unw],
+                    "reads shared memory that nothing wrote",
+                )
+            if atomic:
+                self._record(self.w_key, self.w_wep, self.w_pc, b, key, t, pc)
+                return
+            self._race(pc, key, base, b, prev, self.w_wep, self.w_pc, True, True)
         if write:
-            self._race(pc, t, b, ep, wep, self.w_tid, self.w_ep, self.w_wep, self.w_pc, False)
-            self._race(pc, t, b, ep, wep, self.r_tid, self.r_ep, self.r_wep, self.r_pc, False)
-            self.w_tid[b], self.w_ep[b], self.w_wep[b], self.w_pc[b] = t, ep, wep, pc
-            clash = self.w_tid[b] != t
+            self._race(pc, key, base, b, self.w_key[b], self.w_wep, self.w_pc, False, True)
+            self._race(pc, key, base, b, self.r_key[b], self.r_wep, self.r_pc, False, False)
+            self._record(self.w_key, self.w_wep, self.w_pc, b, key, t, pc)
+            clash = self.w_key[b] != key
             if clash.any():
-                other = self.w_tid[b][clash]
+                other = self.w_key[b][clash] & MASK
                 diff_warp = (other >> 5) != (t[clash] >> 5)
                 if diff_warp.any():
-                    self._report("shared-race", pc, t[clash][diff_warp], b[clash][diff_warp],
-                                 "threads of different warps write the same shared bytes in "
-                                 "one instruction")
-            self.written[b] = True
+                    self._report(
+                        "shared-race",
+                        pc,
+                        t[clash][diff_warp],
+                        b[clash][diff_warp],
+                        "threads of different warps write the same shared bytes in one instruction",
+                    )
         elif read:
-            many = (self.r_ep[b] == ep) & (self.r_tid[b] != t)
-            self.r_tid[b] = np.where(many, MANY, t)
-            self.r_ep[b], self.r_wep[b], self.r_pc[b] = ep, wep, pc
+            rp = self.r_key[b]
+            new = np.where((rp >= base) & (rp != key), base | MANY, key)
+            self._record(self.r_key, self.r_wep, self.r_pc, b, new, t, pc)
+            again = self.r_key[b] != new
+            if again.any():  # lanes of this instruction read the same bytes: many readers
+                self.r_key[b[again]] = base[again] | MANY
 
-    def _race(self, pc: int, t: np.ndarray, b: np.ndarray, ep: np.ndarray, wep: np.ndarray,
-              who: np.ndarray, when: np.ndarray, wwhen: np.ndarray, where: np.ndarray,
-              reading: bool) -> None:
-        prev = who[b]
-        hit = (when[b] == ep) & (prev != t) & (prev != -1)
+    def _record(
+        self,
+        keys: np.ndarray,
+        weps: np.ndarray,
+        pcs: np.ndarray,
+        b: np.ndarray,
+        key: np.ndarray,
+        t: np.ndarray,
+        pc: int,
+    ) -> None:
+        keys[b] = key
+        weps[b] = self.warp_ep[t >> 5]
+        pcs[b] = pc
+
+    def _race(
+        self,
+        pc: int,
+        key: np.ndarray,
+        base: np.ndarray,
+        b: np.ndarray,
+        prev: np.ndarray,
+        wep_of: np.ndarray,
+        pc_of: np.ndarray,
+        reading: bool,
+        against_write: bool,
+    ) -> None:
+        hit = (prev >= base) & (prev != key)
         if not hit.any():
             return
-        same_warp = (prev >> 5) == (t >> 5)
-        hit &= ~(same_warp & (wwhen[b] < wep))
+        t = key & MASK
+        other_t = prev & MASK
+        # same warp and a warp-level sync since the other access: ordered, no race
+        hit &= ~(((other_t >> 5) == (t >> 5)) & (wep_of[b] < self.warp_ep[t >> 5]))
         if not hit.any():
             return
         i = int(np.flatnonzero(hit)[0])
-        other_pc = int(where[b[i]])
-        other_line = self.m.line_of(other_pc)
+        other_line = self.m.line_of(int(pc_of[b[i]]))
         mine = "read" if reading else "write"
-        theirs = "write" if who is self.w_tid else "read"
-        other = int(prev[i])
-        who_txt = "several threads" if other == MANY else f"thread {self.m.threads.thread_of(other)}"
-        self._report("shared-race", pc, t[hit], b[hit],
-                     f"{mine} races with a {theirs} by {who_txt} at PTX line {other_line} "
-                     "with no barrier between them",
-                     {"other_line": other_line, "other_thread": other})
+        theirs = "write" if against_write else "read"
+        other = int(other_t[i])
+        who_txt = (
+            "several threads" if other == MANY else f"thread {self.m.threads.thread_of(other)}"
+        )
+        self._report(
+            "shared-race",
+            pc,
+            t[hit],
+            b[hit],
+            f"{mine} races with a {theirs} by {who_txt} at PTX line {other_line} "
+            "with no barrier between them",
+            {"other_line": other_line, "other_thread": other},
+        )
 
-    def _report(self, kind: str, pc: int, t: np.ndarray, b: np.ndarray, msg: str,
-                detail: dict[str, object] | None = None) -> None:
+    def _report(
+        self,
+        kind: str,
+        pc: int,
+        t: np.ndarray,
+        b: np.ndarray,
+        msg: str,
+        detail: dict[str, object] | None = None,
+    ) -> None:
         m = self.m
         off = int(b[0]) % m.shared_stride
-        m.report(kind, pc, t, f"{msg} (shared offset {off})", off,
-                 {"shared_offset": off, **(detail or {})})
+        m.report(
+            kind,
+            pc,
+            t,
+            f"{msg} (shared offset {off})",
+            off,
+            {"shared_offset": off, **(detail or {})},
+        )
 
     # ------------------------------------------------------------------ async copies
     def async_pending(self, flat: np.ndarray, nbytes: int, delta: int) -> None:
         if self.active:
-            b = (flat.astype(np.int64)[:, None] + np.arange(nbytes)).ravel()
-            np.add.at(self.pending, b, delta)
-            if delta < 0:
-                self.written[b] = True
+            start = np.sort(flat.astype(np.int64))
+            b = (start[:, None] + np.arange(nbytes)).ravel()
+            if start.size < 2 or (np.diff(start) >= nbytes).all():
+                self.pending[b] += delta  # lanes' bytes are disjoint: plain indexing
+            else:
+                np.add.at(self.pending, b, delta)
+            self.n_pending += delta * b.size

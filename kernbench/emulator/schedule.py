@@ -7,6 +7,8 @@ converged fast path). Threads leave the runnable set when they exit or block on 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 ALL = slice(None)
@@ -68,10 +70,65 @@ def split(sel: slice | np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nda
     return sel[mask], sel[~mask]
 
 
-def by_value(sel: slice | np.ndarray, values: np.ndarray, size: int) -> list[tuple[int, np.ndarray]]:
+def by_value(
+    sel: slice | np.ndarray, values: np.ndarray, size: int
+) -> list[tuple[int, np.ndarray]]:
     """Threads of ``sel`` grouped by an int per thread (a resume pc, a branch target)."""
     idx = as_index(sel, size)
     uniq = np.unique(values)
     if uniq.size == 1:
         return [(int(uniq[0]), idx)]
     return [(int(u), idx[values == u]) for u in uniq]
+
+
+class WaitList:
+    """Threads blocked on keyed waitables (an mbarrier address and phase, a named pipe...),
+    each with the pc it resumes at: the building block of a :class:`~.machine.Waitable`.
+
+    ``block`` takes threads out of the runnable set (a flow step simply does not return
+    them); ``release`` hands back every blocked thread whose key satisfies a predicate.
+    Subclasses say what an exit changes (``on_exit``) and how a deadlock reads.
+    """
+
+    kind = "deadlock"
+
+    def __init__(self, machine: Any) -> None:
+        self.m = machine
+        self.key = np.full(machine.size, -1, np.int64)
+        self.resume = np.zeros(machine.size, np.int64)
+        machine.waitables.append(self)
+
+    def block(self, tids: np.ndarray, key: np.ndarray | int, resume_pc: int) -> None:
+        self.key[tids] = key
+        self.resume[tids] = resume_pc
+
+    def release(self, which: np.ndarray) -> None:
+        """Make runnable every blocked thread where ``which`` (over all threads) holds."""
+        tids = np.flatnonzero(which & (self.key >= 0))
+        if tids.size == 0:
+            return
+        self.key[tids] = -1
+        resume = self.resume[tids]
+        for pc in np.unique(resume):
+            self.m.release(int(pc), tids[resume == pc])
+
+    def on_exit(self, tids: np.ndarray) -> None:
+        """Nothing by default: exiting threads do not arrive anywhere."""
+
+    def describe(self, key: int) -> str:
+        return f"waitable {key:#x}"
+
+    def blocked(self) -> list[tuple[str, int, np.ndarray, str]]:
+        out = []
+        for key in np.unique(self.key[self.key >= 0]):
+            tids = np.flatnonzero(self.key == key)
+            pc = int(self.resume[tids[0]]) - 1
+            out.append(
+                (
+                    self.kind,
+                    pc,
+                    tids,
+                    f"{tids.size} thread(s) wait on {self.describe(int(key))} forever",
+                )
+            )
+        return out

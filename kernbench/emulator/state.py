@@ -72,7 +72,8 @@ class Threads:
         self.real = self.flat < layout.cta_threads
         bx, by, _ = layout.block
         self.tid_xyz = tuple(
-            v.astype(np.uint32) for v in (self.flat % bx, self.flat // bx % by, self.flat // (bx * by))
+            v.astype(np.uint32)
+            for v in (self.flat % bx, self.flat // bx % by, self.flat // (bx * by))
         )
         self.ctaid_xyz = tuple(np.zeros(layout.size, np.uint32) for _ in range(3))
         self.rebase(layout.first_cta)
@@ -96,7 +97,7 @@ class Registers:
     """One ``[n, T]`` raw-bit array per width class; rows are registers."""
 
     def __init__(self, counts: dict[str, int], size: int) -> None:
-        self.files = {
+        self.files: dict[str, np.ndarray] = {
             cls: np.zeros((max(n, 1), size), dtype=CLASS_DTYPE[cls]) for cls, n in counts.items()
         }
 

@@ -33,14 +33,21 @@ def ptx(body: str, params: str = ".param .u64 out", decls: str = "") -> str:
 """
 
 
-def run(body: str, n: int = 32, args: list[Any] | None = None, *, out: np.ndarray | None = None,
-        params: str = ".param .u64 out", decls: str = "", grid: int = 1,
-        **kw: Any) -> tuple[np.ndarray, LaunchResult]:
+def run(
+    body: str,
+    n: int = 32,
+    args: list[Any] | None = None,
+    *,
+    out: np.ndarray | None = None,
+    params: str = ".param .u64 out",
+    decls: str = "",
+    grid: int = 1,
+    **kw: Any,
+) -> tuple[np.ndarray, LaunchResult]:
     """Launch ``body`` on ``grid`` x ``n`` threads with a uint32 ``out`` array first."""
     if out is None:
         out = np.zeros(n * grid, np.uint32)
-    r = launch(ptx(body, params, decls), "k", (grid, 1, 1), (n, 1, 1), [out, *(args or [])],
-               **kw)
+    r = launch(ptx(body, params, decls), "k", (grid, 1, 1), (n, 1, 1), [out, *(args or [])], **kw)
     return out, r
 
 

@@ -142,3 +142,66 @@ CONSUME:
     out, r = run(body, n=64, decls=SMEM)
     assert r.ok, r.findings
     np.testing.assert_array_equal(out[:32], np.arange(32) + 1032)
+
+
+def test_write_after_broadcast_read_races() -> None:
+    # every thread reads buf[0]; then thread 0 writes it with no barrier: a race with the
+    # other readers (even though thread 0 was among them)
+    body = """
+    mov.u32 %r2, buf;
+    shl.b32 %r3, %r0, 2;
+    add.u32 %r3, %r2, %r3;
+    st.shared.u32 [%r3], %r0;
+    bar.sync 0;
+    ld.shared.u32 %r7, [%r2];
+    setp.ne.u32 %p1, %r0, 0;
+    @%p1 bra END;
+    st.shared.u32 [%r2], %r0;
+END:
+"""
+    _, r = run(body, n=64, decls=SMEM)
+    assert kinds(r) == ["shared-race"]
+
+
+def test_aligned_barrier_in_warp_divergent_code() -> None:
+    # lanes 0..15 of every warp sync at one bar.sync, lanes 16..31 at another: the warps
+    # diverged at an aligned barrier
+    body = """
+    and.b32 %r1, %r0, 31;
+    setp.ge.u32 %p1, %r1, 16;
+    @%p1 bra OTHER;
+    bar.sync 0;
+    bra.uni END;
+OTHER:
+    bar.sync 0;
+END:
+"""
+    _, r = run(body, n=64)
+    assert "divergent-barrier" in kinds(r)
+    # early exit of part of a warp (a bounds guard) then __syncthreads: exits release the
+    # barrier, no finding, whichever order the lanes run in
+    for guard in ("@%p1 exit;", "@%p1 bra END;"):
+        body2 = f"""
+    and.b32 %r1, %r0, 31;
+    setp.ge.u32 %p1, %r1, 16;
+    {guard}
+    bar.sync 0;
+END:
+"""
+        _, r = run(body2, n=64)
+        assert r.ok, r.findings
+
+
+def test_counted_aligned_barrier_completed_by_part_of_a_warp() -> None:
+    # bar.sync 1, 32 completes with 16 lanes of warp 0 and 16 of warp 1 while the other
+    # lanes of both warps are still running: each warp diverged at an aligned barrier
+    body = """
+    and.b32 %r1, %r0, 31;
+    setp.ge.u32 %p1, %r1, 16;
+    @%p1 bra LATER;
+    bar.sync 1, 32;
+LATER:
+"""
+    _, r = run(body, n=64)
+    assert kinds(r) == ["divergent-barrier"]
+    assert "only lanes" in r.findings[0].message

@@ -81,7 +81,8 @@ def test_round_to_specials():
 def test_decode_roundtrip_all_small_formats():
     for fmt, n in [("bf16", 1 << 16), ("f16", 1 << 16), ("e4m3", 256), ("e5m2", 256)]:
         b = np.arange(n, dtype=np.int64)
-        v = nm.decode(b, fmt).astype(np.float64)
+        with np.errstate(invalid="ignore"):  # signalling NaN patterns
+            v = nm.decode(b, fmt).astype(np.float64)
         back = nm.round_to(v, fmt)
         nan = np.isnan(v)
         assert np.array_equal(back[~nan], b[~nan]), fmt
@@ -138,3 +139,40 @@ def test_immediates_and_views():
     assert list(nm.flush(np.array([1e-40, -1e-40, 1.0], np.float32))) == [0.0, -0.0, 1.0]
     assert np.signbit(nm.flush(np.array([-1e-40], np.float32))[0])
     assert list(nm.saturate(np.array([-1.0, 2.0, np.nan, 0.5]))) == [0.0, 1.0, 0.0, 0.5]
+
+
+def test_fast_conversions_match_round_to():
+    """The fast round-to-nearest paths agree with round_to (itself checked against the
+    exact oracle above) on f32 bit patterns of every kind and on float64 values."""
+    rng = np.random.default_rng(5)
+    b32 = rng.integers(0, 2**32, 20000, dtype=np.uint64).astype(np.uint32)
+    b32 = np.concatenate(
+        [
+            b32,
+            np.array(
+                [
+                    0x3F808000,
+                    0x3F818000,
+                    0x7F7FFFFF,
+                    0x7F7F8000,
+                    0x00008000,
+                    0x80018000,
+                    0x7FC00001,
+                ],
+                np.uint32,
+            ),
+        ]
+    )
+    with np.errstate(invalid="ignore"):
+        v32 = b32.view(np.float32).astype(np.float64)
+    assert np.array_equal(nm.f32_to_bf16_rn(b32), nm.round_to(v32, "bf16").astype(np.uint16))
+    assert np.array_equal(
+        nm.f32_to_f16_rn(b32.view(np.float32)), nm.round_to(v32, "f16").astype(np.uint16)
+    )
+    x = _sample(rng, 8, 7, 20000)
+    x = np.concatenate([x, [3.3961e38, 3.4e38, 1e39, -1e-46, 2.0**-133 * 1.5, -0.0]])
+    assert np.array_equal(nm.f64_to_bf16_rn(x), nm.round_to(x, "bf16").astype(np.uint16))
+    assert np.array_equal(nm.f64_to_f32_rn(x), nm.round_to(x, "f32").astype(np.uint32))
+    y = _sample(rng, 5, 10, 20000)
+    y = np.concatenate([y, [65520.0, 65519.99, 2.0**-25, 2.0**-25 * 1.0000001, np.nan, -0.0]])
+    assert np.array_equal(nm.f64_to_f16_rn(y), nm.round_to(y, "f16").astype(np.uint16))

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from .kit import run, store
+from kernbench.emulator import launch, opcodes, program
+from kernbench.emulator.findings import Findings
+from kernbench.emulator.machine import Flow, Linker, Machine
+from kernbench.emulator.memory import HostMemory
+from kernbench.emulator.ops.table import Semantic
+from kernbench.emulator.ptx import ir
+from kernbench.emulator.ptx.parse import parse_module
+from kernbench.emulator.schedule import WaitList
+from kernbench.emulator.state import Layout
+
+from .kit import ptx, run, store
 
 
 def test_if_else_reconverges() -> None:
@@ -79,6 +91,73 @@ def test_partial_warp_block_and_special_registers() -> None:
     shl.b32 %r2, %r2, 8;
     or.b32 %r1, %r1, %r2;
 """ + store("%r1")
-    out, r = run(body, n=40)
+    out, _r = run(body, n=40)
     tid = np.arange(40)
     np.testing.assert_array_equal(out, (tid % 32) | ((tid // 32) << 8))
+
+
+def test_2d_blocks_and_grids() -> None:
+    # block (8, 4), grid (2, 3): out[linear block, flat thread] = tid.x + 10 tid.y + 100 ctaid.y
+    body = """
+    mov.u32 %r1, %tid.y;
+    mov.u32 %r2, %ctaid.y;
+    mov.u32 %r3, %ctaid.x;
+    mov.u32 %r4, %nctaid.x;
+    mad.lo.u32 %r5, %r2, %r4, %r3;
+    mov.u32 %r6, %ntid.x;
+    mad.lo.u32 %r7, %r1, %r6, %r0;
+    shl.b32 %r5, %r5, 5;
+    add.u32 %r7, %r7, %r5;
+    mul.wide.u32 %rd1, %r7, 4;
+    ld.param.u64 %rd0, [out];
+    add.s64 %rd1, %rd0, %rd1;
+    mad.lo.u32 %r8, %r1, 10, %r0;
+    mad.lo.u32 %r8, %r2, 100, %r8;
+    st.global.u32 [%rd1], %r8;
+"""
+    out = np.zeros(6 * 32, np.uint32)
+    r = launch(ptx(body), "k", (2, 3), (8, 4), [out])
+    assert r.ok, r.findings
+    blk = np.arange(6)[:, None]
+    t = np.arange(32)[None, :]
+    np.testing.assert_array_equal(out.reshape(6, 32), t % 8 + 10 * (t // 8) + 100 * (blk // 2))
+
+
+class _Gate(WaitList):
+    kind = "mbarrier-deadlock"
+
+
+def test_waitlist_blocks_and_releases_threads() -> None:
+    # a toy blocking op built on WaitList: "gate" blocks every thread until all 64 of the
+    # CTA arrived, like a barrier; proves Hopper-style waitables plug into the scheduler
+    table = dict(opcodes.SM80)
+
+    def gate(ins: ir.Instruction) -> Flow:
+        def link(L: Linker) -> Any:
+            m = L.m
+
+            def step(s: Any) -> Any:
+                w = m.extensions.get("gate") or m.extensions.setdefault("gate", _Gate(m))
+                w.block(m.tids(s), 7, L.pc + 1)
+                if (w.key == 7).sum() == m.size:
+                    w.release(w.key == 7)
+                return ()
+
+            return step
+
+        return Flow(link)
+
+    table["gate"] = Semantic("gate", "machine", gate, 0)
+    body = (
+        "    setp.lt.u32 %p1, %r0, 32;\n    @%p1 bra A;\n    gate;\n    bra.uni B;\nA:\n    gate;\nB:\n"
+        + store("%r0")
+    )
+    prog = program.lower(parse_module(ptx(body)), "k", table, "sm_80")
+    out = np.zeros(64, np.uint32)
+    host = HostMemory()
+    host.add_array(out, "out")
+    prog.param_buffer[:8] = np.frombuffer(np.uint64(out.ctypes.data).tobytes(), np.uint8)
+    host.extend(prog.host.allocs)
+    m = Machine(prog, Layout((64, 1, 1), (1, 1, 1), 0, 1), host, Findings())
+    m.run()
+    np.testing.assert_array_equal(out, np.arange(64))

@@ -47,8 +47,15 @@ class AsyncCopies:
             a = m.extensions["cp.async"] = AsyncCopies(m)
         return a
 
-    def issue(self, pc: int, tids: np.ndarray, dst: np.ndarray, src: np.ndarray, size: int,
-              src_size: np.ndarray) -> None:
+    def issue(
+        self,
+        pc: int,
+        tids: np.ndarray,
+        dst: np.ndarray,
+        src: np.ndarray,
+        size: int,
+        src_size: np.ndarray,
+    ) -> None:
         m = self.m
         n = tids.size
         data = np.zeros((n, size), np.uint8)
@@ -66,8 +73,9 @@ class AsyncCopies:
         for p in access.resolve(m, pc, tids, "shared", dst, size, write=True, read=False):
             lanes = np.arange(n) if p.lanes is None else p.lanes
             m.sanitizer.async_pending(p.off, size, +1)
-            self.chunks.append(Chunk(tids[lanes], p.region, p.off, data[lanes],
-                                     self.committed[tids[lanes]].copy()))
+            self.chunks.append(
+                Chunk(tids[lanes], p.region, p.off, data[lanes], self.committed[tids[lanes]].copy())
+            )
 
     def commit(self, tids: np.ndarray) -> None:
         self.committed[tids] += 1
@@ -97,8 +105,9 @@ def cp(ins: ir.Instruction) -> Op:
     if not mods or mods[0] != "async":
         raise NotSupported(ins, "only cp.async (sm_80) is implemented here")
     if "commit_group" in mods:
-        return Op(lambda L: (lambda s: AsyncCopies.of(L.m).commit(L.m.tids(s))))
+        return Op(lambda L: lambda s: AsyncCopies.of(L.m).commit(L.m.tids(s)))
     if "wait_all" in mods:
+
         def link_all(L: Linker) -> Any:
             def step(s: Any) -> None:
                 a = AsyncCopies.of(L.m)
@@ -113,7 +122,7 @@ def cp(ins: ir.Instruction) -> Op:
         n = ins.operands[0]
         if not isinstance(n, ir.Imm):
             raise NotSupported(ins, "wait_group needs an immediate")
-        return Op(lambda L: (lambda s: AsyncCopies.of(L.m).wait(L.m.tids(s), int(n.value))))
+        return Op(lambda L: lambda s: AsyncCopies.of(L.m).wait(L.m.tids(s), int(n.value)))
     if "bulk" in mods or "mbarrier" in mods:
         raise NotSupported(ins, "bulk and mbarrier forms need the Hopper table")
     ops = ins.operands
@@ -127,7 +136,7 @@ def cp(ins: ir.Instruction) -> Op:
 
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
-        dst, dsp = L.address(ops[0], "shared")
+        dst, _dsp = L.address(ops[0], "shared")
         src, _ = L.address(ops[1], "global")
         rsz = None
         ignore = None

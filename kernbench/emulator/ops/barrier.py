@@ -33,6 +33,7 @@ class CtaBarriers:
         self.expected = np.zeros(shape, np.int64)
         self.first_pc = np.full(shape, -1, np.int64)
         self.popc = np.zeros(shape, np.int64)
+        self.aligned = np.zeros(shape, bool)
         self.last_popc = np.zeros(shape, np.int64)
         self.last_n = np.zeros(shape, np.int64)
         self.blocked_on = np.full(m.size, -1, np.int64)
@@ -49,8 +50,16 @@ class CtaBarriers:
             b = m.extensions["bar"] = CtaBarriers(m)
         return b
 
-    def arrive(self, pc: int, tids: np.ndarray, bar: int, count: int | None, wait: bool,
-               pred: np.ndarray | None = None) -> None:
+    def arrive(
+        self,
+        pc: int,
+        tids: np.ndarray,
+        bar: int,
+        count: int | None,
+        wait: bool,
+        pred: np.ndarray | None = None,
+        aligned: bool = False,
+    ) -> None:
         m = self.m
         if not 0 <= bar < N_BARRIERS:
             m.report("barrier-deadlock", pc, tids, f"barrier id {bar} is outside 0..15")
@@ -65,11 +74,17 @@ class CtaBarriers:
         if count is None and clash.any():
             c = int(np.flatnonzero(clash)[0])
             other = m.line_of(int(first[c]))
-            m.report("divergent-barrier", pc, tids[ctas == c],
-                     f"threads of one block reach barrier {bar} at PTX lines {other} and "
-                     f"{m.line_of(pc)}: a barrier inside divergent code",
-                     detail={"barrier": bar, "other_line": other})
+            m.report(
+                "divergent-barrier",
+                pc,
+                tids[ctas == c],
+                f"threads of one block reach barrier {bar} at PTX lines {other} and "
+                f"{m.line_of(pc)}: a barrier inside divergent code",
+                detail={"barrier": bar, "other_line": other},
+            )
         first[hit & (first < 0)] = pc
+        if aligned:
+            self.aligned[bar][hit] = True
         self.arrived[bar] += cnt
         if count is not None:
             self.expected[bar][hit] = count
@@ -86,13 +101,20 @@ class CtaBarriers:
         done = candidates & (self.arrived[bar] >= need)
         if not done.any():
             return
+        waiting = (self.blocked_on == bar) & done[m.threads.cta]
+        if self.aligned[bar][done].any():
+            self._check_converged(bar, waiting, done)
         self.last_popc[bar][done] = self.popc[bar][done]
         self.last_n[bar][done] = self.arrived[bar][done]
-        for arr, v in ((self.arrived, 0), (self.expected, 0), (self.first_pc, -1),
-                       (self.popc, 0)):
+        for arr, v in (
+            (self.arrived, 0),
+            (self.expected, 0),
+            (self.first_pc, -1),
+            (self.popc, 0),
+            (self.aligned, False),
+        ):
             arr[bar][done] = v
         m.sanitizer.barrier(np.flatnonzero(done))
-        waiting = (self.blocked_on == bar) & done[m.threads.cta]
         tids = np.flatnonzero(waiting)
         if tids.size == 0:
             return
@@ -104,6 +126,31 @@ class CtaBarriers:
             if hook is not None:
                 hook(group, bar)
             m.release(int(pc), group)
+
+    def _check_converged(self, bar: int, waiting: np.ndarray, done: np.ndarray) -> None:
+        """An ``.aligned`` barrier (``bar.sync``, ``__syncthreads``) needs every running lane
+        of a warp to execute it together: when it completes, a warp with some lanes waiting
+        and others still running elsewhere had the barrier in code it diverged in (lanes that
+        exited meanwhile are fine: exits release barriers)."""
+        m = self.m
+        w = waiting.reshape(-1, 32).sum(axis=1)
+        running = m.alive.reshape(-1, 32).sum(axis=1)
+        split = (w > 0) & (w < running)
+        if not split.any():
+            return
+        warp = int(np.flatnonzero(split)[0])
+        lanes = np.flatnonzero(waiting[warp * 32 : warp * 32 + 32]).tolist()
+        tids = np.flatnonzero(waiting & np.repeat(split, 32))
+        pc = int(self.resume[tids[0]]) - 1
+        m.report(
+            "divergent-barrier",
+            pc,
+            tids,
+            f"only lanes {lanes} of warp {warp % (m.layout.cta_stride // 32)} wait at this "
+            "aligned barrier while the warp's other running lanes are elsewhere: a barrier "
+            "in divergent code",
+            detail={"barrier": bar, "lanes": lanes},
+        )
 
     def on_exit(self, tids: np.ndarray) -> None:
         live = self.arrived > 0
@@ -124,13 +171,18 @@ class CtaBarriers:
             elsewhere = []
             for t in absent[:4]:
                 b2 = self.blocked_on[t]
-                where = (f"waits at barrier {b2} (PTX line {m.line_of(int(self.resume[t]) - 1)})"
-                         if b2 >= 0 else "blocked elsewhere")
+                where = (
+                    f"waits at barrier {b2} (PTX line {m.line_of(int(self.resume[t]) - 1)})"
+                    if b2 >= 0
+                    else "blocked elsewhere"
+                )
                 elsewhere.append(f"thread {m.threads.thread_of(int(t))} {where}")
             exp = int(self.expected[bar][cta]) or int(m.live_per_cta[cta])
-            msg = (f"barrier {bar}: {mine.size} thread(s) of block {m.threads.block_of(t0)} wait "
-                   f"here for {exp}, {absent.size} live thread(s) never arrive"
-                   + (": " + "; ".join(elsewhere) if elsewhere else ""))
+            msg = (
+                f"barrier {bar}: {mine.size} thread(s) of block {m.threads.block_of(t0)} wait "
+                f"here for {exp}, {absent.size} live thread(s) never arrive"
+                + (": " + "; ".join(elsewhere) if elsewhere else "")
+            )
             out.append(("barrier-deadlock", pc, tids, msg))
         return out
 
@@ -164,6 +216,8 @@ def bar(ins: ir.Instruction) -> Any:
     if not wait and b is None:
         raise NotSupported(ins, "bar.arrive needs a thread count")
 
+    aligned = ins.opcode == "bar" or "aligned" in mods
+
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
         ga = _const(L, a)
@@ -191,7 +245,7 @@ def bar(ins: ir.Instruction) -> Any:
             if rc is not None:
                 pred = np.broadcast_to(np.asarray(rc(s)).astype(bool), (tids.size,))
                 pred = pred.astype(np.float64)
-            st.arrive(pc, tids, ga(s), gb(s) if gb is not None else None, wait, pred)
+            st.arrive(pc, tids, ga(s), gb(s) if gb is not None else None, wait, pred, aligned)
             return () if wait else ((pc + 1, s),)
 
         return step

@@ -33,10 +33,11 @@ def bra(ins: ir.Instruction) -> Flow:
 
 @FAMILY.machine("brx", dests=0)
 def brx(ins: ir.Instruction) -> Flow:
-    if "idx" not in ins.mods or len(ins.operands) != 2 or not isinstance(ins.operands[1],
-                                                                          ir.Vec):
+    if "idx" not in ins.mods or len(ins.operands) != 2 or not isinstance(ins.operands[1], ir.Vec):
         raise NotSupported(ins, "only brx.idx with a label list")
     names = [x.name for x in ins.operands[1].items if isinstance(x, ir.Label)]
+    if len(names) != len(ins.operands[1].items):
+        raise NotSupported(ins, "the target list must name labels (.branchtargets)")
 
     def link(L: Linker) -> Any:
         m = L.m
@@ -89,7 +90,7 @@ def trap(ins: ir.Instruction) -> Flow:
 
 @FAMILY.machine("nanosleep", "pmevent", "brkpt", dests=0)
 def nop(ins: ir.Instruction) -> Op:
-    return Op(lambda L: (lambda s: None))
+    return Op(lambda L: lambda s: None)
 
 
 OPCODES = FAMILY.table

@@ -83,12 +83,17 @@ def _to_float(
         return r.view(np.uint64)
     if err is not None:
         val = nm.to_odd(val, err)
-    bits = nm.round_to(val, dt, mode, ftz=ftz, relu=relu, satfinite=satfinite)
+    # .ftz concerns f32 values only (inputs already flushed): an f16/bf16 subnormal stays
+    bits = nm.round_to(val, dt, mode, ftz=ftz and dt == "f32", relu=relu, satfinite=satfinite)
     return bits.astype(nm.UINT[nm.width(dt)])
 
 
 @FAMILY.elementwise("cvt")
 def cvt(ins: Instruction) -> Compute:
+    if "pack" in ins.mods:
+        return _cvt_pack(ins)
+    if "rs" in ins.mods:
+        raise NotSupported(ins, "stochastic rounding (.rs)")
     types = nm.types_in(ins.mods)
     if len(types) != 2:
         raise NotSupported(ins, "cvt needs a destination and a source type")
@@ -99,8 +104,6 @@ def cvt(ins: Instruction) -> Compute:
     sat = "sat" in ins.mods
     relu = "relu" in ins.mods
     satfinite = "satfinite" in ins.mods
-    if "pack" in ins.mods:
-        raise NotSupported(ins, "cvt.pack")
     if dt.endswith("x2") or st.endswith("x2"):
         return _packed(ins, dt, st, frnd or "rn", relu, satfinite)
     d_float, s_float = nm.is_float(dt), nm.is_float(st)
@@ -142,8 +145,13 @@ def cvt(ins: Instruction) -> Compute:
 
         return float_int
 
+    plain = not (ftz or sat or relu or satfinite)
     if not s_float:  # int -> float
         mode = frnd or "rn"
+        if plain and mode == "rn" and nm.width(st) <= 32 and dt in ("f32", "f64"):
+            # one IEEE rounding (32-bit ints are exact in float64): numpy's cast is it
+            fdt = np.float32 if dt == "f32" else np.float64
+            return lambda a: nm.int_value(a, st).astype(fdt).view(nm.UINT[nm.width(dt)])
 
         def int_float(a: Any) -> Any:
             with np.errstate(all="ignore"):
@@ -166,6 +174,13 @@ def cvt(ins: Instruction) -> Compute:
     widening = nm.width(dt) > nm.width(st) or (dt == st) or (st == "f16" and dt == "f32")
     if st in ("bf16", "tf32") and dt in ("f32", "f64"):
         widening = True
+
+    if plain and mode == "rn" and st == "f32" and dt == "bf16":
+        return lambda a: nm.f32_to_bf16_rn(nm.bits(a, 32))
+    if plain and mode == "rn" and st == "f32" and dt == "f16":
+        return lambda a: nm.f32_to_f16_rn(nm.typed(a, "f32"))
+    if plain and mode == "rn" and st == "f64" and dt == "f32":
+        return lambda a: nm.f64_to_f32_rn(nm.typed(a, "f64"))
 
     def float_float(a: Any) -> Any:
         with np.errstate(all="ignore"):
@@ -191,6 +206,13 @@ def _packed(ins: Instruction, dt: str, st: str, mode: str, relu: bool, sf: bool)
         f = base[dt]
         k = 16 if f in ("f16", "bf16") else 8
         dtype = nm.UINT[2 * k]
+
+        if mode == "rn" and not (relu or sf) and f in ("bf16", "f16"):
+            if f == "bf16":
+                one: Any = lambda x: nm.f32_to_bf16_rn(nm.bits(x, 32))  # noqa: E731
+            else:
+                one = lambda x: nm.f32_to_f16_rn(nm.typed(x, "f32"))  # noqa: E731
+            return lambda a, b: (one(a).astype(np.uint32) << np.uint32(16)) | one(b)
 
         def pair(a: Any, b: Any) -> Any:
             with np.errstate(all="ignore"):
@@ -230,6 +252,32 @@ def _packed(ins: Instruction, dt: str, st: str, mode: str, relu: bool, sf: bool)
 
         return widen
     raise NotSupported(ins, f"cvt.{dt}.{st}")
+
+
+_PACK_TYPES = {"u16": 16, "s16": 16, "u8": 8, "s8": 8, "u4": 4, "s4": 4, "u2": 2, "s2": 2}
+
+
+def _cvt_pack(ins: Instruction) -> Compute:
+    """``cvt.pack.sat.T.s32 d, a, b`` (T = u16/s16) and ``cvt.pack.sat.T.s32.b32 d, a, b, c``
+    (T = u8/s8/u4/s4/u2/s2): a and b clamp to T's range; d = a in bits [2N-1:N], b in
+    [N-1:0], and (4-operand form) c's low bits above them: d = c << 2N | a << N | b."""
+    conv = next((m for m in ins.mods if m in _PACK_TYPES), None)
+    if conv is None:
+        raise NotSupported(ins, "cvt.pack needs a u16/s16/u8/s8/u4/s4/u2/s2 type")
+    n = _PACK_TYPES[conv]
+    lo, hi = (-(1 << (n - 1)), (1 << (n - 1)) - 1) if conv[0] == "s" else (0, (1 << n) - 1)
+    fmask = np.int64((1 << n) - 1)
+
+    def field(x: Any) -> Any:
+        return np.clip(nm.signed(x, "s32").astype(np.int64), lo, hi) & fmask
+
+    def run(a: Any, b: Any, *c: Any) -> Any:
+        d = (field(a) << np.int64(n)) | field(b)
+        if c and 2 * n < 32:
+            d = d | (nm.bits(c[0], 32).astype(np.int64) << np.int64(2 * n))
+        return (d & np.int64(0xFFFFFFFF)).astype(np.uint32)
+
+    return run
 
 
 OPCODES = FAMILY.table

@@ -21,19 +21,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
 from .. import numeric as nm
 from ..ptx.ir import Instruction
+from .float64 import f64_add, f64_div, f64_fma, f64_mul, f64_sqrt
 from .table import Compute, NotSupported, Registry
 
 FAMILY = Registry()
 
 _ROUND = ("rn", "rz", "rm", "rp")
-_F64_MAX = float(np.finfo(np.float64).max)
 
 
 def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,144 +55,6 @@ def _type(ins: Instruction) -> str:
 
 def _mode(ins: Instruction, default: str = "rn") -> str:
     return next((m for m in ins.mods if m in _ROUND), default)
-
-
-# ------------------------------------------------------------------ exact float64 helpers
-
-
-def _fallback(
-    out: Any, hard: Any, args: tuple[Any, ...], exact: Callable[..., Fraction], mode: str
-) -> Any:
-    """Recompute lanes ``hard`` with exact rationals (slow; only near over/underflow)."""
-    if not np.any(hard):
-        return out
-    out = np.array(out, dtype=np.float64, copy=True)
-    full = np.broadcast_arrays(*args, out)
-    out = np.array(full[-1])
-    idx = np.nonzero(np.broadcast_to(hard, out.shape))
-    for i in zip(*idx, strict=True):
-        vals = [Fraction(float(a[i])) for a in full[:-1]]
-        try:
-            q = exact(*vals)
-        except ZeroDivisionError:
-            continue
-        out[i] = nm.round_fraction_f64(q, mode)
-    return out
-
-
-def _overflow(r: Any, ok: Any, mode: str) -> Any:
-    """RN overflowed to inf from finite inputs: directed modes may give the largest finite."""
-    if mode == "rn":
-        return r
-    to_max = (mode == "rz") | ((mode == "rm") & (r > 0)) | ((mode == "rp") & (r < 0))
-    return np.where(ok & np.isinf(r) & to_max, np.copysign(_F64_MAX, r), r)
-
-
-def _safe_prod(x: Any, y: Any, p: Any) -> Any:
-    """Lanes where two_prod(x, y) is exact: no split overflow, error not subnormal."""
-    big = 2.0**995
-    return (
-        (np.abs(x) < big)
-        & (np.abs(y) < big)
-        & ((np.abs(p) >= 2.0**-968) | (x == 0) | (y == 0))
-        & np.isfinite(p)
-    )
-
-
-def f64_add(a: Any, b: Any, mode: str) -> Any:
-    r = a + b
-    if mode == "rn":
-        return r
-    _, e = nm.two_sum(a, b)
-    fin = np.isfinite(a) & np.isfinite(b)
-    r = nm.directed_f64(r, np.where(fin & np.isfinite(r), e, 0.0), mode)
-    if mode == "rm":
-        r = nm.rm_zero(r, a, b)
-    return _overflow(r, fin, mode)
-
-
-def f64_mul(a: Any, b: Any, mode: str) -> Any:
-    r = a * b
-    if mode == "rn":
-        return r
-    fin = np.isfinite(a) & np.isfinite(b)
-    p, e = nm.two_prod(a, b)
-    safe = _safe_prod(a, b, p)
-    r = nm.directed_f64(r, np.where(safe, e, 0.0), mode)
-    return _fallback(r, fin & ~safe & (a != 0) & (b != 0), (a, b), lambda x, y: x * y, mode)
-
-
-def f64_fma(a: Any, b: Any, c: Any, mode: str) -> Any:
-    """fma in float64: one rounding of a*b + c (round-to-odd of the low part, see module)."""
-    uh, ul = nm.two_prod(a, b)
-    s, e = nm.two_sum(uh, c)
-    t, f = nm.two_sum(e, ul)
-    w = nm.to_odd(t, f)
-    r = np.where(w == 0, s, s + w)  # s + (+0) would turn an exact -0 into +0
-    fin = np.isfinite(a) & np.isfinite(b) & np.isfinite(c)
-    safe = fin & _safe_prod(a, b, uh) & (np.abs(c) < 2.0**1020) & np.isfinite(r)
-    safe &= (np.abs(s) >= 2.0**-960) | (s == 0)
-    naive = np.where(np.isinf(c) & np.isfinite(a) & np.isfinite(b), c, a * b + c)
-    r = np.where(fin, r, naive)
-    if mode != "rn":
-        # r = s + w rounded; its error g is exact and, when nonzero, outweighs w's own
-        # (round-to-odd) error, so it carries the sign of (exact - r).
-        _, g = nm.two_sum(s, w)
-        r = nm.directed_f64(r, np.where(safe, g, 0.0), mode)
-        r = _overflow(r, fin, mode)
-        if mode == "rm":
-            r = nm.rm_zero(r, uh, c)
-    hard = fin & ~safe
-    return _fallback(r, hard, (a, b, c), lambda x, y, z: x * y + z, mode)
-
-
-def f64_div(a: Any, b: Any, mode: str) -> Any:
-    r = a / b
-    if mode == "rn":
-        return r
-    fin = np.isfinite(a) & np.isfinite(b) & (b != 0) & np.isfinite(r) & (a != 0)
-    p, e = nm.two_prod(r, b)
-    safe = fin & _safe_prod(r, b, p)
-    rem = (a - p) - e
-    err = np.where(safe, np.sign(rem) * np.sign(b), 0.0)
-    r = nm.directed_f64(r, err, mode)
-    hard = np.isfinite(a) & np.isfinite(b) & (b != 0) & (a != 0) & ~safe
-    return _fallback(r, hard, (a, b), lambda x, y: x / y, mode)
-
-
-def f64_sqrt(a: Any, mode: str) -> Any:
-    r = np.sqrt(a)
-    if mode == "rn":
-        return r
-    fin = np.isfinite(a) & (a > 0)
-    p, e = nm.two_prod(r, r)
-    safe = fin & _safe_prod(r, r, p)
-    err = np.where(safe, np.sign((a - p) - e), 0.0)
-    r = nm.directed_f64(r, err, mode)
-    hard = fin & ~safe
-    if np.any(hard):  # exact: compare the candidate's square with a
-        out = np.array(np.broadcast_to(r, np.shape(hard)), dtype=np.float64)
-        av = np.broadcast_to(a, out.shape)
-        for i in zip(*np.nonzero(hard), strict=True):
-            out[i] = _sqrt_exact(float(av[i]), mode)
-        r = out
-    return r
-
-
-def _sqrt_exact(x: float, mode: str) -> float:
-    r = float(np.sqrt(x))
-    q = Fraction(x)
-    lo = r
-    while Fraction(lo) ** 2 > q:
-        lo = float(np.nextafter(lo, 0.0))
-    while Fraction(float(np.nextafter(lo, np.inf))) ** 2 <= q:
-        lo = float(np.nextafter(lo, np.inf))
-    if Fraction(lo) ** 2 == q or mode in ("rz", "rm"):
-        return lo
-    hi = float(np.nextafter(lo, np.inf))
-    if mode == "rp":
-        return hi
-    return r
 
 
 # ------------------------------------------------------------------ f32 via float64
@@ -246,6 +107,30 @@ def _f32_exact(op: str, mode: str, a: Any, b: Any = None, c: Any = None) -> tupl
     raise ValueError(op)
 
 
+_MID29 = np.uint64(1 << 28)
+_LOW29 = np.uint64((1 << 29) - 1)
+
+
+def _fma_rn_f32(a: Any, b: Any, c: Any) -> Any:
+    """fma.rn.f32: the product is exact in float64, the float64 sum is one rounding, and the
+    cast to f32 a second one, which can only err when the sum sits exactly on an f32
+    midpoint (low 29 bits = 1000...0) or in f32's subnormal range; those lanes take the
+    round-to-odd path."""
+    p = a.astype(np.float64) * b
+    s = p + c
+    bits = np.asarray(s).view(np.uint64)
+    sus = ((bits & _LOW29) == _MID29) | ((np.abs(s) < 2.0**-125) & (s != 0))
+    fast = nm.as_f32_bits(np.asarray(s).astype(np.float32))
+    if not np.any(sus):
+        return fast
+    a, b, c, fast = np.broadcast_arrays(a, b, c, fast)
+    fast = fast.copy()
+    idx = np.nonzero(sus)
+    x, err = _f32_exact("fma", "rn", a[idx], b[idx], c[idx])
+    fast[idx] = f32_round(x, err, "rn")
+    return fast
+
+
 def _f32_op(ins: Instruction, op: str, nargs: int) -> Compute:
     mode = _mode(ins)
     ftz = "ftz" in ins.mods
@@ -265,6 +150,8 @@ def _f32_op(ins: Instruction, op: str, nargs: int) -> Compute:
                 "sqrt": lambda: np.sqrt(vals[0]),
             }[op]()
             out = nm.as_f32_bits(r)
+        elif mode == "rn" and op == "fma":
+            out = _fma_rn_f32(*vals)
         else:
             x, err = _f32_exact(op, mode, *vals)
             out = f32_round(x, err, mode)
@@ -466,22 +353,27 @@ def sign_op(ins: Instruction) -> Compute:
 
 
 def min_max(ins: Instruction) -> Compute:
-    """min/max{.NaN}{.ftz}.{f32,f64}: -0 < +0; one NaN operand gives the other, two give the
-    canonical NaN; with .NaN any NaN operand gives the canonical NaN."""
+    """min/max{.ftz}{.NaN}{.xorsign.abs}.{f32,f64}: -0 < +0; one NaN operand gives the
+    other, two give the canonical NaN; with .NaN any NaN operand gives the canonical NaN.
+    ``.xorsign.abs``: the min/max of |a| and |b| with the sign bit sign(a) ^ sign(b) (a
+    NaN result stays the canonical NaN, our reading)."""
     t = _type(ins)
     ftz = "ftz" in ins.mods and t == "f32"
     nan_mode = "NaN" in ins.mods
     is_min = ins.opcode == "min"
     w = nm.width(t)
     canon = np.array(0x7FFFFFFF if w == 32 else 0x7FF8000000000000, nm.UINT[w])
-    if "xorsign" in ins.mods or "abs" in ins.mods:
-        raise NotSupported(ins, ".xorsign.abs")
+    xorsign = "xorsign" in ins.mods
+    sign_bit = np.array(1 << (w - 1), nm.UINT[w])
 
     @quiet
     def run(a: Any, b: Any, *more: Any) -> Any:
         vals = [nm.typed(x, t) for x in (a, b, *more)]
         if ftz:
             vals = [nm.flush(v) for v in vals]
+        if xorsign:  # min/max of |a|, |b|, then the xor of their signs
+            sign = (vals[0].view(nm.UINT[w]) ^ vals[1].view(nm.UINT[w])) & sign_bit
+            vals = [np.abs(v) for v in vals]
         r = vals[0]
         anynan = np.isnan(r)
         for v in vals[1:]:
@@ -492,6 +384,8 @@ def min_max(ins: Instruction) -> Compute:
             pick_v |= np.isnan(r)
             r = np.where(pick_v & ~np.isnan(v), v, r)
         out = r.view(nm.UINT[w])
+        if xorsign:
+            out = out | sign
         bad = anynan if nan_mode else np.isnan(r)
         return np.where(bad, canon, out)
 

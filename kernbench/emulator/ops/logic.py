@@ -175,6 +175,30 @@ def prmt(ins: Instruction) -> Compute:
     mode = next((m for m in ins.mods if m in _PRMT_MODES), None)
     table = np.array(_PRMT_MODES[mode], np.uint64) if mode else None
 
+    sel_op = ins.operands[3] if len(ins.operands) > 3 else None
+    if isinstance(sel_op, Imm):  # the usual case: a constant selector, decoded once
+        c0 = int(sel_op.value) & 0xFFFFFFFF
+        plan = []
+        for i in range(4):
+            if table is None:
+                nib = c0 >> (4 * i) & 0xF
+                plan.append((nib & 7, bool(nib & 8)))
+            else:
+                plan.append((int(table[c0 & 3, i]), False))
+
+        def run_imm(a: Any, b: Any, _c: Any) -> Any:
+            words = (nm.bits(a, 32), nm.bits(b, 32))
+            out = None
+            for i, (sel, sign) in enumerate(plan):
+                byte = (words[sel >> 2] >> np.uint32(8 * (sel & 3))) & np.uint32(0xFF)
+                if sign:
+                    byte = np.where(byte & np.uint32(0x80), np.uint32(0xFF), np.uint32(0))
+                byte = byte << np.uint32(8 * i)
+                out = byte if out is None else out | byte
+            return out
+
+        return run_imm
+
     def run(a: Any, b: Any, c: Any) -> Any:
         src = (nm.bits(b, 32).astype(np.uint64) << np.uint64(32)) | nm.bits(a, 32)
         cc = nm.bits(c, 32).astype(np.uint64)
@@ -191,6 +215,79 @@ def prmt(ins: Instruction) -> Compute:
                 sel = table[(cc & np.uint64(3)).astype(np.intp), i]
                 byte = (src >> (sel * np.uint64(8))) & np.uint64(0xFF)
             out |= byte << np.uint64(8 * i)
+        return out.astype(np.uint32)
+
+    return run
+
+
+@FAMILY.elementwise("bmsk")
+def bmsk(ins: Instruction) -> Compute:
+    """``bmsk.{clamp,wrap}.b32 d, a, b``: a mask of b ones starting at bit a (the ISA's
+    pseudo-code: a and b taken mod 32; .clamp makes a >= 32 give 0 and b >= 32 reach bit
+    31; a sum past bit 31 fills to the top)."""
+    clamp = "clamp" in ins.mods
+
+    def run(a: Any, b: Any) -> Any:
+        av, bv = nm.bits(a, 32).astype(np.uint64), nm.bits(b, 32).astype(np.uint64)
+        ones = np.uint64(0xFFFFFFFF)
+        a1, b1 = av & np.uint64(31), bv & np.uint64(31)
+        mask0 = (ones << a1) & ones
+        total = a1 + b1
+        mask1 = (ones << np.minimum(total, np.uint64(32))) & ones
+        kill = total >= 32
+        if clamp:
+            mask0 = np.where(av >= 32, np.uint64(0), mask0)
+            kill = kill | (av >= 32) | (bv >= 32)
+        mask1 = np.where(kill, np.uint64(0), np.where(b1 == 0, ones, mask1))
+        return (mask0 & ~mask1 & ones).astype(np.uint32)
+
+    return run
+
+
+@FAMILY.elementwise("szext")
+def szext(ins: Instruction) -> Compute:
+    """``szext.{clamp,wrap}.{u32,s32} d, a, b``: keep the low N bits of a and zero- or
+    sign-extend them; N = b mod 32 (.wrap) or min(b, 32) (.clamp); N = 0 gives 0."""
+    clamp = "clamp" in ins.mods
+    sgn = "s32" in ins.mods
+
+    def run(a: Any, b: Any) -> Any:
+        av, bv = nm.bits(a, 32).astype(np.uint64), nm.bits(b, 32).astype(np.uint64)
+        ones = np.uint64(0xFFFFFFFF)
+        b1 = bv & np.uint64(31)
+        big = (bv >= 32) if clamp else np.zeros(np.shape(bv), bool)
+        mask = np.where(big, np.uint64(0), (ones << b1) & ones)
+        sign = ((av >> ((b1 - np.uint64(1)) & np.uint64(31))) & np.uint64(1)) == 1
+        sign &= (b1 != 0) & ~big & sgn
+        return np.where(sign, (av & ~mask) | mask, av & ~mask).astype(np.uint32)
+
+    return run
+
+
+@FAMILY.elementwise("fns")
+def fns(ins: Instruction) -> Compute:
+    """``fns.b32 d, mask, base, offset``: the bit position of the |offset|-th set bit of mask
+    counting from base upward (offset > 0) or downward (offset < 0), base included;
+    offset 0 gives base if that bit is set; 0xFFFFFFFF when not found."""
+
+    def run(m: Any, base: Any, off: Any) -> Any:
+        mv = nm.bits(m, 32)
+        b = nm.bits(base, 32).astype(np.int64)
+        o = nm.signed(off, "s32").astype(np.int64)
+        shape = np.broadcast(mv, b, o).shape
+        out = np.full(shape, -1, np.int64)
+        bit = lambda p: (mv >> np.clip(p, 0, 31).astype(np.uint32)) & np.uint32(1)  # noqa: E731
+        inb = (b >= 0) & (b < 32)
+        out = np.where((o == 0) & inb & (bit(b) == 1), b, out)
+        need = np.abs(o)
+        step = np.where(o > 0, 1, -1)
+        count = np.zeros(shape, np.int64)
+        for k in range(32):
+            pos = b + step * k
+            ok = (o != 0) & (pos >= 0) & (pos < 32) & (out < 0)
+            hit = ok & (bit(pos) == 1)
+            count = count + hit
+            out = np.where(hit & (count == need), pos, out)
         return out.astype(np.uint32)
 
     return run

@@ -24,8 +24,16 @@ TYPES = {
     "b32": 4, "u32": 4, "s32": 4, "f32": 4, "f16x2": 4, "bf16x2": 4, "tf32": 4,
     "b64": 8, "u64": 8, "s64": 8, "f64": 8, "b128": 16,
 }  # fmt: skip
-SPACES = {"global": "global", "shared": "shared", "shared::cta": "shared", "local": "local",
-          "const": "const", "param": "param", "param::entry": "param", "param::func": "param"}
+SPACES = {
+    "global": "global",
+    "shared": "shared",
+    "shared::cta": "shared",
+    "local": "local",
+    "const": "const",
+    "param": "param",
+    "param::entry": "param",
+    "param::func": "param",
+}
 SIGNED = {"s8": np.int8, "s16": np.int16, "s32": np.int32, "s64": np.int64}
 
 
@@ -106,7 +114,7 @@ def ld(ins: ir.Instruction) -> Op:
 
 @FAMILY.machine("st", dests=0)
 def st(ins: ir.Instruction) -> Op:
-    space, typ, w, vec = decode(ins)
+    space, typ, w, _vec = decode(ins)
     if w == 16:
         raise NotSupported(ins, ".b128 stores")
 
@@ -129,7 +137,7 @@ def st(ins: ir.Instruction) -> Op:
 
 
 def _nop(ins: ir.Instruction) -> Op:
-    return Op(lambda L: (lambda s: None))
+    return Op(lambda L: lambda s: None)
 
 
 for _op in ("prefetch", "prefetchu", "membar", "fence", "discard", "applypriority"):
@@ -148,8 +156,9 @@ def createpolicy(ins: ir.Instruction) -> Op:
 @FAMILY.machine("cvta")
 def cvta(ins: ir.Instruction) -> Op:
     to = "to" in ins.mods
-    space = next((SPACES.get(m, m) for m in ins.mods if m in SPACES or m == "shared::cluster"),
-                 "global")
+    space = next(
+        (SPACES.get(m, m) for m in ins.mods if m in SPACES or m == "shared::cluster"), "global"
+    )
     window = {"shared": SHARED_WINDOW, "local": LOCAL_WINDOW}.get(space, 0)
 
     def link(L: Linker) -> Any:
@@ -194,8 +203,7 @@ def _float_view(typ: str) -> Any:
 
 
 def _bf16_add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    f = (a.astype(np.uint32) << 16).view(np.float32) + (b.astype(np.uint32) << 16).view(
-        np.float32)
+    f = (a.astype(np.uint32) << 16).view(np.float32) + (b.astype(np.uint32) << 16).view(np.float32)
     u = f.view(np.uint32)
     r = (u + np.uint32(0x7FFF) + ((u >> 16) & 1)) >> 16
     r = np.where(np.isnan(f), np.uint32(0x7FFF), r)
@@ -209,8 +217,11 @@ def _combine(op: str, typ: str) -> Any:
     fv = _float_view(typ)
     sv = SIGNED.get(typ)
     if op == "add" and typ in ("f16x2", "bf16x2"):
-        half = _bf16_add if typ == "bf16x2" else (
-            lambda a, b: (a.view(np.float16) + b.view(np.float16)).view(np.uint16))
+        half = (
+            _bf16_add
+            if typ == "bf16x2"
+            else (lambda a, b: (a.view(np.float16) + b.view(np.float16)).view(np.uint16))
+        )
 
         def add2(old: Any, b: Any, c: Any) -> Any:
             lo = half((old & 0xFFFF).astype(np.uint16), (b & 0xFFFF).astype(np.uint16))
@@ -243,12 +254,21 @@ def _combine(op: str, typ: str) -> Any:
 OPS = ("add", "min", "max", "inc", "dec", "and", "or", "xor", "exch", "cas")
 
 
-def atomic_rmw(m: Any, pc: int, tids: np.ndarray, space: str, addr: np.ndarray, w: int,
-               f: Any, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+def atomic_rmw(
+    m: Any,
+    pc: int,
+    tids: np.ndarray,
+    space: str,
+    addr: np.ndarray,
+    w: int,
+    f: Any,
+    b: np.ndarray,
+    c: np.ndarray,
+) -> np.ndarray:
     """Apply ``f`` lane by lane in lane order (colliding lanes see each other's results);
     returns each lane's old value (zero for lanes that were refused)."""
     old_all = np.zeros(tids.size, UINT[w])
-    for p in access.resolve(m, pc, tids, space, addr, w, write=True):
+    for p in access.resolve(m, pc, tids, space, addr, w, write=True, atomic=True):
         pos = np.arange(tids.size) if p.lanes is None else p.lanes
         off = p.off
         while pos.size:

@@ -51,7 +51,8 @@ def lift(fn: Callable[..., Any], x2: bool) -> Callable[..., Any]:
 
 
 def _values(b: Any, fmt: str, ftz: bool) -> Any:
-    v = nm.decode(b, fmt).astype(np.float64)
+    with np.errstate(invalid="ignore"):  # signalling NaN patterns widen quietly
+        v = nm.decode(b, fmt).astype(np.float64)
     if ftz:
         tiny = 2.0**-14 if fmt == "f16" else 2.0**-126
         v = np.where(np.abs(v) < tiny, 0.0 * v, v)
@@ -61,6 +62,8 @@ def _values(b: Any, fmt: str, ftz: bool) -> Any:
 def arith(ins: Instruction) -> Compute:
     """add/sub/mul/fma(/mad).{rn}{.ftz}{.sat}{.relu}.{f16,f16x2,bf16,bf16x2}."""
     fmt, x2 = _type(ins)
+    if "oob" in ins.mods:
+        raise NotSupported(ins, ".oob (out-of-bounds NaN handling)")
     op = {"mad": "fma"}.get(ins.opcode, ins.opcode)
     mode = next((m for m in ins.mods if m in ("rn", "rz", "rm", "rp")), "rn")
     ftz = "ftz" in ins.mods
@@ -82,10 +85,36 @@ def arith(ins: Instruction) -> Compute:
                 x = nm.to_odd(x, err)
             if sat:
                 x = np.where(np.isnan(x), 0.0, np.clip(x, 0.0, 1.0) + 0.0)
+            if fmt == "bf16" and mode == "rn" and not (ftz or relu):
+                return nm.f64_to_bf16_rn(x)
             out = nm.round_to(x, fmt, mode, ftz=ftz, relu=relu)
         return out.astype(np.uint16)
 
+    if fmt == "f16" and mode == "rn" and not (ftz or sat or relu):
+        return lift(_fast_f16(op), x2)
     return lift(one, x2)
+
+
+def _fast_f16(op: str) -> Callable[..., Any]:
+    """f16 add/sub/mul/fma to nearest in float64, then numpy's (correctly rounded) float64 ->
+    float16 cast. Sums and products of f16 are exact in float64. An fma sum c + a*b may
+    not be, but then it is never near an f16 rounding boundary: the exact sum is a multiple
+    of 2^-48 below 2^17, so float64 is exact below 2^5; above, a boundary M (a multiple of
+    2^-6, never itself an f16 value) within 2^-37 of the sum would need a*b = (M - c) + d
+    with 0 < |d| < 2^-37, spanning more than the 22 bits a product of two f16 has."""
+
+    def run(*b: Any) -> Any:
+        with np.errstate(all="ignore"):
+            v = [nm.bits(x, 16).view(np.float16).astype(np.float64) for x in b]
+            if op == "fma":
+                r = v[0] * v[1] + v[2]
+            elif op == "mul":
+                r = v[0] * v[1]
+            else:
+                r = v[0] + v[1] if op == "add" else v[0] - v[1]
+            return np.where(np.isnan(r), np.uint16(0x7FFF), r.astype(np.float16).view(np.uint16))
+
+    return run
 
 
 def sign_op(ins: Instruction) -> Compute:
@@ -104,6 +133,15 @@ def sign_op(ins: Instruction) -> Compute:
     return lift(one, x2)
 
 
+def _flushed_bits(b: Any, fmt: str, ftz: bool) -> Any:
+    """A half's bits, a subnormal made signed zero under .ftz."""
+    b = nm.bits(b, 16)
+    if not ftz:
+        return b
+    expo = np.uint16(0x7C00 if fmt == "f16" else 0x7F80)
+    return np.where((b & expo) == 0, b & np.uint16(0x8000), b)
+
+
 def min_max(ins: Instruction) -> Compute:
     """min/max{.ftz}{.NaN}{.xorsign.abs}.{f16,f16x2,bf16,bf16x2}: as for f32 (-0 < +0, NaN
     operands ignored unless .NaN; NaN results canonical 0x7FFF)."""
@@ -111,18 +149,21 @@ def min_max(ins: Instruction) -> Compute:
     ftz = "ftz" in ins.mods
     nan_mode = "NaN" in ins.mods
     is_min = ins.opcode == "min"
-    if "xorsign" in ins.mods:
-        raise NotSupported(ins, ".xorsign.abs")
+    xorsign = "xorsign" in ins.mods
 
     def one(a: Any, b: Any) -> Any:
         x, y = _values(a, fmt, ftz), _values(b, fmt, ftz)
-        xb = nm.round_to(x, fmt).astype(np.uint16)  # ftz-flushed bits
-        yb = nm.round_to(y, fmt).astype(np.uint16)
+        sign = (nm.bits(a, 16) ^ nm.bits(b, 16)) & np.uint16(0x8000)
+        if xorsign:
+            x, y = np.abs(x), np.abs(y)
+        xb, yb = _flushed_bits(a, fmt, ftz), _flushed_bits(b, fmt, ftz)
         pick_y = (y < x) if is_min else (y > x)
         zeros = (x == 0) & (y == 0)
         pick_y |= zeros & (np.signbit(y) if is_min else ~np.signbit(y))
         pick_y = (pick_y | np.isnan(x)) & ~np.isnan(y)
         out = np.where(pick_y, yb, xb)
+        if xorsign:
+            out = out | sign
         both = np.isnan(x) & np.isnan(y)
         bad = (np.isnan(x) | np.isnan(y)) if nan_mode else both
         return np.where(bad, np.uint16(0x7FFF), out)

@@ -51,13 +51,20 @@ def special(m: Machine, reg: ir.Reg) -> np.ndarray | int | Callable[[Any], Any]:
     if lanemask is not None:
         table = np.array([lanemask(i) & 0xFFFFFFFF for i in range(32)], u32)
         return table[t.lane]
-    if name in ("%clock", "%clock_hi", "%clock64", "%globaltimer", "%globaltimer_lo",
-                "%globaltimer_hi"):
+    if name in (
+        "%clock",
+        "%clock_hi",
+        "%clock64",
+        "%globaltimer",
+        "%globaltimer_lo",
+        "%globaltimer_hi",
+    ):
         wide = name in ("%clock64", "%globaltimer")
         shift = 32 if name.endswith("_hi") else 0
         scale = 1000 if name.startswith("%globaltimer") else 1
         return lambda s: (np.uint64 if wide else u32)(
-            (m.clock[0] * scale >> shift) & (0xFFFFFFFFFFFFFFFF if wide else 0xFFFFFFFF))
+            (m.clock[0] * scale >> shift) & (0xFFFFFFFFFFFFFFFF if wide else 0xFFFFFFFF)
+        )
     if name == "%dynamic_smem_size":
         return u32(m.dynamic_shared)
     if name == "%total_smem_size":
@@ -74,7 +81,7 @@ def special(m: Machine, reg: ir.Reg) -> np.ndarray | int | Callable[[Any], Any]:
     if name == "%cluster_nctarank":
         return u32(1)
     if name == "%is_explicit_cluster":
-        return np.False_
+        return np.zeros(1, bool)[0:1].repeat(m.size)
     if name.startswith("%envreg") or name.startswith("%pm"):
         return u32(0)
     raise ValueError(f"special register {name} is not supported")

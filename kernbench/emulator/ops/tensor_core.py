@@ -33,8 +33,12 @@ def _warps(m: Machine, pc: int, tids: np.ndarray) -> tuple[np.ndarray, bool]:
     warps = np.unique(tids >> 5)
     full = tids.size == warps.size * 32
     if not full:
-        m.report("warp-sync-mask", pc, tids,
-                 "a .aligned warp matrix instruction executed by part of a warp")
+        m.report(
+            "warp-sync-mask",
+            pc,
+            tids,
+            "a .aligned warp matrix instruction executed by part of a warp",
+        )
     return warps, full
 
 
@@ -57,8 +61,9 @@ class _Regs:
                 cols.append(np.asarray(v).reshape(-1, 32)[warps].astype(self.dtype))
         return np.stack(cols, axis=-1)
 
-    def scatter(self, s: Any, tids: np.ndarray, warps: np.ndarray, full: bool,
-                vals: np.ndarray) -> None:
+    def scatter(
+        self, s: Any, tids: np.ndarray, warps: np.ndarray, full: bool, vals: np.ndarray
+    ) -> None:
         if full:
             flat = vals.reshape(-1, vals.shape[-1])
         else:
@@ -146,8 +151,10 @@ def fast_mma(ins: ir.Instruction) -> Any:
     shape, d_t, a_t, b_t, c_t, _ = pure._decode_mma(ins)
     if a_t not in _FLOATS or d_t not in ("f16", "f32") or c_t not in ("f16", "f32"):
         return pure.mma_factory(ins)
-    frags = [fragments.mma_fragment(shape, op, t)
-             for op, t in (("a", a_t), ("b", b_t), ("c", c_t), ("c", d_t))]
+    frags = [
+        fragments.mma_fragment(shape, op, t)
+        for op, t in (("a", a_t), ("b", b_t), ("c", c_t), ("c", d_t))
+    ]
     flat = [(f.row * f.cols + f.col).ravel() for f in frags]
     inv = [np.argsort(x) for x in flat]
     types = (a_t, b_t, c_t)
@@ -217,8 +224,9 @@ def _space(ins: ir.Instruction) -> str:
     return "shared" if sp == "shared" else "generic"
 
 
-def _row_addresses(m: Machine, ea: Any, warps: np.ndarray, n_rows: int) -> tuple[np.ndarray,
-                                                                                  np.ndarray]:
+def _row_addresses(
+    m: Machine, ea: Any, warps: np.ndarray, n_rows: int
+) -> tuple[np.ndarray, np.ndarray]:
     a = np.broadcast_to(np.asarray(ea(ALL), np.uint64), (m.size,)).reshape(-1, 32)
     rows = a[warps, :n_rows].ravel()
     lanes = (warps[:, None] * 32 + np.arange(n_rows)).ravel()

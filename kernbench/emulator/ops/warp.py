@@ -45,20 +45,32 @@ def members(m: Machine, pc: int, tids: np.ndarray, mask: np.ndarray) -> np.ndarr
     lane_bit = LANE_BITS[tids & 31]
     own = (mask & lane_bit) == 0
     if own.any():
-        m.report("warp-sync-mask", pc, tids[own],
-                 f"member mask 0x{int(mask[own][0]):08x} does not contain the executing lane "
-                 f"{int(tids[own][0]) & 31}")
+        m.report(
+            "warp-sync-mask",
+            pc,
+            tids[own],
+            f"member mask 0x{int(mask[own][0]):08x} does not contain the executing lane "
+            f"{int(tids[own][0]) & 31}",
+        )
     missing = mask & ~here[tids >> 5]
     bad = missing != 0
     if bad.any():
         t = int(tids[bad][0])
         lanes = [i for i in range(32) if int(missing[bad][0]) >> i & 1]
         exited = [ln for ln in lanes if not m.alive[(t & ~31) | ln]]
-        why = (f"lanes {exited} exited" if exited else
-               "they are not executing this instruction (divergent or diverged elsewhere)")
-        m.report("warp-sync-mask", pc, tids[bad],
-                 f"member mask 0x{int(mask[bad][0]):08x} names lanes {lanes} of the warp that do "
-                 f"not arrive: {why}", detail={"mask": int(mask[bad][0]), "missing": lanes})
+        why = (
+            f"lanes {exited} exited"
+            if exited
+            else "they are not executing this instruction (divergent or diverged elsewhere)"
+        )
+        m.report(
+            "warp-sync-mask",
+            pc,
+            tids[bad],
+            f"member mask 0x{int(mask[bad][0]):08x} names lanes {lanes} of the warp that do "
+            f"not arrive: {why}",
+            detail={"mask": int(mask[bad][0]), "missing": lanes},
+        )
     m.sanitizer.warp_sync(tids)
     return here
 

@@ -16,11 +16,13 @@ from . import ir
 
 @dataclass(frozen=True)
 class Name:
-    """A bare identifier operand, optionally ``name+offset``; ``negated`` for ``!p``."""
+    """A bare identifier operand, optionally ``name+offset``; ``negated`` for ``!p``;
+    ``component`` for an element of a vector register (``v.x``)."""
 
     name: str
     offset: int = 0
     negated: bool = False
+    component: str | None = None
 
 
 @dataclass(frozen=True)

@@ -255,14 +255,14 @@ class _FunctionBuilder:
             if found is not None:
                 kind, new = found
                 if kind == "reg":
-                    return ir.Reg(new, None, o.negated)
+                    return ir.Reg(new, o.component, o.negated)
                 if kind == "var":
                     return ir.Sym(new, o.offset)
                 if kind == "label":
                     return ir.Label(new)
                 return ir.Vec(tuple(ir.Label(env.get(x, ("", x))[1]) for x in new))
-            if o.negated:
-                return ir.Reg(o.name, None, True)
+            if o.negated or o.component:
+                return ir.Reg(o.name, o.component, o.negated)
             if opcode in _BRANCHES:
                 return ir.Label(o.name)
             return ir.Sym(o.name, o.offset)
@@ -319,8 +319,13 @@ def _call_operands(ops: list[Any]) -> list[Any]:
 
 def _function(raw: RawFunction, text: str, files: dict[int, str]) -> ir.Function:
     b = _FunctionBuilder(text, files)
+    env: _Env = {}
+    for p in (*raw.returns, *raw.params):
+        if p.reg:  # `.func (.reg .b32 r) f(.reg .b32 a)`: registers of the body
+            b.regs.append(ir.RegDecl(_split_attrs(p.attrs)[0], p.name))
+            env[p.name] = ("reg", p.name)
     if raw.body is not None:
-        b.block(raw.body, {}, 0)
+        b.block(raw.body, env, 0)
     return ir.Function(
         name=raw.name,
         entry=raw.entry,

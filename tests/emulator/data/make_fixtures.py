@@ -4,9 +4,12 @@
 
 Each CUDA kernel of ``kernels/`` is compiled with ``nvcc -ptx -lineinfo`` at a small config
 of its own space (so the committed files stay a few KB), sm_80 or sm_90a as the variant
-targets, and ``features.cu`` (what the kernels do not use: calls, printf, jump tables...); Triton kernels are compiled for sm_90 without a GPU through ``triton.compile``.
-``--full`` uses each variant's default config instead (large PTX: the coverage check,
-not committed).
+targets, two of them also through NVRTC, and ``features.cu`` (what the kernels do not use:
+calls, printf, jump tables...); Triton kernels are compiled for sm_90 (and one for sm_80)
+without a GPU through ``triton.compile``. ``--full`` uses each variant's default config
+instead, ``--every-triton`` adds every Triton kernel and ``--cutlass`` compiles the CUTLASS
+baselines (large PTX: the coverage check, not committed). ``--check DIR`` only parses every
+PTX file in DIR and prints each one's parse time.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import importlib
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +60,11 @@ def _save(out: Path, name: str, ptx: str, full: bool) -> None:
         gz.write(ptx.encode())
 
 
-def _nvcc(source: Path, arch: str, defines: Mapping[str, Any]) -> str:
+def _nvcc(source: Path, arch: str, defines: Mapping[str, Any], extra: Sequence[str] = ()) -> str:
     rel = source.resolve().relative_to(ROOT)  # .file paths that name no checkout
     cmd = ["nvcc", "-ptx", f"-arch={arch}", "-lineinfo", "-std=c++17", f"-I{rel.parent}"]
     cmd += [f"-D{k}={int(v) if isinstance(v, bool) else v}" for k, v in defines.items()]
+    cmd += extra
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.ptx"
         subprocess.run([*cmd, str(rel), "-o", str(out)], check=True, cwd=ROOT)
@@ -156,7 +160,7 @@ CONSTEXPRS = {
 POINTERS = {"acc_ptr": "*fp32", "ml_ptr": "*fp32", "table_ptr": "*i32", "lens_ptr": "*i32"}
 
 
-def _triton_ptx(fn: Any, full: bool) -> str:
+def _triton_ptx(fn: Any, full: bool, capability: int = 90) -> str:
     import triton
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
@@ -169,7 +173,8 @@ def _triton_ptx(fn: Any, full: bool) -> str:
     src = ASTSource(
         fn=fn, signature=sig, constexprs={(names.index(k),): v for k, v in consts.items()}
     )
-    compiled = triton.compile(src, target=GPUTarget("cuda", 90, 32), options={"num_warps": 4})
+    target = GPUTarget("cuda", capability, 32)
+    compiled = triton.compile(src, target=target, options={"num_warps": 4, "num_stages": 3})
     return str(compiled.asm["ptx"])
 
 
@@ -202,11 +207,41 @@ def triton_kernels(out: Path, full: bool, every: bool) -> None:
             name = FIXTURE_TRITON.get(attr) or (f"triton_{attr}" if every else None)
             if name is None:
                 continue
-            try:
-                _save(out, name, _triton_ptx(fn, full), full)
-                print(name)
-            except Exception as e:  # one kernel Triton cannot compile here leaves the rest
-                print(f"{name}: {type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
+            for suffix, capability in (("", 90), ("_sm80", 80)):
+                if suffix and attr != "gemm_naive_kernel":
+                    continue  # one kernel as Ampere sees it: cp.async, ldmatrix, mma.sync
+                try:
+                    _save(out, name + suffix, _triton_ptx(fn, full, capability), full)
+                    print(name + suffix)
+                except Exception as e:  # one kernel Triton cannot compile here leaves the rest
+                    print(f"{name}: {type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
+
+
+def cutlass_kernels(out: Path) -> None:
+    """The two CUTLASS baselines at their default configs (full PTX, minutes to compile)."""
+    common = importlib.import_module("kernbench_kernels.gemm.cutlass_common")
+    dirs = common.include_dirs()
+    if dirs is None:
+        print("cutlass: headers not found", file=sys.stderr)
+        return
+    operands = {
+        "KB_ELEMENT": "cutlass::bfloat16_t",
+        "KB_LAYOUT_A": "cutlass::layout::RowMajor",
+        "KB_LAYOUT_B": "cutlass::layout::RowMajor",
+    }
+    builds = {
+        "cutlass_sm80": ("sm_80", {"KB_TILE_M": 128, "KB_TILE_N": 256, "KB_TILE_K": 32,
+                                   "KB_WARP_M": 64, "KB_WARP_N": 64, "KB_STAGES": 3,
+                                   "KB_SWIZZLE": 4}),
+        "cutlass_sm90": ("sm_90a", {"KB_TILE_M": 128, "KB_TILE_N": 256, "KB_TILE_K": 64,
+                                    "KB_CLUSTER_M": 2, "KB_CLUSTER_N": 1, "KB_SCHEDULE": 0,
+                                    "KB_STREAMK": 0}),
+    }  # fmt: skip
+    for name, (arch, defines) in builds.items():
+        extra = ["--expt-relaxed-constexpr", *(f"-I{d}" for d in dirs)]
+        ptx = _nvcc(ROOT / "kernels" / "gemm" / f"{name}.cu", arch, {**operands, **defines}, extra)
+        _save(out, name, ptx, True)
+        print(name)
 
 
 def main() -> None:
@@ -215,16 +250,44 @@ def main() -> None:
     ap.add_argument("--full", action="store_true", help="default configs (large PTX)")
     ap.add_argument("--only", choices=("cuda", "triton"), default=None)
     ap.add_argument("--every-triton", action="store_true", help="all Triton kernels (coverage)")
+    ap.add_argument("--cutlass", action="store_true", help="only the CUTLASS baselines (coverage)")
+    ap.add_argument("--check", type=Path, metavar="DIR", help="only parse every PTX file in DIR")
     args = ap.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(ROOT))
-    if args.only in (None, "cuda"):
+    if args.check:
+        check(args.check)
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.cutlass:
+        cutlass_kernels(args.out)
+    elif args.only in (None, "cuda"):
         _save(args.out, "features", _nvcc(HERE / "features.cu", "sm_80", {}), args.full)
         cuda_gemm(args.out, args.full)
         cuda_split_kv(args.out, args.full)
         nvrtc_kernels(args.out, args.full)
-    if args.only in (None, "triton"):
+    if args.only in (None, "triton") and not args.cutlass:
         triton_kernels(args.out, args.full, args.every_triton)
+
+
+def check(out: Path) -> None:
+    """Parse every ``.ptx`` / ``.ptx.gz`` in ``out``: lines, statements, and the parse's CPU
+    time (best of three: the machine is shared)."""
+    import time
+
+    from kernbench.emulator.ptx.parse import _parse, _parser
+
+    _parser()
+    for path in sorted([*out.glob("*.ptx"), *out.glob("*.ptx.gz")]):
+        data = path.read_bytes()
+        text = (gzip.decompress(data) if path.suffix == ".gz" else data).decode()
+        times = []
+        for _ in range(3):
+            start = time.process_time()
+            mod = _parse(text)
+            times.append(1000 * (time.process_time() - start))
+        ms = min(times)
+        body = sum(len(f.body) for f in mod.functions)
+        print(f"{path.name:45} {text.count(chr(10)):6} lines {body:6} statements {ms:6.0f} ms")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ def test_f32_to_f16_subnormals_overflow():
     assert hexes(run("cvt.rm.f16.f32", src)) == [0x0001, 0x0000, 0x0000, 0x0000, 0x8001]
     # .ftz flushes the f32 subnormal input first: rp of +0 is +0
     assert hexes(run("cvt.rp.ftz.f16.f32", f32(1e-40))) == [0]
+    # ... but an f16 subnormal result stays (.ftz is about f32 values): 2^-20 -> 0x0010
+    assert hexes(run("cvt.rn.ftz.f16.f32", f32(2.0**-20))) == [0x0010]
     # 65504 is f16 max; 65520 is the tie between it and 65536 (=inf): rn -> inf
     big = f32(65519.0, 65520.0, -65520.0)
     assert hexes(run("cvt.rn.f16.f32", big)) == [0x7BFF, 0x7C00, 0xFC00]
@@ -164,3 +166,38 @@ def test_float_to_integral_float_and_sat():
         1.0, 0.0, 0.0, 0.25,
     ]  # fmt: skip
     assert hexes(run("cvt.ftz.f32.f32", f32(1e-40, -1e-40))) == [0, 0x80000000]
+
+
+def test_cvt_pack():
+    # u16: a = 70000 saturates to 0xFFFF (upper), b = -5 saturates to 0 (lower)
+    assert hexes(run("cvt.pack.sat.u16.s32", u32(70000), u32(-5))) == [0xFFFF0000]
+    assert hexes(run("cvt.pack.sat.s16.s32", u32(-40000), u32(7))) == [0x80000007]
+    # s8 with c: d = c << 16 | a << 8 | b; a = 300 -> 127, b = -1 -> 0xFF
+    assert hexes(run("cvt.pack.sat.s8.s32.b32", u32(300), u32(-1), u32(0x1234))) == [0x12347FFF]
+    # u4: a = 20 -> 15, b = 3; c shifted by 8
+    assert hexes(run("cvt.pack.sat.u4.s32.b32", u32(20), u32(3), u32(0xAB))) == [0xABF3]
+
+
+def test_int_to_float_random_against_exact():
+    """cvt.rn.f32.{u32,s32,u64,s64} and cvt.rn.f64.{u64,s64} on random integers of every
+    magnitude against exact rationals rounded by the tests' own oracle."""
+    from fractions import Fraction
+
+    from .numerics_util import frac_round
+
+    rng = np.random.default_rng(21)
+    for src, w in [("u32", 32), ("s32", 32), ("u64", 64), ("s64", 64)]:
+        bits = rng.integers(0, 2**63, 400, dtype=np.uint64) >> rng.integers(0, 63, 400).astype(
+            np.uint64
+        )
+        bits = bits | (rng.integers(0, 2, 400).astype(np.uint64) << np.uint64(w - 1))
+        vals = bits.astype(np.uint32) if w == 32 else bits
+        for dst, (eb, mb) in [("f32", (8, 23)), ("f64", (11, 52))]:
+            got = run(f"cvt.rn.{dst}.{src}", vals)
+            got_v = as_f32(got) if dst == "f32" else as_f64(got)
+            for v, g in zip(vals, got_v, strict=True):
+                iv = int(v)
+                if src[0] == "s" and iv >= 1 << (w - 1):
+                    iv -= 1 << w
+                want = frac_round(Fraction(iv), eb, mb, "rn")
+                assert want is not None and float(g) == float(want), (src, dst, iv)

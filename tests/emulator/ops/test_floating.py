@@ -205,6 +205,12 @@ def test_fma_single_rounding():
     got = as_f32(run("fma.rn.f32", a, a, f32(-1.0)))[0]
     assert got == np.float32(2.0**-11 + 2.0**-24)
     assert as_f32(run("mad.rn.f32", a, a, f32(-1.0)))[0] == got
+    # a*a = 1 + 2^-11 + 2^-24 is an f32 midpoint; + 2^-80 lifts it just above, so the one
+    # rounding goes up to 1 + 2^-11 + 2^-23. Rounding a*a + 2^-80 to float64 first lands on
+    # the midpoint and a second rounding would tie to even (1 + 2^-11): double rounding.
+    hi, lo = 1.0 + 2.0**-11 + 2.0**-23, 1.0 + 2.0**-11
+    assert as_f32(run("fma.rn.f32", a, a, f32(2.0**-80)))[0] == np.float32(hi)
+    assert as_f32(run("fma.rn.f32", a, a, f32(-(2.0**-80))))[0] == np.float32(lo)
     # f64: a = 1 + 2^-30, a*a - 1 = 2^-29 + 2^-60 (exact in one rounding)
     a64 = f64(1.0 + 2.0**-30)
     assert as_f64(run("fma.rn.f64", a64, a64, f64(-1.0)))[0] == 2.0**-29 + 2.0**-60
@@ -308,3 +314,40 @@ def test_abs_neg_copysign_bits():
     assert as_f32(run("copysign.f32", f32(-1.0), f32(3.0)))[0] == -3.0
     assert as_f32(run("add.f32", f32(1.0), Imm(0.5)))[0] == 1.5
     assert as_f32(run("add.f32", f32(1.0), Imm(1.0, bits=0x40000000, width=32)))[0] == 3.0
+
+
+def test_min_max_xorsign_abs():
+    # min.xorsign.abs: min(|a|, |b|) with sign(a) ^ sign(b): (-3, 2) -> -2; (-3, -2) -> +2
+    got = as_f32(run("min.xorsign.abs.f32", f32(-3.0, -3.0), f32(2.0, -2.0)))
+    assert list(got) == [-2.0, 2.0]
+    assert list(as_f32(run("max.xorsign.abs.f32", f32(-3.0), f32(2.0)))) == [-3.0]
+
+
+@pytest.mark.parametrize("mode", ["rn", "rz", "rp"])
+@pytest.mark.parametrize("op", ["add", "mul", "fma"])
+def test_f32_ftz_differential(op, mode):
+    """.ftz: subnormal inputs read as signed zero, subnormal results become signed zero.
+    Random values around the subnormal boundary against exact rationals."""
+    rng = np.random.default_rng(zlib.crc32(f"ftz{op}{mode}".encode()))
+    n = 300
+
+    def mk():
+        sign = np.where(rng.random(n) < 0.5, -1, 1)
+        return (rng.random(n) + 0.5) * 2.0 ** rng.integers(-140, -110, n) * sign
+
+    a, b, c = (
+        mk().astype(np.float32),
+        (rng.random(n) + 0.5).astype(np.float32),
+        mk().astype(np.float32),
+    )
+    srcs = (a, b, c) if op == "fma" else ((a, c) if op == "add" else (a, b))
+    got = as_f32(run(f"{op}.{mode}.ftz.f32", *[s.view(np.uint32) for s in srcs]))
+    tiny = 2.0**-126
+    for i in range(n):
+        vals = [float(s[i]) for s in srcs]
+        vals = [math.copysign(0.0, v) if abs(v) < tiny else v for v in vals]
+        want = _oracle(op, vals, mode, "f32")
+        if abs(want) < tiny:
+            want = math.copysign(0.0, want)
+        g = float(got[i])
+        assert g == want and math.copysign(1, g) == math.copysign(1, want), (op, mode, vals)

@@ -10,6 +10,7 @@ from kernbench.emulator.ptx.ir import Imm
 from .numerics_util import PAIR, hexes, run, u16, u32, u64
 
 TA, TB, TC = 0xF0, 0xCC, 0xAA  # the ISA's lop3 operand constants
+M = 0xFFFFFFFF
 
 
 def test_bitwise_and_predicates():
@@ -103,6 +104,7 @@ A_BYTES, B_BYTES = u32(0x33221100), u32(0x77665544)  # byte k of {b, a} is 0xkk
 )
 def test_prmt_default(sel, want):
     assert hexes(run("prmt.b32", A_BYTES, B_BYTES, u32(sel))) == [want]
+    assert hexes(run("prmt.b32", A_BYTES, B_BYTES, Imm(sel))) == [want]  # constant selector
 
 
 def test_prmt_sign_replication():
@@ -112,6 +114,7 @@ def test_prmt_sign_replication():
     assert hexes(run("prmt.b32", a, b, u32(0x0018))) == [0x808080FF]
     # nibble 9 = byte 1 (0x80) with sign -> 0xFF; nibble 0xA = byte 2 (0x00) with sign -> 0
     assert hexes(run("prmt.b32", a, b, u32(0x00A9))) == [0x808000FF]
+    assert hexes(run("prmt.b32", a, b, Imm(0x00A9))) == [0x808000FF]
 
 
 # The ISA's mode tables, written as result bytes [3, 2, 1, 0] for c[1:0] = 0..3.
@@ -133,3 +136,37 @@ def test_prmt_modes(mode):
         # only c[1:0] matters (0xFC set above it)
         got = hexes(run(f"prmt.b32.{mode}", A_BYTES, B_BYTES, u32(0xFC | sel)))[0]
         assert got == want, (mode, sel, hex(got), hex(want))
+        assert hexes(run(f"prmt.b32.{mode}", A_BYTES, B_BYTES, Imm(sel)))[0] == want
+
+
+def test_bmsk():
+    # ISA example: bmsk.wrap.b32 d, 1, 2 = 0x00000006 (two ones from bit 1)
+    assert hexes(run("bmsk.wrap.b32", u32(1), u32(2))) == [0x6]
+    # width 0 -> 0; start 28 width 8 runs past bit 31: ones from 28 to 31
+    assert hexes(run("bmsk.clamp.b32", u32(4, 28), u32(0, 8))) == [0, 0xF0000000]
+    # clamp: start >= 32 -> 0; width >= 32 -> everything from the start up
+    assert hexes(run("bmsk.clamp.b32", u32(32, 4), u32(4, 40))) == [0, 0xFFFFFFF0]
+    # wrap: start 33 -> 1, width 34 -> 2
+    assert hexes(run("bmsk.wrap.b32", u32(33), u32(34))) == [0x6]
+
+
+def test_szext():
+    # keep the low 4 bits of 0xFF (1111) and sign-extend: -1; zero-extend: 0xF
+    assert hexes(run("szext.wrap.s32", u32(0xFF), u32(4))) == [0xFFFFFFFF]
+    assert hexes(run("szext.wrap.u32", u32(0xFF), u32(4))) == [0xF]
+    assert hexes(run("szext.wrap.s32", u32(0x7), u32(4))) == [0x7]
+    # ISA example: szext.wrap.u32 d, 0xffffffff, 0 -> 0; wrap 32 -> 0 too; clamp 32 -> a
+    assert hexes(run("szext.wrap.u32", u32(M, M), u32(0, 32))) == [0, 0]
+    assert hexes(run("szext.clamp.s32", u32(0x80000000), u32(40))) == [0x80000000]
+
+
+def test_fns():
+    mask = u32(0b10110)  # set bits at 1, 2, 4
+    # offset 1 from base 0: first set bit at or above 0 -> 1; offset 2 -> 2; offset 3 -> 4
+    assert hexes(run("fns.b32", mask, u32(0), u32(1))) == [1]
+    assert hexes(run("fns.b32", mask, u32(0), u32(3))) == [4]
+    assert hexes(run("fns.b32", mask, u32(0), u32(4))) == [M]  # only three set bits
+    # downward from 4: offset -1 -> 4 itself, -2 -> 2
+    assert hexes(run("fns.b32", mask, u32(4), u32(-2))) == [2]
+    # offset 0: base if set, else not found
+    assert hexes(run("fns.b32", mask, u32(2, 3), u32(0))) == [2, M]

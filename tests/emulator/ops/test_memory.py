@@ -28,10 +28,14 @@ def test_atomic_inc_wraps_and_cas_first_wins() -> None:
     np.testing.assert_array_equal(out, np.arange(32) % 6)
     # cas(x[1], 0, tid + 1): thread 0 swaps (old 0), every later one sees 1
     x = np.zeros(4, np.uint32)
-    body = X + """
+    body = (
+        X
+        + """
     add.u32 %r2, %r0, 1;
     atom.global.cas.b32 %r1, [%rd5+4], 0, %r2;
-""" + store("%r1")
+"""
+        + store("%r1")
+    )
     out, _ = run(body, args=[x], params=PARAMS)
     np.testing.assert_array_equal(out, np.r_[0, np.ones(31)])
     assert x[1] == 1
@@ -39,28 +43,35 @@ def test_atomic_inc_wraps_and_cas_first_wins() -> None:
 
 def test_shared_atomics_and_float_red() -> None:
     x = np.zeros(4, np.float32)
-    body = X + """
+    body = (
+        X
+        + """
     mov.u32 %r3, buf;
     atom.shared.add.u32 %r1, [%r3], 2;
     red.global.add.f32 [%rd5], 0f3FC00000;
     bar.sync 0;
     ld.shared.u32 %r4, [%r3];
-""" + store("%r1")
-    out, r = run(body, n=64, args=[x], params=PARAMS,
-                 decls=".shared .align 4 .b8 buf[16];")
+"""
+        + store("%r1")
+    )
+    out, _r = run(body, n=64, args=[x], params=PARAMS, decls=".shared .align 4 .b8 buf[16];")
     np.testing.assert_array_equal(out, 2 * np.arange(64))  # 0, 2, 4 ... in thread order
     assert x[0] == 96.0  # 64 * 1.5
 
 
 def test_vector_loads_and_stores() -> None:
     x = np.arange(128, dtype=np.uint32)
-    body = X + """
+    body = (
+        X
+        + """
     mul.wide.u32 %rd6, %r0, 16;
     add.s64 %rd6, %rd5, %rd6;
     ld.global.v4.u32 {%r1, %r2, %r3, %r4}, [%rd6];
     add.u32 %r1, %r1, %r4;
     st.global.v2.u32 [%rd6], {%r4, %r1};
-""" + store("%r1")
+"""
+        + store("%r1")
+    )
     out, r = run(body, args=[x], params=PARAMS)
     assert r.ok
     np.testing.assert_array_equal(out, 8 * np.arange(32) + 3)  # x[4t] + x[4t + 3]
@@ -72,13 +83,17 @@ def test_one_element_past_the_end_names_the_buffer_and_spares_memory() -> None:
     backing = np.full(16, 0xDEAD, np.uint32)
     x = backing[:10]
     x[:] = np.arange(10)
-    body = X + """
+    body = (
+        X
+        + """
     mul.wide.u32 %rd6, %r0, 4;
     add.s64 %rd6, %rd5, %rd6;
     ld.global.u32 %r1, [%rd6];
     add.u32 %r2, %r1, 100;
     st.global.u32 [%rd6], %r2;
-""" + store("%r1")
+"""
+        + store("%r1")
+    )
     out, r = run(body, n=11, args=[x], params=PARAMS)
     assert kinds(r) == ["global-out-of-bounds"] * 2
     f = r.findings[0]
@@ -93,11 +108,14 @@ def test_one_element_past_the_end_names_the_buffer_and_spares_memory() -> None:
 
 def test_misaligned_and_shared_out_of_bounds() -> None:
     x = np.zeros(8, np.uint32)
-    body = X + """
+    body = (
+        X
+        + """
     ld.global.u32 %r1, [%rd5+2];
     mov.u32 %r3, buf;
     st.shared.u32 [%r3+16], %r0;
 """
+    )
     _, r = run(body, n=1, args=[x], params=PARAMS, decls=".shared .align 4 .b8 buf[16];")
     assert kinds(r) == ["misaligned", "shared-out-of-bounds"]
 
@@ -125,3 +143,37 @@ def test_generic_addressing_of_shared_and_local() -> None:
     out, r = run(body, n=32, decls=".shared .align 4 .b8 buf[128];")
     assert r.ok, r.findings
     np.testing.assert_array_equal(out, np.arange(32) + 7 + 1)
+
+
+def test_packed_half_atomics_and_isspacep() -> None:
+    # bf16x2 add of (1.0, 2.0) from 4 threads into (0.5, 0.25): (4.5, 8.25), exact in bf16
+    x = np.array([0x3E803F00, 0], np.uint32)  # hi 0.25 (0x3E80), lo 0.5 (0x3F00)
+    body = (
+        X
+        + """
+    atom.global.add.noftz.bf16x2 %r1, [%rd5], 0x40003F80;
+    isspacep.global %p1, %rd5;
+    mov.u32 %r3, buf;
+    cvt.u64.u32 %rd7, %r3;
+    cvta.shared.u64 %rd7, %rd7;
+    isspacep.shared %p2, %rd7;
+    and.pred %p3, %p1, %p2;
+    selp.u32 %r2, 1, 0, %p3;
+"""
+        + store("%r2")
+    )
+    out, r = run(body, n=4, args=[x], params=PARAMS, decls=".shared .align 4 .b8 buf[16];")
+    assert r.ok, r.findings
+    np.testing.assert_array_equal(out, 1)
+    # 4.5 = 0x4090 (lo), 8.25 = 0x4104 (hi)
+    assert x[0] == 0x41044090
+
+
+def test_trap_and_local_out_of_bounds() -> None:
+    body = """
+    .local .align 4 .b8 scratch[8];
+    st.local.u32 [scratch+8], %r0;
+    trap;
+"""
+    _, r = run(body, n=2)
+    assert kinds(r) == ["local-out-of-bounds", "trap"]

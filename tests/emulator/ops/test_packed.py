@@ -96,3 +96,65 @@ def test_f16_add_mul_exhaustive_slice():
                 want = -0.0 if neg else 0.0
             gv = float(np.array(g, np.uint16).view(np.float16))
             assert gv == want and np.signbit(gv) == np.signbit(want), (hex(x), hex(bb), op)
+
+
+def test_f16_fma_random_against_exact():
+    """fma.rn.f16 on random f16 triples (every exponent) against exact rationals."""
+    rng = np.random.default_rng(11)
+    a, b, c = (rng.integers(0, 1 << 16, 3000).astype(np.uint16) for _ in range(3))
+    keep = ~(np.isnan(a.view(np.float16)) | np.isinf(a.view(np.float16)))
+    for x in (b, c):
+        keep &= ~(np.isnan(x.view(np.float16)) | np.isinf(x.view(np.float16)))
+    a, b, c = a[keep], b[keep], c[keep]
+    got = run("fma.rn.f16", a, b, c)
+    for i in range(len(a)):
+        fa, fb, fc = (Fraction(float(x[i].view(np.float16))) for x in (a, b, c))
+        q = fa * fb + fc
+        r = frac_round(q, 5, 10, "rn")
+        want = overflow_value(1 if q > 0 else -1, 5, 10, "rn") if r is None else float(r)
+        gv = float(got[i].view(np.float16))
+        assert gv == want, (hex(a[i]), hex(b[i]), hex(c[i]), gv, want)
+
+
+def test_half_xorsign_abs():
+    # f16: -3 = 0xC200, 2 = 0x4000 -> min(|.|) = 2 with sign 1 -> 0xC000
+    assert hexes(run("min.xorsign.abs.f16", u16(0xC200), u16(0x4000))) == [0xC000]
+
+
+def _bf16_value(b: int) -> Fraction:
+    return Fraction(float(nm.decode(np.array([b]), "bf16")[0]))
+
+
+def test_bf16_add_fma_random_against_exact():
+    """add/fma.rn.bf16 on random finite bf16 (every exponent) against exact rationals."""
+    rng = np.random.default_rng(12)
+    a, b, c = (rng.integers(0, 1 << 16, 3000).astype(np.uint16) for _ in range(3))
+    keep = np.ones(len(a), bool)
+    for x in (a, b, c):
+        keep &= (x & 0x7F80) != 0x7F80  # finite
+    a, b, c = a[keep], b[keep], c[keep]
+    for op in ("add", "fma"):
+        srcs = (a, b, c) if op == "fma" else (a, b)
+        got = run(f"{op}.rn.bf16", *srcs)
+        for i in range(len(a)):
+            vals = [_bf16_value(int(x[i])) for x in srcs]
+            q = vals[0] * vals[1] + vals[2] if op == "fma" else vals[0] + vals[1]
+            r = frac_round(q, 8, 7, "rn")
+            want = overflow_value(1 if q > 0 else -1, 8, 7, "rn") if r is None else float(r)
+            gv = (
+                float(_bf16_value(int(got[i])))
+                if (int(got[i]) & 0x7F80) != 0x7F80
+                else (float(nm.decode(np.array([got[i]]), "bf16")[0]))
+            )
+            if q == 0:
+                continue  # the sign of an exact zero is checked by hand elsewhere
+            assert gv == want, (op, [hex(int(x[i])) for x in srcs], gv, want)
+
+
+def test_half_min_max_ftz_and_payload():
+    # .ftz: the subnormal 0x0001 reads as +0, and min(+0, -0) is -0; without .ftz 0x0001 > -0
+    assert hexes(run("min.ftz.f16", u16(0x0001), u16(0x8000))) == [0x8000]
+    assert hexes(run("max.ftz.f16", u16(0x8001), u16(0x0000))) == [0x0000]
+    assert hexes(run("max.f16", u16(0x0001), u16(0x8000))) == [0x0001]
+    # a non-NaN operand comes back bit for bit
+    assert hexes(run("max.bf16", u16(0x3F81), u16(0xFFC1))) == [0x3F81]

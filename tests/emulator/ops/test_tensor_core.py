@@ -19,8 +19,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("shape", "d", "a", "b", "c", "na", "nb", "nc"), CASES)
-def test_fast_mma_matches_pure(shape: str, d: str, a: str, b: str, c: str, na: int, nb: int,
-                               nc: int) -> None:
+def test_fast_mma_matches_pure(
+    shape: str, d: str, a: str, b: str, c: str, na: int, nb: int, nc: int
+) -> None:
     ins = ir.Instruction("mma", ("sync", "aligned", shape, "row", "col", d, a, b, c))
     rng = np.random.default_rng(0)
     w = 3
@@ -29,8 +30,11 @@ def test_fast_mma_matches_pure(shape: str, d: str, a: str, b: str, c: str, na: i
         # finite values: random halves/floats with moderate exponents, as raw bits
         if t in ("f16", "bf16"):
             v = rng.standard_normal((w, 32, n, 2)).astype(np.float32)
-            bits = (v.view(np.uint32) >> 16).astype(np.uint16) if t == "bf16" else \
-                v.astype(np.float16).view(np.uint16)
+            bits = (
+                (v.view(np.uint32) >> 16).astype(np.uint16)
+                if t == "bf16"
+                else v.astype(np.float16).view(np.uint16)
+            )
             return bits.view(np.uint32).reshape(w, 32, n)
         return rng.standard_normal((w, 32, n)).astype(np.float32).view(np.uint32)
 

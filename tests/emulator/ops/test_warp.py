@@ -155,3 +155,24 @@ SKIP:
 """
     out, _ = run(body + store("%r1"))
     np.testing.assert_array_equal(out, np.where(LANE < 5, 0x1F, 0))
+
+
+def test_elect_sync_picks_the_lowest_member() -> None:
+    # mask 0xF0F0: lanes 4..7 and 12..15 take part; lane 4 is elected
+    body = """
+    mov.u32 %r1, 0;
+    mov.u32 %r2, 0;
+    and.b32 %r3, %r0, 0xF0F0;
+    shr.u32 %r4, 0xF0F0, %r0;
+    and.b32 %r4, %r4, 1;
+    setp.eq.u32 %p3, %r4, 0;
+    @%p3 bra SKIP;
+    elect.sync %r1|%p1, 0xF0F0;
+    selp.u32 %r2, 100, 0, %p1;
+SKIP:
+    add.u32 %r1, %r1, %r2;
+"""
+    out, r = run(body + store("%r1"))
+    assert r.ok, r.findings
+    member = ((0xF0F0 >> LANE) & 1).astype(bool)
+    np.testing.assert_array_equal(out, np.where(member, 4 + 100 * (LANE == 4), 0))

@@ -248,6 +248,16 @@ def test_funcs_declarations_and_definitions() -> None:
     assert f.params == (ir.Param("f_param_0", "b32", 4, 4),)
 
 
+def test_register_parameters() -> None:
+    """The old ``.reg`` parameter form: the parameters are registers of the body."""
+    text = HEADER + ".func (.reg .b32 r) f(.reg .b32 a)\n{\n\tadd.s32 r, a, 1;\n\tret;\n}\n"
+    (f,) = parse_module(text).functions
+    assert f.regs == (ir.RegDecl("b32", "r"), ir.RegDecl("b32", "a"))
+    assert f.params == (ir.Param("a", "b32", 4, 4),)
+    assert f.body[0].instruction is not None
+    assert f.body[0].instruction.operands == (R("r"), R("a"), ir.Imm(1))
+
+
 # ---- declarations in bodies --------------------------------------------------------------
 
 
@@ -393,6 +403,17 @@ def test_guards_lines_and_text() -> None:
         ("{ %r1, %r2 }", ir.Vec((R("%r1"), R("%r2")))),
         ("{0, %r2}", ir.Vec((ir.Imm(0), R("%r2")))),
         ("%p1|%p2", ir.Pair(R("%p1"), R("%p2"))),
+        # constant expressions: C operators and precedence, division toward zero
+        ("(4*8)", ir.Imm(32)),
+        ("((1 << 12) - 1)", ir.Imm(4095)),
+        ("(-7 / 2)", ir.Imm(-3)),
+        ("(-7 % 2)", ir.Imm(-1)),
+        ("(1 + 2 * 3)", ir.Imm(7)),
+        ("(0x10 | 0b1)", ir.Imm(17)),
+        ("(~0)", ir.Imm(-1)),
+        ("(10 - 2 - 3)", ir.Imm(5)),
+        ("(2 * 3 == 6 && 1)", ir.Imm(1)),
+        ("[%rd1+(2*8)]", ir.Addr(R("%rd1"), 16)),
     ],
 )
 def test_operand_forms(operand: str, expected: ir.Operand) -> None:
@@ -429,6 +450,21 @@ def test_user_register_names() -> None:
     assert i.guard == R("p", negated=True) and i.operands == (ir.Label("L"),)
     selp = ops("\tselp.b32 %r1, %r2, %r3, !p;")
     assert selp == (R("%r1"), R("%r2"), R("%r3"), R("p", negated=True))
+
+
+def test_vector_register_elements_and_sinks() -> None:
+    i = ins("\tmov.f32 %f1, v.y;", decls=".reg .v4 .f32 v;\n.reg .f32 %f<2>;\n")
+    assert i.operands == (R("%f1"), R("v", "y"))
+    assert ops("\telect.sync _|%p1, -1;") == (ir.Pair(R("_"), R("%p1")), ir.Imm(-1))
+    assert ops("\tst.global.v4.f32 [%rd1], {%f1, 0f00000000, %f2, _};") == (
+        ir.Addr(R("%rd1")),
+        ir.Vec((R("%f1"), ir.Imm(0.0, 0, 32), R("%f2"), None)),
+    )
+
+
+def test_managed_attribute() -> None:
+    mod = parse_module(HEADER + ".global .attribute(.managed) .align 4 .b32 m;\n")
+    assert mod.variables == (ir.Variable("global", "m", "b32", 4, 4),)
 
 
 def test_calls() -> None:
@@ -509,10 +545,46 @@ def test_syntax_errors_name_line_column_and_text() -> None:
         parse_module(text)
     assert (e.value.line, e.value.column) == (7, 19)
     assert "line 7, column 19" in str(e.value) and "add.s32 %r1, %r1 %r1;" in str(e.value)
+    with pytest.raises(PtxSyntaxError, match=r"unexpected 'ret' \(expected .*';'"):
+        parse_module(HEADER + ".visible .entry k()\n{\n\tmov.u32 %r1, 1\n\tret;\n}\n")
+    with pytest.raises(PtxSyntaxError, match=r"unexpected '\]' \(expected an integer\)"):
+        parse_module(HEADER + ".visible .entry k()\n{\n\tld.u32 %r1, [%r2+];\n}\n")
     with pytest.raises(PtxSyntaxError, match="line 4"):
         parse_module(HEADER + ".visible .entry k() { ret; ")
     with pytest.raises(PtxSyntaxError, match="unexpected character"):
         parse_module(HEADER + ".visible .entry k() { ret; } #")
+
+
+def test_windows_text() -> None:
+    """CRLF line ends and a Windows path in ``.file`` (backslashes escaped in PTX strings)."""
+    text = (
+        HEADER + '.file 1 "C:\\\\src\\\\k.cu"\n.visible .entry k()\n{\n.loc 1 3 1\nret;\n}\n'
+    ).replace("\n", "\r\n")
+    mod = parse_module(text)
+    assert mod.files == {1: "C:\\src\\k.cu"}
+    (st,) = mod.kernel("k").body
+    assert st.instruction == ir.Instruction(
+        "ret", line=8, loc=ir.Location("C:\\src\\k.cu", 3, 1), text="ret;"
+    )
+
+
+def test_text_without_version_is_refused() -> None:
+    with pytest.raises(PtxSyntaxError, match=r"line 1, column 1: .*\.version"):
+        parse_module("// not PTX\n.entry k() { ret; }\n")
+
+
+def test_constant_expressions_elsewhere() -> None:
+    mod = parse_module(HEADER + ".global .u32 x[2] = {(4*2), ((1<<4)+1)};\n")
+    assert mod.variables[0].init == (8, 17)
+    with pytest.raises(PtxSyntaxError, match=r"line 6, column 15: .*division by zero"):
+        parse_module(HEADER + ".entry k()\n{\n\tmov.u32 %r1, (1/0);\n}\n")
+
+
+def test_keywords_need_a_word_boundary() -> None:
+    """``generic_x`` is a name, not ``generic`` then ``_x``; ``.funcx`` is no ``.func``."""
+    mod = parse_module(HEADER + ".global .u32 generic_x = 3;\n.entry k() .funcx { ret; }\n")
+    assert mod.variables == (ir.Variable("global", "generic_x", "u32", 4, 4, init=(3,)),)
+    assert mod.functions[0].directives == {"funcx": ()}
 
 
 def test_parse_is_cached() -> None:
