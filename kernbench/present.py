@@ -1,12 +1,14 @@
 """Rich tables of records, with the roofline and baseline columns users read first.
 
-The default table fits a 100-column terminal: variant names whole, configs cut to the keys
-that tell a variant's rows apart, empty columns dropped, skipped and unsupported variants
+The default table fits a 100-column terminal: variant names whole, a variant with one row
+shows its whole config, one with several rows only the keys that tell its rows apart (the keys
+they share are named under the table), empty columns dropped, skipped and unsupported variants
 folded to one line each, and every failure's message under the table. ``wide`` shows all.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +35,31 @@ def fmt_time(seconds: float | None) -> str:
 
 def fmt_config(config: dict[str, object]) -> str:
     return ",".join(f"{k}={v}" for k, v in config.items()) or "-"
+
+
+PLAIN_FROM = 1e-3
+"""A column of rates is written in plain decimals when every non-zero value is at least this;
+otherwise the whole column is in scientific notation, so one column never mixes the two."""
+
+
+def fmt_column(values: Sequence[float | None], digits: int) -> list[str]:
+    """One format for a whole column of figures: ``digits`` significant digits in plain
+    decimals (``350``, ``0.00351``), or, when a value is too small for that to read,
+    scientific notation for every cell (``3.51e-03``, ``9.03e-06``). None is ``-``."""
+    present = [v for v in values if v is not None]
+    plain = all(v >= PLAIN_FROM for v in present if v > 0) and all(v >= 0 for v in present)
+
+    def one(v: float | None) -> str:
+        if v is None:
+            return "-"
+        if v == 0:
+            return "0"
+        if not plain:
+            return f"{v:.{digits - 1}e}"
+        decimals = max(0, digits - 1 - math.floor(math.log10(abs(v))))
+        return f"{v:.{decimals}f}"
+
+    return [one(v) for v in values]
 
 
 def _ok(rec: Record) -> bool:
@@ -120,10 +147,8 @@ def _metrics(
         {
             "median": fmt_time(median),
             "±CI": f"{rel:.1%}" if rel is not None else "-",
-            "TFLOP/s": f"{rec.flops / median / 1e12:.3g}",
-            "GB/s": f"{rec.bytes / median / 1e9:.4g}",
         }
-    )
+    )  # the rates are formatted per column (fmt_column), after every row is known
     if rec.timing_kind == "gpu":
         p = roofs.point(rec)
         if p is not None:
@@ -143,14 +168,31 @@ def _metrics(
     return cells
 
 
-def _differing_keys(records: Sequence[Record]) -> dict[str, set[str]]:
-    """Per variant, the config keys whose values differ between that variant's rows."""
-    out: dict[str, set[str]] = {}
+RATES = (("TFLOP/s", "flops", 1e12, 3), ("GB/s", "bytes", 1e9, 4))
+"""Rate columns: name, the record's work attribute, unit, significant digits."""
+
+
+def _shown_keys(records: Sequence[Record]) -> tuple[dict[str, set[str]], list[str]]:
+    """Per variant, the config keys its rows show, and the notes naming the keys folded away.
+
+    A variant with one row shows its whole config: there is nothing to tell apart, and that
+    config is the result (a tune's winner). A variant with several rows shows the keys whose
+    values differ between them; the keys all its rows share are named once under the table.
+    """
+    shown: dict[str, set[str]] = {}
+    notes: list[str] = []
     for variant in dict.fromkeys(r.variant for r in records):
         configs = [r.config for r in records if r.variant == variant]
-        keys = {k for c in configs for k in c}
-        out[variant] = {k for k in keys if len({repr(c.get(k)) for c in configs}) > 1}
-    return out
+        keys = list(dict.fromkeys(k for c in configs for k in c))
+        if len(configs) == 1:
+            shown[variant] = set(keys)
+            continue
+        shown[variant] = {k for k in keys if len({repr(c.get(k)) for c in configs}) > 1}
+        same = {k: configs[0][k] for k in keys if k not in shown[variant] and k in configs[0]}
+        if same:
+            listed = ", ".join(f"{k}={v}" for k, v in same.items())
+            notes.append(f"same in every {variant} row: {listed}")
+    return shown, notes
 
 
 def _failure_notes(records: Sequence[Record], label: Callable[[Record], str] | None) -> list[str]:
@@ -174,15 +216,25 @@ def _failure_notes(records: Sequence[Record], label: Callable[[Record], str] | N
 
 
 def _fold(records: Sequence[Record]) -> tuple[list[Record], list[str]]:
-    """Rows to show, and one line per variant that was skipped or unsupported throughout."""
+    """Rows to show, and one line per reason something was skipped or unsupported: the
+    variants it held back are named together (fourteen CUDA variants on a CPU machine are
+    one line), each with how often where it was more than once."""
     folded = [r for r in records if r.status in FOLDED]
-    lines = []
+    grouped: dict[tuple[str, str], list[str]] = {}
     for variant in dict.fromkeys(r.variant for r in folded):
         mine = [r for r in folded if r.variant == variant]
-        reasons = list(dict.fromkeys((r.message or "no reason given").strip() for r in mine))
+        reasons = list(
+            dict.fromkeys(
+                (r.message or "no reason given").strip().removeprefix(f"{variant} ") for r in mine
+            )
+        )
         statuses = "/".join(dict.fromkeys(r.status for r in mine))
         times = f" ({len(mine)}x)" if len(mine) > 1 else ""
-        lines.append(f"{variant} {statuses}{times}: {'; '.join(reasons)}")
+        grouped.setdefault((statuses, "; ".join(reasons)), []).append(variant + times)
+    lines = [
+        f"{reason} ({statuses}): {', '.join(variants)}"
+        for (statuses, reason), variants in grouped.items()
+    ]
     return [r for r in records if r.status not in FOLDED], lines
 
 
@@ -223,7 +275,7 @@ def records_table(
             *((("step gain", "right"),) if order_of else ()),
         ]
     )
-    keys = _differing_keys(shown)
+    keys, same_notes = _shown_keys(shown)
     for rec in shown:
         config = (
             rec.config if wide else {k: v for k, v in rec.config.items() if k in keys[rec.variant]}
@@ -242,7 +294,13 @@ def records_table(
                 **_metrics(rec, records, roofs, bases, order_of),
             }
         )
-    notes: list[str] = []
+    for name, work, unit, digits in RATES:
+        values = [
+            getattr(rec, work) / rec.median_s / unit if rec.median_s else None for rec in shown
+        ]
+        for row, cell in zip(table.rows, fmt_column(values, digits), strict=True):
+            row[name] = cell
+    notes: list[str] = [] if wide else same_notes
     if wide:
         table.drop(VS_BASELINE)
     else:
@@ -258,7 +316,8 @@ def records_table(
     where = label_of if any(c[0] == "problem" for c in table.columns) else None
     failures = _failure_notes([r for r in shown if r.status not in FOLDED], where)
     notes = [*(f"why: {x}" for x in failures), *(f"not run: {x}" for x in folded_lines), *notes]
-    return RecordsView(title, table, notes, wide)
+    one_each = len({r.variant for r in shown}) == len(shown)
+    return RecordsView(title, table, notes, wide, whole_configs=one_each)
 
 
 @dataclass
@@ -269,6 +328,9 @@ class RecordsView:
     table: _Rows
     notes: list[str]
     wide: bool
+    whole_configs: bool = False
+    """One row per variant: a config too long for its column wraps inside its cell rather than
+    becoming a short id, because each config is a result (a tune's winner) to read in place."""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         rows = [dict(r) for r in self.table.rows]  # rendering twice must give the same
@@ -288,6 +350,9 @@ class RecordsView:
         for col in folding:
             if self.wide or sum(widths[n] for n in folding) <= left:
                 break
+            if col == "config" and self.whole_configs:
+                left -= min(widths[col], max(len(col), left // 2))
+                continue
             # Too long to show whole: a short id per distinct value, spelled out below.
             named = [c for c in dict.fromkeys(r[col] for r in rows) if c not in _EMPTY]
             ids = {c: f"{col[0]}{i}" for i, c in enumerate(named, 1)}

@@ -9,7 +9,7 @@ fails to import is recorded by name with its error instead of breaking the other
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
@@ -27,6 +27,13 @@ class Plugin:
 
     families: tuple[Family | str, ...] = ()
     variants: Mapping[str, str] = field(default_factory=dict)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """Why a plugin or variant failed to load, in one line: the exception's type and the first
+    line of its message."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
 
 
 def resolve(reference: str) -> Any:
@@ -48,6 +55,11 @@ class Registry:
     failures: dict[str, str] = field(default_factory=dict)
     references: list[str] = field(default_factory=list)
     """Plugins added by reference rather than entry point; worker processes re-add them."""
+    on_notice: Callable[[str], None] | None = None
+    """Told when a variant loads with something to fix that does not stop it (a config
+    parameter that never reaches the kernel); the commands print it. Without it (tests,
+    worker processes) nothing is checked, so loading costs nothing more."""
+    notices: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def discover(cls) -> Registry:
@@ -56,7 +68,7 @@ class Registry:
             try:
                 registry.add(ep.load())
             except Exception as exc:  # a broken plugin must not break the others
-                registry.failures[f"plugin {ep.name}"] = f"{type(exc).__name__}: {exc}"
+                registry.failures[f"plugin {ep.name}"] = describe_failure(exc)
         return registry
 
     def add_reference(self, reference: str) -> None:
@@ -103,13 +115,35 @@ class Registry:
         if ref is None:
             known = ", ".join(sorted(self._variant_refs)) or "none installed"
             raise UsageError(f"unknown variant {name!r} (known: {known})")
-        loaded = resolve(ref) if isinstance(ref, str) else ref
-        if not isinstance(loaded, Variant):
-            raise TypeError(f"{ref} is not a Variant")
-        if loaded.name != name:
-            raise ValueError(f"{ref} is registered as {name!r} but names itself {loaded.name!r}")
+        try:
+            loaded = resolve(ref) if isinstance(ref, str) else ref
+            if not isinstance(loaded, Variant):
+                raise TypeError(f"{ref} is not a Variant")
+            if loaded.name != name:
+                raise ValueError(
+                    f"{ref} is registered as {name!r} but names itself {loaded.name!r}"
+                )
+        except Exception as exc:  # a broken plugin is bad input: one line, not a traceback
+            self.failures[name] = describe_failure(exc)
+            raise UsageError(f"variant {name!r} failed to load: {self.failures[name]}") from None
         self._variants[name] = loaded
+        if self.on_notice is not None:
+            self._check(loaded)
         return loaded
+
+    def _check(self, variant: Variant) -> None:
+        from .paramcheck import idle_params
+
+        idle = idle_params(variant)
+        if idle:
+            which = ", ".join(idle)
+            self.notices[variant.name] = (
+                f"variant {variant.name!r}: config parameter{'s' if len(idle) > 1 else ''} "
+                f"{which} never reach{'' if len(idle) > 1 else 'es'} the kernel (read by neither "
+                f"its plan, its launch nor its kernel): tuning {'them' if len(idle) > 1 else 'it'} measures noise"
+            )
+            if self.on_notice is not None:
+                self.on_notice(self.notices[variant.name])
 
     def variants(self, family: str | None = None) -> list[Variant]:
         """Every loadable variant (of one family), loading each; failures are recorded."""
@@ -119,8 +153,7 @@ class Registry:
                 continue
             try:
                 v = self.variant(name)
-            except Exception as exc:
-                self.failures[name] = f"{type(exc).__name__}: {exc}"
+            except UsageError:  # recorded in failures
                 continue
             if family is None or v.family == family:
                 found.append(v)

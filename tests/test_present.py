@@ -121,8 +121,10 @@ def test_default_table_fits_100_columns_with_names_whole_rows_distinct_and_reaso
     assert len(rows) == 6  # skipped variants are not rows
     assert len(set(rows)) == len(rows)  # the two configs of LONG are told apart
     assert "why: triton_pipelined_tma_ws wrong_result: 2048 of 4096 elements never written" in lines
-    folded = [ln for ln in lines if ln.startswith("not run: ")]
-    assert len(folded) == 6 and all("needs sm_90a" in ln for ln in folded)
+    folded = " ".join(ln for ln in lines if not ln.startswith(("why", "%", "*", "c1", "c2")))
+    # one reason held six variants back: said once, naming them all (issue 27)
+    assert folded.count("needs sm_90a") == 1
+    assert all(f"cuda_step{i}_wgmma_cluster" in folded for i in range(6))
     # Too long to show inline at 100 columns: the differing keys get short ids, spelled out.
     assert {"c1: BLOCK_N=128", "c2: BLOCK_N=256"} <= set(lines)
 
@@ -147,3 +149,61 @@ def test_all_empty_columns_go_and_wide_keeps_everything() -> None:
     assert len(wide.table.rows) == len(cpu)  # skipped ones too, one row each
     lines = _render(cpu, width=1000, wide=True)
     assert any("cuda_step0_wgmma_cluster" in ln and "skipped" in ln for ln in lines)
+
+
+def test_a_variant_with_one_row_shows_its_whole_config() -> None:
+    """A tune's "best configs" table has one row per variant: the winning config is the result,
+    so it is on screen whole (it used to fold away to nothing, issue 27)."""
+    f, b = GEMM_4K_FLOPS, GEMM_4K_BYTES
+    winner = {"BLOCK_M": 128, "BLOCK_N": 256, "BLOCK_K": 64, "GROUP_M": 8, "num_warps": 8}
+    records = [
+        synthetic("gemm", "torch_matmul", GEMM_4K, "bf16", f, b, f / 700e12, baseline=True),
+        synthetic("gemm", "triton_grouped", GEMM_4K, "bf16", f, b, f / 350e12, config=winner),
+    ]
+    lines = _render(records)
+    assert max(map(len, lines)) <= 100
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("triton_grouped"))
+    cell = [lines[start].split("  ")[0].removeprefix("triton_grouped ")]
+    for ln in lines[start + 1 :]:  # a config too long for its column wraps inside its cell
+        if not ln.startswith(" "):
+            break
+        cell.append(ln.strip())
+    assert " ".join(cell) == "BLOCK_M=128, BLOCK_N=256, BLOCK_K=64, GROUP_M=8, num_warps=8"
+    assert not any(ln.startswith(("same in every", "c1:")) for ln in lines)
+
+
+def test_keys_every_row_of_a_variant_shares_are_named_under_the_table() -> None:
+    lines = _render(_bench_like(), width=200, order_of={"triton_naive": 1, LONG: 2})
+    assert (
+        f"same in every {LONG} row: BLOCK_M=128, BLOCK_K=64, GROUP_M=8, num_warps=8, "
+        "num_stages=3" in lines
+    )
+    # Several problems of one variant at one default config: nothing differs, all is named.
+    f, b = GEMM_4K_FLOPS, GEMM_4K_BYTES
+    cfg = {"BLOCK_M": 64, "GROUP_SIZE_M": 8}
+    records = [
+        synthetic("gemm", "triton_grouped", p, "bf16", f, b, f / 300e12, config=cfg)
+        for p in (GEMM_4K, GEMM_4K.replace("k=4096", "k=2048"))
+    ]
+    lines = _render(records, width=200)
+    assert "same in every triton_grouped row: BLOCK_M=64, GROUP_SIZE_M=8" in lines
+
+
+def test_each_rate_column_has_one_notation() -> None:
+    """CPU timings give rates over many orders of magnitude: a column is all plain decimals or
+    all scientific, never ``1.73e-05`` beside ``0.0008116``."""
+    f, b = GEMM_4K_FLOPS, GEMM_4K_BYTES
+    cpu = {"kind": "cpu", "name": "CPU", "timing_kind": "cpu-interpreter"}
+    records = [
+        synthetic("gemm", "torch_matmul", GEMM_4K, "fp16", f, b, f / 3.5e9, device=cpu),
+        synthetic("gemm", "triton_naive", GEMM_4K, "fp16", f, b, f / 9e6, device=cpu),
+        synthetic("gemm", "triton_grouped", GEMM_4K, "fp16", f, b, f / 2e7, device=cpu),
+    ]
+    view = records_table(records, "t", {"gemm": "fp16"})
+    for column in ("TFLOP/s", "GB/s"):
+        cells = [row[column] for row in view.table.rows]
+        notations = {"e" in cell for cell in cells}
+        assert len(notations) == 1, cells
+    assert [row["TFLOP/s"] for row in view.table.rows] == ["3.50e-03", "9.00e-06", "2.00e-05"]
+    gpu = records_table(_bench_like(), "t", {"gemm": "bf16"})
+    assert {row["TFLOP/s"] for row in gpu.table.rows} >= {"100", "400", "420", "700"}

@@ -62,3 +62,16 @@ def test_duplicate_names_are_refused() -> None:
     registry = Registry.discover()
     with pytest.raises(ValueError, match="twice"):
         registry.add(Plugin(variants={"triton_naive": "kernbench_kernels.gemm.triton_naive:build"}))
+
+
+def test_a_variant_asked_for_by_name_that_fails_to_load_is_a_usage_error_and_recorded() -> None:
+    """``bench -v NAME`` asks for one variant before any listing: its failure must be the same
+    one line ``list`` gives, recorded like the others."""
+    registry = Registry()
+    registry.add_reference("tests.plugins_faulty:BROKEN")
+    with pytest.raises(UsageError, match="'toy_typo' failed to load: AttributeError"):
+        registry.select("toy", ["toy_typo"])
+    assert registry.failures["toy_typo"].startswith("AttributeError")
+    assert [v.name for v in registry.variants("toy")] == ["toy_torch"]
+    assert "unknown parameter(s) ['GROUP_SIZE_M']" in registry.failures["toy_bad_default"]
+    assert "\n" not in registry.failures["toy_bad_default"]

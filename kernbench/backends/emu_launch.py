@@ -95,12 +95,22 @@ class EmulatedKernel:
 
         ptx, name, arch, shared = self.ptx, self.name, self.arch, self.dynamic_shared
         arguments = tuple(getattr(a, "raw", a) for a in args)  # a TensorMap by its bytes
-        dims = tuple(grid) if not isinstance(grid, int) else (grid,)
-        threads = tuple(block) if not isinstance(block, int) else (block,)
+        dims = (grid,) if isinstance(grid, int) else tuple(grid)
+        threads = (block,) if isinstance(block, int) else tuple(block)
+        clusters = (
+            None if cluster is None else (cluster,) if isinstance(cluster, int) else tuple(cluster)
+        )
 
         def launch() -> None:
             result = emulator.launch(
-                ptx, name, grid, block, arguments, shared_bytes=shared, arch=arch, cluster=cluster
+                ptx,
+                name,
+                dims,
+                threads,
+                arguments,
+                shared_bytes=shared,
+                arch=arch,
+                cluster=clusters,
             )
             _LAST.append(Launched(name, arch, dims, threads, result))
             if result.findings:

@@ -545,7 +545,8 @@ def main() -> None:
     Replies go to a private copy of stdout; fd 1 itself goes to /dev/null, because a failed
     ``ptxas`` makes Triton print the whole PTX there (the error's last line is the reply).
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the harness decides, and closes our input
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     replies = os.fdopen(os.dup(1), "w")
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     for line in sys.stdin:

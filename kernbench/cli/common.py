@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from rich import box
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from .. import device as devices
 from ..device import Device
@@ -19,6 +22,7 @@ from ..family import Family
 from ..measure.settings import QUICK, MeasureSettings
 from ..problem import Problem
 from ..registry import Registry
+from ..variant import Variant
 
 if TYPE_CHECKING:
     from ..pipeline import Session
@@ -239,7 +243,36 @@ def load_registry() -> Registry:
     registry = Registry.discover()
     for name, why in registry.failures.items():
         err_console.print(f"[yellow]warning:[/] {name} failed to load: {why}")
+    registry.on_notice = lambda text: err_console.print(
+        f"[yellow]warning:[/] {text}", highlight=False
+    )
     return registry
+
+
+def availability(variants: Sequence[Variant], device: Device) -> tuple[dict[str, str], list[str]]:
+    """Whether each variant runs on ``device``, as a short cell (``ok``, or ``no (1)`` naming a
+    reason), and the reasons once each (``(1) does not run on the cpu device``): fourteen CUDA
+    variants on a CPU machine are one reason, not fourteen wrapped lines."""
+    reasons: dict[str, int] = {}
+    cells: dict[str, str] = {}
+    for v in variants:
+        why = v.unavailable(device)
+        if why is None:
+            cells[v.name] = "ok"
+            continue
+        why = why.removeprefix(f"{v.name} ")  # "X does not run on ..." is about X's row
+        n = reasons.setdefault(why, len(reasons) + 1)
+        cells[v.name] = f"[yellow]no ({n})[/]"
+    return cells, [f"({n}) {why}" for why, n in reasons.items()]
+
+
+def plain_table(*columns: str, no_wrap: Sequence[str] = ()) -> Table:
+    """A listing table as records tables are drawn: a rule under the header, one space between
+    columns, no frame, so more of a 100-column terminal is left to the cells."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0)
+    for name in columns:
+        table.add_column(name, no_wrap=name in no_wrap)
+    return table
 
 
 def progress_bar() -> Progress:

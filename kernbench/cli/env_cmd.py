@@ -8,7 +8,14 @@ from rich.table import Table
 
 from .. import provenance
 from ..ceilings import datasheet_for
-from .common import activate_device, add_device, console, load_registry
+from .common import (
+    activate_device,
+    add_device,
+    availability,
+    console,
+    load_registry,
+    plain_table,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,15 +56,17 @@ def run(args: argparse.Namespace) -> int:
         versions.add_row(key, value)
     versions.add_row("commit", provenance.git_commit() or "-")
     console.print(versions)
-    plugins = Table(title="plugins", title_justify="left")
-    for col in ("family", "variant", "language", "status"):
-        plugins.add_column(col)
-    for v in registry.variants():
-        why = v.unavailable(device)
-        plugins.add_row(
-            v.family, v.name, v.language, f"[yellow]unavailable: {why}[/]" if why else "ok"
-        )
+    variants = registry.variants()
+    here, reasons = availability(variants, device)
+    plugins = plain_table("family", "variant", "language", "here", no_wrap=("variant", "here"))
+    plugins.title, plugins.title_justify = "plugins", "left"
+    for v in variants:
+        plugins.add_row(v.family, v.name, v.language, here[v.name])
+    for name in registry.failures:
+        plugins.add_row("-", name, "-", "[red]failed[/]")
+    console.print(plugins, highlight=False)
+    for line in reasons:  # each reason once, however many variants it rules out
+        console.print(line, highlight=False)
     for name, why in registry.failures.items():
-        plugins.add_row("-", name, "-", f"[red]failed to load: {why}[/]")
-    console.print(plugins)
+        console.print(f"[red]failed to load[/] {name}: {why}", highlight=False)
     return 0

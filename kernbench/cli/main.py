@@ -2,18 +2,23 @@
 
 Exit codes: 0 success, 1 a check failed (a failed candidate in bench, no correct config in
 tune, a regression in compare), 2 bad usage or bad input, always with one clear line and no
-traceback. Each command's --help says its own rule.
+traceback; 130 after Ctrl-C and 143 after SIGTERM, both handled alike (what was measured is
+kept, nothing is left running). Each command's --help says its own rule.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 from typing import NoReturn
 
-from ..errors import CheckFailed, UsageError
+from ..errors import CheckFailed, Terminated, UsageError
 
 COMMANDS: dict[str, str] = {
     "env": "kernbench.cli.env_cmd",
@@ -58,16 +63,41 @@ def build_parser() -> Parser:
     return parser
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # Once is enough: ``timeout`` signals the command and then its whole group, so a second
+    # SIGTERM follows at once and must not break into the clean-up the first one started.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs in the main thread, SIGTERM raises :class:`Terminated` (a
+    KeyboardInterrupt): a ``timeout`` or a CI runner's stop ends it as cleanly as Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
-        return int(args._run(args))
+        with sigterm_as_interrupt():
+            args = build_parser().parse_args(argv)
+            return int(args._run(args))
     except UsageError as exc:
         print(f"kernbench: error: {exc}", file=sys.stderr)
         return UsageError.exit_code
     except CheckFailed as exc:
         print(f"kernbench: {exc}", file=sys.stderr)
         return CheckFailed.exit_code
+    except Terminated:
+        print("kernbench: terminated; everything measured so far is stored", file=sys.stderr)
+        return Terminated.exit_code
     except KeyboardInterrupt:
         print("kernbench: interrupted; everything measured so far is stored", file=sys.stderr)
         return 130

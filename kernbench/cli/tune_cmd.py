@@ -16,7 +16,7 @@ from ..family import Family
 from ..measure.runner import Runner
 from ..measure.settings import MeasureSettings
 from ..pipeline import Session
-from ..present import records_table
+from ..present import MAX_NOTES, records_table
 from ..problem import Problem
 from ..registry import Registry
 from ..store import Record, open_store
@@ -27,9 +27,9 @@ from ..tune.core import Budget
 from ..tune.replay import open_replay, replay_path
 from ..tune.samplers import CHOICES, resolve
 from ..tune.spacefile import SpaceFile
-from ..tune.studies import GRACE_S, HEARTBEAT_S, is_sqlite, prepare_database
+from ..tune.studies import GRACE_S, HEARTBEAT_S, existing, is_sqlite, prepare_database
 from ..tune.timing import describe
-from ..tune.tuner import Tuner, TuneResult, study_name
+from ..tune.tuner import Tuner, TuneResult, legacy_study_name, study_name
 from ..variant import Variant
 from .common import (
     activate_device,
@@ -270,7 +270,13 @@ def run(args: argparse.Namespace) -> int:
             for variant in tunable:
                 valid = variant.space.size()
                 sampler = resolve(args.sampler, valid, trials)
-                name = args.study or study_name(variant, problem, dtype, device.name)
+                name = args.study or existing(
+                    storage,
+                    [
+                        study_name(variant, problem, dtype, device.name),
+                        legacy_study_name(variant, problem, dtype, device.name),
+                    ],
+                )
                 task = progress.add_task(
                     f"tune {variant.name} {problem.key}", total=min(trials, valid)
                 )
@@ -301,11 +307,14 @@ def run(args: argparse.Namespace) -> int:
                     )
                 )
                 progress.remove_task(task)
+                label = family.label(problem)
                 console.print(
-                    f"[bold]{variant.name}[/] {problem.key}: {summary(result)}; "
-                    f"sampler {sampler} seed {args.seed}; study {name!r}",
+                    f"[bold]{variant.name}[/] {label}: {summary(result)}; "
+                    f"sampler {sampler} seed {args.seed}",
                     highlight=False,
                 )
+                # its own line, never folded by rich: a terminal wraps it, a copy gets it whole
+                console.print(f"  study: {name}", highlight=False, soft_wrap=True)
                 if result.confirmation:
                     console.print(f"  {result.confirmation['sentence']}", highlight=False)
                 if result.time_breakdown and result.time_breakdown["trials"]:
@@ -327,12 +336,19 @@ def run(args: argparse.Namespace) -> int:
                 if result.best is not None:
                     shown.append(result.best)
                 else:
-                    unsolved.append(f"{variant.name} {problem.key}")
+                    unsolved.append(f"{variant.name} {label}")
                     console.print(
-                        f"[red]{variant.name} {problem.key}: no correct config found "
-                        f"({summary(result)})[/]",
+                        f"[red]{variant.name} {label}: no correct config found[/]",
                         highlight=False,
                     )
+                    for line in result.why[:MAX_NOTES]:
+                        console.print(f"  why: {line}", highlight=False)
+                    if len(result.why) > MAX_NOTES:
+                        console.print(
+                            f"  ... and {len(result.why) - MAX_NOTES} more "
+                            f"(kernbench results --variant {variant.name})",
+                            highlight=False,
+                        )
     console.print(
         records_table(
             shown,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import random
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import optuna
@@ -95,3 +96,21 @@ def recover_orphans(study: optuna.Study, storage: optuna.storages.RDBStorage) ->
             continue
         study.enqueue_trial(t.params, user_attrs={"retry_of_trial": t.number})
     return [t.number for t in orphans]
+
+
+def existing(url: str, names: Sequence[str]) -> str:
+    """The first of ``names`` that names a study in the storage at ``url``, else the first:
+    a study started under an older naming scheme is found and continued, a new one gets
+    today's name."""
+    if len(names) > 1:
+        storage = open_storage(url)
+        try:
+            for name in names:
+                try:
+                    storage.get_study_id_from_name(name)
+                except KeyError:
+                    continue
+                return name
+        finally:
+            storage.remove_session()
+    return names[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -40,7 +41,22 @@ from .studies import is_sqlite, open_storage, recover_orphans
 from .warmstart import warm_configs
 
 
+def device_slug(device_name: str) -> str:
+    """A device name as a study name writes it: lower case, runs of anything but letters,
+    digits, ``.`` and ``_`` as one ``-`` (``CPU (x86_64, 2 cores)`` is ``cpu-x86_64-2-cores``,
+    ``NVIDIA H100 80GB HBM3`` is ``nvidia-h100-80gb-hbm3``)."""
+    return re.sub(r"[^a-z0-9_.]+", "-", device_name.lower()).strip("-") or "device"
+
+
 def study_name(variant: Variant, problem: Problem, dtype: str, device_name: str) -> str:
+    """The default study of one variant, problem, dtype and device: stable, because a rerun
+    of the same command must find it (``family/variant/problem key/dtype/device slug``)."""
+    return f"{variant.family}/{variant.name}/{problem.key}/{dtype}/{device_slug(device_name)}"
+
+
+def legacy_study_name(variant: Variant, problem: Problem, dtype: str, device_name: str) -> str:
+    """The name studies had before :func:`device_slug` (``.../fp16/CPU__x86_64,_2_cores_``):
+    a study started under it is still found and continued (see :func:`studies.existing`)."""
     raw = f"{variant.family}/{variant.name}/{problem.key}/{dtype}/{device_name}"
     return re.sub(r"[^A-Za-z0-9_.,=/:+-]", "_", raw)
 
@@ -65,6 +81,9 @@ class TuneResult:
     confirmation: dict[str, Any] | None = None
     """The stored verdict (this run's, or an earlier run's when nothing new was measured)."""
     time_breakdown: dict[str, Any] | None = None
+    why: list[str] = field(default_factory=list)
+    """When no config came out correct: each distinct reason the study's configs failed or
+    were rejected, counted (``wrong_result (4x): ...``), most frequent first."""
 
 
 @dataclass
@@ -209,6 +228,7 @@ class Tuner:
             verdict=verdict,
             confirmation=study.user_attrs.get(confirm.ATTR),
             time_breakdown=breakdown,
+            why=self.why_failed(study) if best is None else [],
         )
 
     @contextmanager
@@ -251,6 +271,26 @@ class Tuner:
             if confirm.KEY not in rec.method and rec.status not in Status.NOT_LAUNCHED:
                 counts[rec.status] = counts.get(rec.status, 0) + 1
         return dict(sorted(counts.items(), key=lambda kv: (kv[0] != Status.OK, -kv[1], kv[0])))
+
+    def why_failed(self, study: optuna.Study) -> list[str]:
+        """The distinct reasons of the study's failed evaluations and static rejections, each
+        with its count, most frequent first (every run of the study)."""
+        reasons: Counter[str] = Counter()
+        for rec in self.session.store.query(study=self.study):
+            if rec.status != Status.OK and confirm.KEY not in rec.method:
+                first = (rec.message or "no message").strip().splitlines() or ["no message"]
+                reasons[f"{rec.status}: {first[0]}"] += 1
+        rejected: set[str] = set()  # a config proposed again is rejected again: count it once
+        for t in study.get_trials(deepcopy=False):
+            key = config_key(t.user_attrs.get("config", t.params))
+            if t.user_attrs.get("status") == Status.REJECTED and key not in rejected:
+                rejected.add(key)
+                reasons[f"rejected statically: {t.user_attrs.get('reason', 'no reason')}"] += 1
+        lines = []
+        for reason, n in reasons.most_common():
+            status, _, message = reason.partition(": ")
+            lines.append(f"{status}{f' ({n}x)' if n > 1 else ''}: {message}")
+        return lines
 
     def confirm_winner(self, study: optuna.Study, records: Iterable[Record]) -> confirm.Verdict:
         """Measure the top configs and the baselines again, interleaved, in fresh workers."""

@@ -60,3 +60,32 @@ def test_help_states_the_exit_rule() -> None:
     assert "exit status:" in text
     for status in ("wrong_result", "compile_error", "crash", "timeout", "out_of_memory"):
         assert status in text
+
+
+@pytest.mark.parametrize(
+    ("variant", "why"),
+    [
+        ("toy_typo", "AttributeError: module 'tests.plugins_faulty.good' has no attribute 'biuld'"),
+        ("toy_bad_default", "ValueError: variant toy_bad_default: default config"),
+    ],
+)
+def test_a_variant_that_fails_to_load_is_one_line_and_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variant: str,
+    why: str,
+) -> None:
+    """A broken plugin is bad input: one line naming the variant and why, no traceback."""
+
+    def registry() -> Registry:
+        reg = Registry()
+        reg.add_reference("tests.plugins_faulty:BROKEN")
+        return reg
+
+    monkeypatch.setattr(bench_cmd, "load_registry", registry)
+    assert _bench(tmp_path, "--variant", variant, "--no-isolate") == 2
+    captured = capsys.readouterr()
+    (line,) = captured.err.strip().splitlines()
+    assert line.startswith(f"kernbench: error: variant {variant!r} failed to load: {why}")
+    assert "Traceback" not in captured.out + captured.err

@@ -23,3 +23,19 @@ def test_git_ignores_the_default_store() -> None:
     for path in ("results/kernbench.sqlite3", "results/kernbench.sqlite3-wal"):
         res = subprocess.run(["git", "check-ignore", "-q", path], cwd=root, check=False)
         assert res.returncode == 0, f"{path} is not git-ignored"
+
+
+def test_env_at_100_columns_names_each_reason_once() -> None:
+    """On a CPU machine fourteen variants cannot run for one reason: one line, not fourteen."""
+    from tests.helpers import run_cli
+
+    res = run_cli("env", "--device", "cpu", env={"COLUMNS": "100"})
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert max(map(len, lines)) <= 100
+    assert res.stdout.count("does not run on the cpu device") == 1
+    (reason,) = [ln for ln in lines if "does not run on the cpu device" in ln]
+    mark = reason.split(")")[0] + ")"  # "(1)"
+    rows = [ln for ln in lines if ln.rstrip().endswith(f"no {mark}")]
+    assert any(ln.split()[1] == "cuda_naive" for ln in rows)
+    assert not any("triton_naive" in ln for ln in rows)

@@ -20,6 +20,8 @@ def main() -> int:
     os.environ["KERNBENCH_TOY_PIDFILE"] = pidfile
 
     from kernbench import device as devices
+    from kernbench.cli.main import sigterm_as_interrupt
+    from kernbench.errors import Terminated
     from kernbench.measure.settings import QUICK
     from kernbench.measure.worker import ProcessRunner
     from kernbench.pipeline import Session
@@ -35,10 +37,13 @@ def main() -> int:
     family, variant = registry.family("toy"), registry.variant("toy_faulty")
     problem = family.parse("n=256")
     try:
-        with runner:
+        with sigterm_as_interrupt(), runner:  # as ``kernbench``'s main does
             for mode in ("ok", "half", "hang"):
                 session.evaluate(family, variant, problem, "fp32", {"mode": mode})
                 print(f"stored {mode}", flush=True)
+    except Terminated:
+        print("terminated", flush=True)
+        return Terminated.exit_code
     except KeyboardInterrupt:
         print("interrupted", flush=True)
         return 130

@@ -106,7 +106,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_interrupting_or_killing_the_parent_keeps_the_store_and_ends_the_worker(tmp_path, sig):
     pidfile = tmp_path / "worker.pid"
     proc = subprocess.Popen(
@@ -130,9 +130,8 @@ def test_interrupting_or_killing_the_parent_keeps_the_store_and_ends_the_worker(
             assert time.monotonic() < deadline, "the worker never reached the hang"
             time.sleep(0.1)
         worker = int(pidfile.read_text())
-        os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(
-            sig
-        )  # Ctrl-C hits the group
+        # Ctrl-C hits the group, and so does ``timeout``'s SIGTERM
+        os.killpg(proc.pid, sig) if sig != signal.SIGKILL else proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -140,6 +139,10 @@ def test_interrupting_or_killing_the_parent_keeps_the_store_and_ends_the_worker(
     if sig == signal.SIGINT:
         assert proc.returncode == 130, err
         assert "interrupted" in out
+    if sig == signal.SIGTERM:  # handled as Ctrl-C is, with its own exit code
+        assert proc.returncode == 143, err
+        assert "terminated" in out
+        assert "Traceback" not in err and "leaked" not in err, err
     deadline = time.monotonic() + 20
     while _alive(worker) and time.monotonic() < deadline:
         time.sleep(0.1)

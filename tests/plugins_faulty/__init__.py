@@ -15,3 +15,20 @@ PLUGIN = Plugin(
         "toy_exit": "tests.plugins_faulty.exits:build",
     },
 )
+
+BROKEN = Plugin(
+    families=("tests.plugins_faulty.family:TOY",),
+    variants={
+        "toy_torch": "tests.plugins_faulty.good:build",
+        # a typo in the build function's name in the plugin table
+        "toy_typo": "tests.plugins_faulty.good:biuld",
+        "toy_bad_default": "tests.plugins_faulty.broken_default:build",
+    },
+)
+"""Variants that fail to load, beside one that loads: the one-line error tests use it."""
+
+IDLE = Plugin(
+    families=("tests.plugins_faulty.family:TOY",),
+    variants={"toy_idle_knob": "tests.plugins_faulty.triton_idle:build"},
+)
+"""A variant with a config parameter that never reaches its kernel (a load-time warning)."""
