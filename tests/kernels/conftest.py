@@ -6,11 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from kernbench.measure.runner import Runner
 from kernbench.measure.worker import ProcessRunner
 
 
 @pytest.fixture(scope="session")
-def emu_worker() -> Iterator[ProcessRunner]:
+def emu_worker() -> Iterator[Runner]:
     """A measurement worker on emu:sm_80, started once: Triton variants on the emulated
     device need a process that activated it before their kernels were decorated (compiled,
     not interpreted), which is what every ``--device emu`` run gives them. Candidates are
