@@ -158,3 +158,13 @@ def test_emulator_full_matrix(emu_worker, registry: Registry, variant: str, dtyp
     if variant == "triton_split_kv":
         for splits in (1, 3, 64):
             emulated(emu_worker, registry, variant, EMU_RAGGED, dtype, {"NUM_SPLITS": splits})
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("variant", (*PLAIN, "triton_cascade"))
+def test_emulated_hopper(emu90_worker, registry: Registry, variant: str, dtype: str) -> None:
+    """Each variant as Triton compiles it for sm_90a, on ragged and shared-prefix problems."""
+    for problem in (EMU_RAGGED, EMU_PAGE_OF_ONE, EMU_PREFIX):
+        if variant != "triton_cascade" or "shared_prefix" in problem:
+            emulated(emu90_worker, registry, variant, problem, dtype)

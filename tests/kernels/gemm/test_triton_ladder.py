@@ -320,3 +320,22 @@ def test_emulator_full_matrix(emu_worker, registry, name, dtype):
     for config in CONFIGS[name]:
         for text in ("77x129x65", "1x256x256", "64x72x1000"):
             emulated(emu_worker, registry, name, text, dtype, config)
+
+
+@pytest.mark.slow
+def test_tma_on_the_emulated_hopper(emu90_worker, registry):
+    """Step 6 as Triton compiles it for sm_90a: tensor descriptors built in its global
+    scratch (tensormap.replace), TMA loads on mbarriers, wgmma, a scaled epilogue."""
+    emulated(emu90_worker, registry, "triton_tma", "128x128x128,alpha=0.5,beta=2.0", "bf16")
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("name", [*EMU_LADDER, "triton_tma"])
+def test_emulated_hopper_full_matrix(emu90_worker, registry, name, dtype):
+    """Every step on emu:sm_90a at its default on the cpu-small shapes and a scaled epilogue
+    (TMA refuses rows that are not 16-byte aligned, as on the GPU)."""
+    for text in ("96x80x64", "77x129x65", "128x128x128", "128x128x128,alpha=0.5,beta=2.0"):
+        if name == "triton_tma" and text == "77x129x65":
+            continue
+        emulated(emu90_worker, registry, name, text, dtype)
