@@ -254,7 +254,11 @@ def install(arch: str) -> None:
 
 def interpreted(kernel: Any) -> bool:
     """Whether ``kernel`` was decorated under ``TRITON_INTERPRET=1``: an interpreted function,
-    which has no compiler behind it (the module was imported before the device was active)."""
+    which has no compiler behind it (the module was imported before the device was active).
+    Wrappers (``triton.autotune``, ``triton.heuristics``) are looked through."""
+    from triton.runtime.interpreter import InterpretedFunction
     from triton.runtime.jit import JITFunction
 
-    return not isinstance(kernel, JITFunction)
+    while not isinstance(kernel, (JITFunction, InterpretedFunction)) and hasattr(kernel, "fn"):
+        kernel = kernel.fn
+    return isinstance(kernel, InterpretedFunction)

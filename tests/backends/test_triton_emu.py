@@ -110,3 +110,26 @@ def test_the_driver_reports_the_emulated_architecture() -> None:
     assert sm80.get_current_device() != sm90.get_current_device()  # JIT caches per device
     assert sm90.utils.get_device_properties(0)["max_shared_mem"] == 227 * 1024
     assert not triton_emu.EmulatorDriver.is_active()  # never chosen by Triton itself
+
+
+def test_kernels_decorated_for_the_interpreter_are_refused_on_the_emulated_device() -> None:
+    """This process interprets Triton: its kernels cannot be compiled, and the candidate says
+    why instead of failing inside Triton."""
+    from kernbench import device
+    from kernbench.measure.outcome import Status
+    from kernbench.measure.run import Candidate, measure
+    from kernbench.measure.settings import QUICK
+    from kernbench.registry import Registry
+
+    registry = Registry()
+    registry.add_reference("kernbench_kernels.gemm:PLUGIN")
+    config = registry.variant("triton_naive").default_configs()[0]  # loaded interpreted
+    before = device.active()
+    try:
+        dev = device.activate("emu:sm_80")
+        cand = Candidate("gemm", "triton_naive", "32x32x32", "bf16", dict(config))
+        outcome = measure(registry, dev, cand, QUICK)
+    finally:
+        device._ACTIVE = before
+    assert outcome.status == Status.UNSUPPORTED
+    assert "decorated for Triton's interpreter" in outcome.message

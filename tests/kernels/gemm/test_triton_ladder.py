@@ -302,10 +302,10 @@ def emulated(worker, registry, name: str, text: str, dtype: str, config=None):
 @pytest.mark.parametrize("name", EMU_LADDER)
 def test_correct_on_the_emulator(emu_worker, registry, name):
     """Every step but TMA (Hopper) at its default, in bf16 (which the interpreter cannot
-    check) on an irregular shape, then the first and last steps in fp16 with a scaled
-    epilogue that reads C (the full matrix runs with -m heavy)."""
+    check) on an irregular shape, and the first step in fp16 with a scaled epilogue that
+    reads C (the full matrix runs with -m heavy)."""
     emulated(emu_worker, registry, name, "77x129x65", "bf16")
-    if name in ("triton_naive", "triton_splitk"):
+    if name == "triton_naive":
         emulated(emu_worker, registry, name, EMU_SCALED, "fp16")
 
 
