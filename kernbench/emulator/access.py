@@ -142,7 +142,23 @@ def _onchip(
 ) -> None:
     if space == "shared":
         size, stride, owner, region = m.shared_size, m.shared_stride, m.threads.cta[tids], m.shared
+        rank = (addr >> np.uint64(24)).astype(np.int64)
         addr = addr & SHARED_OFFSET_MASK
+        if rank.any():
+            # shared::cluster: bits 24.. hold the target CTA's rank in the cluster + 1
+            cs = m.cluster_size
+            bad = rank > cs
+            if bad.any():
+                m.sanitizer.out_of_bounds(pc, "shared", tids[bad], addr[bad], nbytes)
+                keep = ~bad
+                lanes, tids, addr, rank, owner = (
+                    _sub(lanes, keep),
+                    tids[keep],
+                    addr[keep],
+                    rank[keep],
+                    owner[keep],
+                )
+            owner = np.where(rank > 0, owner // cs * cs + rank - 1, owner)
     else:
         size, stride, owner, region = m.program.local_size, m.local_stride, tids, m.local
     keep = _aligned(m, pc, tids, addr, align)

@@ -18,6 +18,7 @@ import contextlib
 import os
 import struct
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,6 +172,7 @@ def _wave_ctas(
     return max(1, min(total, by_mem, by_threads))
 
 
+_NO_HOST = HostMemory()
 _BLAS: Any = None
 
 
@@ -191,8 +193,10 @@ def _one_blas_thread() -> Any:
     return _BLAS.limit(limits=1, user_api="blas")
 
 
-_MACHINES: dict[int, tuple[tuple[Any, ...], Machine]] = {}
-"""Per program, the last machine it ran on: relaunching the same shape skips linking."""
+_MACHINES: OrderedDict[int, tuple[tuple[Any, ...], Machine]] = OrderedDict()
+"""Per program, the last machine it ran on: relaunching the same shape skips linking. Only
+the few most recent are kept (a machine holds a wave's registers and shared memory)."""
+MACHINES_KEPT = 4
 
 
 def _machine(
@@ -209,6 +213,7 @@ def _machine(
     held = _MACHINES.get(id(prog))
     if held is not None and held[0] == key and held[1].program is prog:
         held[1].reset(layout, host, findings, budget=budget, clock=clock)
+        _MACHINES.move_to_end(id(prog))
         return held[1]
     m = Machine(
         prog,
@@ -222,7 +227,27 @@ def _machine(
     )
     if layout.size * 64 < REGFILE_BUDGET:
         _MACHINES[id(prog)] = (key, m)
+        _MACHINES.move_to_end(id(prog))
+        while len(_MACHINES) > MACHINES_KEPT:
+            _MACHINES.popitem(last=False)
     return m
+
+
+def _check_directives(fn: ir.Function, block: tuple[int, int, int]) -> None:
+    """``.reqntid`` must match the block exactly; ``.maxntid`` bounds its size (as the
+    driver refuses such launches)."""
+    req = fn.directives.get("reqntid")
+    if req:
+        want = (*req, 1, 1)[:3]
+        if tuple(want) != block:
+            raise ValueError(f"{fn.name} requires a block of {want} (.reqntid), got {block}")
+    most = fn.directives.get("maxntid")
+    if most:
+        limit = int(np.prod(most))
+        if block[0] * block[1] * block[2] > limit:
+            raise ValueError(
+                f"{fn.name} allows at most {limit} threads per block (.maxntid), got {block}"
+            )
 
 
 def launch(
@@ -252,6 +277,7 @@ def launch(
     nthreads = b[0] * b[1] * b[2]
     if nthreads > 1024 or b[0] > 1024 or b[1] > 1024 or b[2] > 64:
         raise ValueError(f"block {b} has {nthreads} threads: at most 1024 (z at most 64)")
+    _check_directives(prog.kernel, b)
     if g[1] > 65535 or g[2] > 65535 or g[0] >= 1 << 31:
         raise ValueError(f"grid {g} is outside the CUDA limits")
     if cluster is not None and _dim3(cluster, "cluster") != (1, 1, 1):
@@ -290,6 +316,7 @@ def launch(
         m = _machine(prog, layout, host, findings, shared_bytes, check, budget, clock)
         with _one_blas_thread():
             m.run()
+        m.host = _NO_HOST  # a kept machine must not keep the caller's tensors alive
         tcounts += m.thread_counts
         wcounts += m.warp_counts
         waves += 1

@@ -3,20 +3,38 @@
 Linking turns each instruction into a closure over the wave's register rows (so executing
 one is a few numpy calls) plus a flow kind. Running takes the lowest pc among runnable
 threads and executes it for all threads there at once, lanes, warps and CTAs together.
+
+How a machine-op family plugs in (what the Hopper families reuse):
+
+* The factory (``@FAMILY.machine("op")``) decodes the instruction once and returns an
+  :class:`Op` (straight-line: ``step(sel) -> None``) or a :class:`Flow` (control or blocking:
+  ``step(sel) -> [(pc, sel), ...]``, the threads that go on and where). Both wrap
+  ``link(L)``, called per wave with a :class:`Linker` ``L``: ``L.read(op)`` / ``L.write(op)``
+  give accessors over register rows, ``L.address(addr, space)`` a lane-address function and
+  the space it really resolves to; ``L.m`` is the :class:`Machine`, ``L.pc`` the pc.
+* ``sel`` is :data:`~.schedule.ALL` (every thread of the wave) or a sorted index array;
+  ``m.tids(sel)`` gives indices. Memory goes through :mod:`.access` (bounds, alignment,
+  sanitizer); findings through ``m.report(kind, pc, tids, message, address, detail)``.
+* Blocking: a Flow step leaves blocked threads out of what it returns and records them in a
+  waitable (``m.waitables``: :class:`~.ops.barrier.CtaBarriers`, or a
+  :class:`~.schedule.WaitList` subclass for mbarrier phases); releasing calls
+  ``m.release(pc, tids)``. Exits tell every waitable (``on_exit``); when nothing can run,
+  each waitable's ``blocked()`` becomes a deadlock finding.
+* Per-wave state of a family lives in ``m.extensions[name]`` (reset with the wave); link-time
+  registrations in ``m.hooks`` (kept while the machine is reused for same-shaped waves).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
 
 from .findings import Finding, Findings
+from .linker import Linker
 from .memory import HostMemory, Region
 from .program import Program
-from .ptx import ir
 from .sanitizer import Sanitizer
 from .schedule import ALL, Groups, count_warps, split
 from .state import Layout, Registers, Threads
@@ -62,103 +80,6 @@ class Waitable(Protocol):
         ...
 
 
-class Linker:
-    """Compiles operands of one instruction into fast accessors over the machine's state."""
-
-    def __init__(self, m: Machine, pc: int, ins: ir.Instruction) -> None:
-        self.m, self.pc, self.ins = m, pc, ins
-
-    def read(self, o: Any) -> Callable[[Any], Any]:
-        m = self.m
-        if isinstance(o, ir.Reg):
-            slot = m.program.slots.get(o.name)
-            if slot is None:
-                from .ops.special import special
-
-                val = special(m, o)
-                if callable(val):
-                    return val
-                return val.__getitem__ if isinstance(val, np.ndarray) else (lambda s: val)
-            row = m.regs.row(*slot)
-            if o.negated:
-                return lambda s: ~row[s]
-            return row.__getitem__
-        if isinstance(o, ir.Sym):
-            imm = ir.Imm(self.symbol_address(o))
-            return lambda s: imm
-        if isinstance(o, ir.Vec):
-            rs = [self.read(x) for x in o.items if x is not None]
-            return lambda s: tuple(r(s) for r in rs)
-        return lambda s: o
-
-    def symbol_address(self, o: ir.Sym) -> int:
-        sym = self.m.program.symbols.get(o.name)
-        if sym is None:
-            raise ValueError(f"line {self.ins.line}: unknown symbol {o.name}")
-        return sym.address + o.offset
-
-    def write(self, o: Any) -> Callable[[Any, Any], None]:
-        m = self.m
-        if isinstance(o, ir.Reg):
-            if o.name not in m.program.slots:
-                raise ValueError(f"line {self.ins.line}: cannot write {o.name}")
-            cls, slot = m.program.slots[o.name]
-            row = m.regs.row(cls, slot)
-            mask = {"pred": 1, "b8": 0xFF, "b16": 0xFFFF, "b32": 0xFFFFFFFF}.get(
-                cls, 0xFFFFFFFFFFFFFFFF
-            )
-
-            def w(s: Any, v: Any) -> None:
-                if type(v) is int:
-                    v &= mask
-                row[s] = v
-
-            return w
-        if isinstance(o, (ir.Vec, ir.Pair)):
-            items = o.items if isinstance(o, ir.Vec) else (o.first, o.second)
-            ws = [None if x is None else self.write(x) for x in items]
-
-            def wv(s: Any, v: Any) -> None:
-                for wi, vi in zip(ws, v, strict=True):
-                    if wi is not None:
-                        wi(s, vi)
-
-            return wv
-        raise ValueError(f"line {self.ins.line}: {o!r} is not a destination")
-
-    def width_of(self, o: Any) -> str:
-        """Register file class of a register operand ('b32', 'pred'...)."""
-        return self.m.program.slots[o.name][0]
-
-    def address(self, o: Any, space: str) -> tuple[Callable[[Any], Any], str]:
-        """``ea(sel) -> uint64 addresses`` and the space the access really goes to."""
-        from .memory import LOCAL_WINDOW, SHARED_WINDOW
-
-        if not isinstance(o, ir.Addr):
-            raise ValueError(f"line {self.ins.line}: expected a memory operand [..], got {o!r}")
-        base = o.base
-        if isinstance(base, ir.Sym) or (
-            isinstance(base, ir.Reg) and base.name in self.m.program.symbols
-        ):
-            sym = self.m.program.symbols[base.name]
-            a = sym.address + o.offset + getattr(base, "offset", 0)
-            sp = sym.space
-            if space == "generic" and sp != "host":
-                a += SHARED_WINDOW if sp == "shared" else LOCAL_WINDOW
-                sp = "generic"
-            const = np.uint64(a)
-            return (lambda s: const), sp
-        sp = {"global": "host", "const": "host", "param": "host"}.get(space, space)
-        if base is None:
-            const = np.uint64(o.offset & 0xFFFFFFFFFFFFFFFF)
-            return (lambda s: const), sp
-        r = self.read(base)
-        off = np.uint64(o.offset & 0xFFFFFFFFFFFFFFFF)
-        if o.offset == 0:
-            return (lambda s: r(s).astype(np.uint64, copy=False)), sp
-        return (lambda s: r(s).astype(np.uint64) + off), sp
-
-
 class Machine:
     """One wave of CTAs of one launch."""
 
@@ -181,6 +102,7 @@ class Machine:
         self.threads = Threads(layout)
         self.size = layout.size
         self.all_tids = self.threads.tid
+        self.all_warps = np.arange(self.size // 32)
         self.regs = Registers(program.counts, self.size)
         self.dynamic_shared = dynamic_shared
         self.shared_size = (
@@ -193,6 +115,8 @@ class Machine:
         self.local_stride = -(-max(program.local_size, 16) // 16) * 16
         self.local = Region(np.zeros(self.size * self.local_stride, np.uint8))
         self.check = check
+        self.cluster_size = 1
+        """CTAs per cluster (consecutive in the wave); Hopper cluster launches set it."""
         self.hooks: dict[str, Any] = {}
         """Link-time registrations of op families (e.g. ``bar.red`` result writers)."""
         n = len(program.steps)
@@ -235,7 +159,10 @@ class Machine:
         self.findings = findings
         self.alive = self.threads.real.copy()
         self.live_per_cta = np.bincount(self.threads.cta[self.alive], minlength=layout.n_cta)
-        self.sanitizer = Sanitizer(self, self.check)
+        if fresh:
+            self.sanitizer = Sanitizer(self, self.check)
+        else:
+            self.sanitizer.reset()
         self.waitables: list[Waitable] = []
         self.extensions: dict[str, Any] = {}
         """Per-wave state of op families (barriers, async copies...), created on first use."""
@@ -429,9 +356,3 @@ class Machine:
     @property
     def executed_warps(self) -> int:
         return int(self.warp_counts.sum())
-
-
-def timed(fn: Callable[[], None]) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t

@@ -10,6 +10,7 @@ reported at once, with its PTX line, before anything runs.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -355,7 +356,9 @@ def _labels_in(o: Any) -> list[str]:
     return []
 
 
-_CACHE: dict[tuple[str, str, str], Program] = {}
+_CACHE: OrderedDict[tuple[str, str, str], Program] = OrderedDict()
+CACHE_SIZE = 64
+"""Programs kept (least recently used dropped): a tuning run lowers one per config."""
 
 
 def load(text: str, kernel: str, arch: str, table: Table, parse: Any = None) -> Program:
@@ -367,4 +370,8 @@ def load(text: str, kernel: str, arch: str, table: Table, parse: Any = None) -> 
             from .ptx.parse import parse_module as parse
         module = parse(text)
         prog = _CACHE[key] = lower(module, kernel, table, arch)
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    else:
+        _CACHE.move_to_end(key)
     return prog

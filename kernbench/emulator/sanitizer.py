@@ -42,6 +42,22 @@ class Sanitizer:
         self.cta_ep = np.ones(m.layout.n_cta, np.int32)
         self.warp_ep = np.ones(m.layout.size // 32, np.int32)
 
+    def reset(self) -> None:
+        """Forget everything (a new wave on the same machine), reusing the arrays."""
+        for a, v in (
+            (self.w_key, -1),
+            (self.r_key, -1),
+            (self.w_wep, 0),
+            (self.w_pc, 0),
+            (self.r_wep, 0),
+            (self.r_pc, 0),
+            (self.pending, 0),
+        ):
+            a.fill(v)
+        self.n_pending = 0
+        self.cta_ep.fill(1)
+        self.warp_ep.fill(1)
+
     # ------------------------------------------------------------------ epochs
     def barrier(self, ctas: np.ndarray) -> None:
         """A CTA barrier completed in these CTAs: earlier accesses are ordered."""
@@ -50,7 +66,7 @@ class Sanitizer:
 
     def warp_sync(self, tids: np.ndarray) -> None:
         if self.active:
-            self.warp_ep[np.unique(tids >> 5)] += 1
+            self.warp_ep[tids >> 5] += 1  # duplicates add once: each warp steps once
 
     # ------------------------------------------------------------------ bounds
     def out_of_bounds(

@@ -14,8 +14,6 @@ import numpy as np
 ALL = slice(None)
 """Every thread of the wave: the selector of a fully converged group."""
 
-Sel = "slice | np.ndarray"
-
 
 def as_index(sel: slice | np.ndarray, size: int) -> np.ndarray:
     return np.arange(size, dtype=np.int64) if isinstance(sel, slice) else sel

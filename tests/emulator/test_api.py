@@ -124,3 +124,44 @@ def test_result_counts_per_line_and_multiple_waves() -> None:
     assert r.thread_instructions == 9 * 192
     assert r.warp_instructions == 9 * 6
     assert sum(r.line_counts.values()) == r.thread_instructions
+
+
+def test_maxntid_and_reqntid_are_enforced() -> None:
+    text = ptx(store("%r0")).replace(
+        ".visible .entry k(.param .u64 out)", ".visible .entry k(.param .u64 out) .maxntid 64, 1, 1"
+    )
+    out = np.zeros(128, np.uint32)
+    assert launch(text, "k", 1, 64, [out]).ok
+    with pytest.raises(ValueError, match="maxntid"):
+        launch(text, "k", 1, 128, [out])
+    text = text.replace(".maxntid 64, 1, 1", ".reqntid 32")
+    assert launch(text, "k", 1, 32, [out]).ok
+    with pytest.raises(ValueError, match="reqntid"):
+        launch(text, "k", 1, 64, [out])
+
+
+def test_many_waves_reuse_one_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    # cap a wave at one 64-thread CTA: 5 CTAs run as 5 waves (the last machine is reused,
+    # its state reset in place) with each CTA's %ctaid and shared memory right
+    from kernbench.emulator import api
+
+    monkeypatch.setattr(api, "MAX_WAVE_THREADS", 64)
+    decls = ".shared .align 4 .b8 buf[256];"
+    body = """
+    mov.u32 %r2, buf;
+    shl.b32 %r3, %r0, 2;
+    add.u32 %r3, %r2, %r3;
+    mov.u32 %r4, %ctaid.x;
+    add.u32 %r4, %r4, %r0;
+    st.shared.u32 [%r3], %r4;
+    bar.sync 0;
+    xor.b32 %r5, %r0, 1;
+    shl.b32 %r5, %r5, 2;
+    add.u32 %r5, %r2, %r5;
+    ld.shared.u32 %r1, [%r5];
+""" + store("%r1")
+    out, r = run(body, n=64, grid=5, decls=decls)
+    assert r.ok, r.findings
+    assert r.waves == 5
+    cta, t = np.divmod(np.arange(320), 64)
+    np.testing.assert_array_equal(out, cta + (t ^ 1))

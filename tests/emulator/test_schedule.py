@@ -161,3 +161,29 @@ def test_waitlist_blocks_and_releases_threads() -> None:
     m = Machine(prog, Layout((64, 1, 1), (1, 1, 1), 0, 1), host, Findings())
     m.run()
     np.testing.assert_array_equal(out, np.arange(64))
+
+
+def test_lanemasks_and_clocks() -> None:
+    # lanemask_lt | lanemask_eq == lanemask_le; ge = ~lt; gt = ~le (ISA definitions);
+    # %clock64 read later is larger than read earlier
+    body = """
+    mov.u32 %r1, %lanemask_lt;
+    mov.u32 %r2, %lanemask_eq;
+    mov.u32 %r3, %lanemask_le;
+    mov.u32 %r4, %lanemask_ge;
+    mov.u32 %r5, %lanemask_gt;
+    mov.u64 %rd2, %clock64;
+    or.b32 %r6, %r1, %r2;
+    setp.eq.u32 %p1, %r6, %r3;
+    not.b32 %r7, %r1;
+    setp.eq.and.u32 %p1, %r7, %r4, %p1;
+    not.b32 %r8, %r3;
+    setp.eq.and.u32 %p1, %r8, %r5, %p1;
+    mov.u64 %rd3, %clock64;
+    setp.gt.and.u64 %p1, %rd3, %rd2, %p1;
+    selp.u32 %r9, 1, 0, %p1;
+    xor.b32 %r9, %r9, %r2;
+"""
+    out, r = run(body + store("%r9"))
+    assert r.ok
+    np.testing.assert_array_equal(out, (1 << np.arange(32, dtype=np.uint64)).astype(np.uint32) ^ 1)

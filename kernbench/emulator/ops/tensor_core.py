@@ -29,8 +29,11 @@ def _items(o: Any) -> list[Any]:
 
 
 def _warps(m: Machine, pc: int, tids: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Executing warps, and whether each has all of its lanes here."""
-    warps = np.unique(tids >> 5)
+    """Executing warps, and whether each has all of its lanes here (``tids`` is sorted)."""
+    if tids.size == m.size:
+        return m.all_warps, True
+    w = tids >> 5
+    warps = w[np.flatnonzero(np.diff(w, prepend=-1))]
     full = tids.size == warps.size * 32
     if not full:
         m.report(
@@ -43,23 +46,24 @@ def _warps(m: Machine, pc: int, tids: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 class _Regs:
-    """Readers/writers of a brace list of registers, by warp."""
+    """Readers/writers of a brace list of registers, by warp (linked once)."""
 
-    def __init__(self, L: Linker, o: Any, dtype: Any = np.uint32) -> None:
+    def __init__(self, L: Linker, o: Any, dtype: Any = np.uint32, write: bool = False) -> None:
         self.items = _items(o)
-        self.L = L
         self.dtype = dtype
+        self.readers = [] if write else [L.read(x) for x in self.items]
+        self.writers = [L.write(x) if x is not None else None for x in self.items] if write else []
 
     def gather(self, warps: np.ndarray) -> np.ndarray:
         cols = []
-        for x in self.items:
-            v = self.L.read(x)(ALL)
+        for r in self.readers:
+            v = r(ALL)
             if isinstance(v, ir.Imm):
                 bits = v.bits if v.bits is not None else int(v.value)
                 cols.append(np.full((warps.size, 32), bits, self.dtype))
             else:
-                cols.append(np.asarray(v).reshape(-1, 32)[warps].astype(self.dtype))
-        return np.stack(cols, axis=-1)
+                cols.append(np.asarray(v).reshape(-1, 32)[warps])
+        return np.stack(cols, axis=-1).astype(self.dtype, copy=False)
 
     def scatter(
         self, s: Any, tids: np.ndarray, warps: np.ndarray, full: bool, vals: np.ndarray
@@ -69,9 +73,9 @@ class _Regs:
         else:
             pos = np.searchsorted(warps, tids >> 5) * 32 + (tids & 31)
             flat = vals.reshape(-1, vals.shape[-1])[pos]
-        for i, x in enumerate(self.items):
-            if x is not None:
-                self.L.write(x)(s, flat[:, i])
+        for i, w in enumerate(self.writers):
+            if w is not None:
+                w(s, flat[:, i])
 
 
 @FAMILY.machine("mma")
@@ -82,8 +86,8 @@ def mma(ins: ir.Instruction) -> Op:
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
         dt = np.uint64 if wide else np.uint32
-        d, a, b, c = (_Regs(L, o, dt) for o in ins.operands[:4])
-        writers = [L.write(x) if x is not None else None for x in d.items]
+        a, b, c = (_Regs(L, o, dt) for o in ins.operands[1:4])
+        writers = [L.write(x) if x is not None else None for x in _items(ins.operands[0])]
 
         def step(s: Any) -> None:
             tids = m.tids(s)
@@ -201,7 +205,8 @@ def _batched(run: list[tuple[Linker, list[tuple[str, list[int]]]]]) -> Any:
             cols: Any = slice(None)
             w = m.size // 32
         else:
-            warps = np.unique(s >> 5)
+            w_ = s >> 5
+            warps = w_[np.flatnonzero(np.diff(w_, prepend=-1))]
             if s.size != warps.size * 32:
                 for st in singles:
                     st(s)
@@ -233,15 +238,32 @@ def _row_addresses(
     return rows, lanes
 
 
+def fast_ldmatrix(ins: ir.Instruction) -> tuple[int, Any]:
+    """``ldmatrix_factory``'s function as one gather: the pure function is probed once with
+    rows holding each b16 element's own index, which yields, for every destination half,
+    the element it takes; applying that permutation is bit-identical (tested)."""
+    n_rows, f = pure.ldmatrix_factory(ins)
+    probe = np.arange(n_rows * 8, dtype=np.uint16).view(np.uint8).reshape(1, n_rows, 16)
+    got = np.asarray(f(probe), np.uint32)[0]  # (32, n): lo | hi << 16 element indices
+    perm = np.stack([got & 0xFFFF, got >> 16], axis=-1).astype(np.int64).ravel()
+    n = got.shape[1]
+
+    def run(rows: np.ndarray) -> np.ndarray:
+        e = np.ascontiguousarray(rows).view(np.uint16).reshape(rows.shape[0], -1)
+        return np.ascontiguousarray(e[:, perm]).view(np.uint32).reshape(-1, 32, n)
+
+    return n_rows, run
+
+
 @FAMILY.machine("ldmatrix")
 def ldmatrix(ins: ir.Instruction) -> Op:
-    n_rows, f = pure.ldmatrix_factory(ins)
+    n_rows, f = fast_ldmatrix(ins)
     space = _space(ins)
 
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
         ea, sp = L.address(ins.operands[1], space)
-        d = _Regs(L, ins.operands[0])
+        d = _Regs(L, ins.operands[0], write=True)
 
         def step(s: Any) -> None:
             tids = m.tids(s)

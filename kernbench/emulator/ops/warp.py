@@ -32,6 +32,8 @@ def _value(r: Any, s: Any, n: int, dt: Any = np.uint32) -> np.ndarray:
 
 def present_bits(m: Machine, tids: np.ndarray) -> np.ndarray:
     """Per warp of the wave: the lanes executing this instruction, as a 32-bit mask."""
+    if tids.size == m.size:
+        return np.full(m.size // 32, 0xFFFFFFFF, np.uint32)
     p = np.zeros(m.size, bool)
     p[tids] = True
     return np.packbits(p.reshape(-1, 32), axis=1, bitorder="little").view("<u4")[:, 0]

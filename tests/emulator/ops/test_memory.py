@@ -177,3 +177,19 @@ def test_trap_and_local_out_of_bounds() -> None:
 """
     _, r = run(body, n=2)
     assert kinds(r) == ["local-out-of-bounds", "trap"]
+
+
+def test_shared_cluster_rank_bits() -> None:
+    # bits 24.. of a shared address hold the target CTA's cluster rank + 1: rank 0 (1 << 24)
+    # is the CTA itself in a cluster of one; rank 1 (2 << 24) does not exist
+    body = """
+    mov.u32 %r3, buf;
+    st.shared.u32 [%r3], 41;
+    or.b32 %r4, %r3, 0x1000000;
+    ld.shared::cluster.u32 %r1, [%r4];
+    or.b32 %r5, %r3, 0x2000000;
+    ld.shared::cluster.u32 %r2, [%r5];
+""" + store("%r1")
+    out, r = run(body, n=1, decls=".shared .align 4 .b8 buf[16];")
+    assert out[0] == 41
+    assert kinds(r) == ["shared-out-of-bounds"]

@@ -40,3 +40,17 @@ def test_fast_mma_matches_pure(
 
     args = regs(na, a), regs(nb, b), regs(nc, c)
     np.testing.assert_array_equal(fast_mma(ins)(*args), pure.mma_factory(ins)(*args))
+
+
+@pytest.mark.parametrize(
+    "mods", [("x1",), ("x2",), ("x4",), ("x1", "trans"), ("x2", "trans"), ("x4", "trans")]
+)
+def test_fast_ldmatrix_matches_pure(mods: tuple[str, ...]) -> None:
+    from kernbench.emulator.ops.tensor_core import fast_ldmatrix
+
+    ins = ir.Instruction("ldmatrix", ("sync", "aligned", "m8n8", *mods, "shared", "b16"))
+    n_rows, fast = fast_ldmatrix(ins)
+    n_rows2, slow = pure.ldmatrix_factory(ins)
+    assert n_rows == n_rows2
+    rows = np.random.default_rng(3).integers(0, 256, (5, n_rows, 16)).astype(np.uint8)
+    np.testing.assert_array_equal(fast(rows), slow(rows))
