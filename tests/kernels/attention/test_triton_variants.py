@@ -150,8 +150,8 @@ def test_emulator_full_matrix(emu_worker, registry: Registry, variant: str, dtyp
     from kernbench_kernels.attention.presets import PRESETS
 
     prefixed = variant == "triton_cascade"
-    problems = [(p, {}) for p in PRESETS["cpu-small"]] + [(EMU_RAGGED, {}), (EMU_PAGE_OF_ONE, {})]
-    for problem, config in [*problems, *CASES, *SHARED]:
+    defaults = [*PRESETS["cpu-small"], EMU_RAGGED, EMU_PAGE_OF_ONE]
+    for problem, config in [*((p, {}) for p in defaults), *CASES, *SHARED]:
         if prefixed and "shared_prefix" not in problem:
             continue
         emulated(emu_worker, registry, variant, problem, dtype, config)
