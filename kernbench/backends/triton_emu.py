@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from triton.backends.compiler import GPUTarget
-from triton.backends.driver import DriverBase
+from triton.backends.driver import DriverBase, expand_signature, wrap_handle_tensordesc_impl
+from triton.backends.nvidia.driver import make_tensordesc_arg
 from triton.runtime.cache import get_cache_manager
 from triton.runtime.driver import driver as triton_driver
 
@@ -58,6 +59,36 @@ class EmulatorUtils:
 
     def unload_module(self, module: Any) -> None:
         pass
+
+    def fill_tma_descriptor_tiled(
+        self,
+        address: int,
+        swizzle: int,
+        elem_size: int,
+        elem_type: int,
+        block: Sequence[int],
+        shape: Sequence[int],
+        strides: Sequence[int],
+        padding: int,
+    ) -> bytes:
+        """A host-side tensor descriptor's ``CUtensorMap``, as Triton's CUDA utils encode it
+        (dimensions innermost first, byte strides, L2 promotion 128B), in the emulator's
+        encoding: the 128 bytes the kernel takes by value."""
+        from ..emulator.hopper.tensormap import encode_tiled
+
+        rank = len(block)
+        return encode_tiled(
+            dtype=elem_type,
+            rank=rank,
+            global_address=address,
+            global_dim=[int(d) for d in reversed(shape)],
+            global_strides=[int(s) * elem_size for s in reversed(strides[: rank - 1])],
+            box_dim=[int(b) for b in reversed(block)],
+            element_strides=[1] * rank,
+            swizzle=swizzle,
+            l2_promotion=2,
+            oob_fill=1 if padding == 1 else 0,
+        )
 
     def get_device_properties(self, device: int) -> dict[str, Any]:
         return {
@@ -151,8 +182,8 @@ def _argument(ty: str, value: Any) -> Any:
         if isinstance(value, int):  # a raw address: the emulator sees no buffer behind it
             return value
         raise TypeError(f"a {ty} argument needs a tensor, got {type(value).__name__}")
-    if ty.startswith("tensordesc") or ty == "nvTmaDesc":
-        raise NotImplementedError("host-side tensor descriptors do not run on the emulator yet")
+    if ty == "nvTmaDesc":  # encoded by EmulatorUtils.fill_tma_descriptor_tiled
+        return bytes(value)
     if ty in ("fp16", "bf16", "fp32", "f32", "fp64"):
         return float(value)
     return int(value)
@@ -172,6 +203,11 @@ def _ptx_of(src: Any, metadata: Any) -> str:
         return f.read()
 
 
+def _kernel_args(*args: Any) -> Any:
+    """The innermost "launcher" of Triton's descriptor expansion: the expanded arguments."""
+    return args[-1]
+
+
 def launcher_for(arch: str) -> type[EmulatorLauncher]:
     """Triton builds launchers as ``driver.launcher_cls(src, metadata)``: bind the arch."""
 
@@ -189,7 +225,13 @@ class EmulatorLauncher:
     def __init__(self, src: Any, metadata: Any) -> None:
         self.name = str(metadata.name)
         self.ptx = _ptx_of(src, metadata)
-        self.types = list(src.signature.values())
+        # Host-side tensor descriptors expand as Triton's CUDA launcher expands them: into
+        # base pointer, shape and strides, or (where the kernel uses TMA) a tensor map.
+        tensordesc_meta = getattr(metadata, "tensordesc_meta", None)
+        self.types = expand_signature(list(src.signature.values()), tensordesc_meta, "nvTmaDesc")
+        self.expand = wrap_handle_tensordesc_impl(
+            _kernel_args, src.signature, tensordesc_meta, make_tensordesc_arg
+        )
         self.block = 32 * int(metadata.num_warps)
         self.shared = int(metadata.shared)
         self.num_ctas = int(getattr(metadata, "num_ctas", 1) or 1)
@@ -218,7 +260,7 @@ class EmulatorLauncher:
         programs = grid_x * grid_y * grid_z
         if programs == 0:
             return
-        kernel_args = [_argument(ty, v) for ty, v in _flatten(self.types, args)]
+        kernel_args = [_argument(ty, v) for ty, v in _flatten(self.types, self.expand(args))]
         hidden = [
             torch.zeros(programs * self.num_ctas * size, dtype=torch.uint8) if size else None
             for size in self.scratch

@@ -25,6 +25,7 @@ CHECKS = (
     "check_findings_raise_and_the_launch_is_recorded",
     "check_bf16_dot_is_exact_on_small_integers",
     "check_the_jit_compiled_for_sm_80",
+    "check_host_tensor_descriptors_expand_as_triton_expands_them",
 )
 
 

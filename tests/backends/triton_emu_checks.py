@@ -110,6 +110,25 @@ def check_the_jit_compiled_for_sm_80() -> None:
     assert ".target sm_80" in kernel.asm["ptx"]
 
 
+@triton.jit
+def descriptor_tile(desc, out_ptr, BLOCK: tl.constexpr):
+    tile = desc.load([BLOCK, 0])  # rows BLOCK..2 BLOCK - 1, columns 0..BLOCK - 1
+    rows = tl.arange(0, BLOCK)
+    tl.store(out_ptr + rows[:, None] * BLOCK + rows[None, :], tile)
+
+
+def check_host_tensor_descriptors_expand_as_triton_expands_them() -> None:
+    """A host-side ``TensorDescriptor`` argument: on sm_80 (no TMA) Triton passes it as its
+    base pointer, shape, strides and flags; the tile at rows 16..31, columns 0..15 of a
+    48x24 matrix of distinct values comes back exactly."""
+    from triton.tools.tensor_descriptor import TensorDescriptor
+
+    x = torch.arange(48 * 24, dtype=torch.float32).reshape(48, 24)
+    out = torch.zeros(16, 16)
+    descriptor_tile[(1,)](TensorDescriptor.from_tensor(x, [16, 16]), out, BLOCK=16)
+    assert torch.equal(out, x[16:32, 0:16])
+
+
 def main(names: list[str]) -> None:
     checks = {n: f for n, f in globals().items() if n.startswith("check_") and callable(f)}
     report: dict[str, str] = {}
