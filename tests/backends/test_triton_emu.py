@@ -29,13 +29,12 @@ CHECKS = (
 )
 
 
-@pytest.fixture(scope="module")
-def checked() -> dict[str, str]:
-    """Every check of ``triton_emu_checks.py``, run once in a process without the interpreter."""
+def run_checks(*args: str) -> dict[str, str]:
+    """Checks of ``triton_emu_checks.py``, run in one process without the interpreter."""
     env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
     script = Path(__file__).with_name("triton_emu_checks.py")
     proc = subprocess.run(
-        [sys.executable, "-W", "ignore", str(script), *CHECKS],
+        [sys.executable, "-W", "ignore", str(script), *args],
         capture_output=True,
         text=True,
         env=env,
@@ -45,10 +44,26 @@ def checked() -> dict[str, str]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+@pytest.fixture(scope="module")
+def checked() -> dict[str, str]:
+    return run_checks(*CHECKS)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", CHECKS)
 def test_compiled_triton_on_the_emulator(checked: dict[str, str], name: str) -> None:
     assert checked[name] == "ok", checked[name]
+
+
+@pytest.mark.slow
+def test_host_tensor_descriptors_on_the_emulated_hopper() -> None:
+    from kernbench.emulator import opcodes
+
+    if not {"wgmma", "tensormap"} <= set(opcodes.SM90):
+        pytest.skip("the emulator does not run TMA yet")
+    name = "check_host_tensor_descriptors_are_tma_on_hopper"
+    result = run_checks("--arch", "sm_90a", name)[name]
+    assert result == "ok", result
 
 
 # A hand-written kernel in Triton's shape: one user pointer, then the two hidden scratch

@@ -5,7 +5,7 @@ compile: ``triton.language`` itself was decorated for the interpreter. So
 ``test_triton_emu.py`` runs this file in a clean process, where the emulated device is
 activated before the kernels below are decorated, exactly as in a measurement worker. Each
 ``check_*`` asserts its hand-derived expectation; the last line printed is a JSON object
-``{check: "ok" or the failure}``.
+``{check: "ok" or the failure}``. ``--arch sm_90a`` first runs them on emulated Hopper.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import traceback
 
 from kernbench import device
 
-device.activate("emu:sm_80")  # before any kernel is decorated
+ARCH = sys.argv[2] if sys.argv[1:2] == ["--arch"] else "sm_80"
+device.activate(f"emu:{ARCH}")  # before any kernel is decorated
 
 import torch  # noqa: E402
 import triton  # noqa: E402
@@ -129,6 +130,31 @@ def check_host_tensor_descriptors_expand_as_triton_expands_them() -> None:
     assert torch.equal(out, x[16:32, 0:16])
 
 
+@triton.jit
+def descriptor_edge(desc, out_ptr, BLOCK: tl.constexpr):
+    tile = desc.load([40, 16])  # rows 40..55 of 48, columns 16..31 of 24
+    rows = tl.arange(0, BLOCK)
+    tl.store(out_ptr + rows[:, None] * BLOCK + rows[None, :], tile)
+
+
+def check_host_tensor_descriptors_are_tma_on_hopper() -> None:
+    """On sm_90a the same loads are TMA copies through a tensor map the launcher encodes
+    (64-byte swizzle for 16 fp32 columns); a box past the matrix's edge is zero-filled:
+    rows 40..47 and columns 16..23 of the 48x24 matrix, zeros elsewhere."""
+    from triton.tools.tensor_descriptor import TensorDescriptor
+
+    x = torch.arange(48 * 24, dtype=torch.float32).reshape(48, 24)
+    out = torch.zeros(16, 16)
+    kernel = descriptor_tile[(1,)](TensorDescriptor.from_tensor(x, [16, 16]), out, BLOCK=16)
+    assert kernel.metadata.tensordesc_meta and "cp.async.bulk.tensor" in kernel.asm["ptx"]
+    assert torch.equal(out, x[16:32, 0:16])
+    edge = torch.full((16, 16), -1.0)
+    descriptor_edge[(1,)](TensorDescriptor.from_tensor(x, [16, 16]), edge, BLOCK=16)
+    expected = torch.zeros(16, 16)
+    expected[:8, :8] = x[40:48, 16:24]
+    assert torch.equal(edge, expected)
+
+
 def main(names: list[str]) -> None:
     checks = {n: f for n, f in globals().items() if n.startswith("check_") and callable(f)}
     report: dict[str, str] = {}
@@ -142,4 +168,4 @@ def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main(sys.argv[3:] if sys.argv[1:2] == ["--arch"] else sys.argv[1:])
