@@ -47,9 +47,11 @@ def resolve(
     read: bool = True,
     atomic: bool = False,
     align: int = 0,
+    data: np.ndarray | None = None,
 ) -> list[Piece]:
     """Pieces for an access of ``nbytes`` per lane at ``addr`` by threads ``tids``
-    (aligned to ``align`` bytes, by default the access size)."""
+    (aligned to ``align`` bytes, by default the access size). ``data``, a store's
+    ``(lanes, nbytes)`` bytes, lets the sanitizer tell replicated stores from races."""
     out: list[Piece] = []
     align = align or min(nbytes, 16)
     if space == "generic":
@@ -69,9 +71,8 @@ def resolve(
                 if sp == "host":
                     _host(m, pc, tids[lanes], a, lanes, nbytes, align, out)
                 else:
-                    _onchip(
-                        m, pc, tids[lanes], sp, a, lanes, nbytes, align, write, read, atomic, out
-                    )
+                    flags = (write, read, atomic)
+                    _onchip(m, pc, tids[lanes], sp, a, lanes, nbytes, align, *flags, out, data)
         bad = win > 2
         if bad.any():
             m.sanitizer.out_of_bounds(pc, "global", tids[bad], addr[bad], nbytes)
@@ -79,7 +80,7 @@ def resolve(
     if space == "host":
         _host(m, pc, tids, addr, None, nbytes, align, out)
     else:
-        _onchip(m, pc, tids, space, addr, None, nbytes, align, write, read, atomic, out)
+        _onchip(m, pc, tids, space, addr, None, nbytes, align, write, read, atomic, out, data)
     return out
 
 
@@ -137,6 +138,7 @@ def _onchip(
     read: bool,
     atomic: bool,
     out: list[Piece],
+    data: np.ndarray | None = None,
 ) -> None:
     remote_ok = None
     if space == "shared":
@@ -167,7 +169,8 @@ def _onchip(
         for check in m.hooks.get("shared-write", ()):
             check(m, pc, tids, flat, nbytes)
     if space == "shared" and m.sanitizer.active:
-        m.sanitizer.shared_access(pc, tids, flat, nbytes, write, read, atomic)
+        rows = None if data is None else data if lanes is None else data[lanes]
+        m.sanitizer.shared_access(pc, tids, flat, nbytes, write, read, atomic, rows)
     out.append(Piece(region, lanes, flat, space))
 
 
@@ -199,6 +202,10 @@ def store(
 ) -> None:
     """Store ``(lanes, n)`` raw values; bad lanes are dropped."""
     n = vals.shape[1] // (2 if w == 16 else 1)
-    for p in resolve(m, pc, tids, space, addr, w * n, write=True, read=False):
+    data = None
+    if space != "host" and m.sanitizer.active:  # what each lane writes, byte by byte
+        raw = np.ascontiguousarray(vals, UINT[8 if w == 16 else w])
+        data = raw.view(np.uint8).reshape(len(tids), w * n)
+    for p in resolve(m, pc, tids, space, addr, w * n, write=True, read=False, data=data):
         v = vals if p.lanes is None else vals[p.lanes]
         p.region.write(p.off, w, v)

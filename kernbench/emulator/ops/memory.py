@@ -163,7 +163,7 @@ def cvta(ins: ir.Instruction) -> Op:
 
     def link(L: Linker) -> Any:
         r, w = L.read(ins.operands[1]), L.write(ins.operands[0])
-        win = np.uint64(window)
+        win = np.uint64(L.param_base() if space == "param" else window)
 
         def step(s: Any) -> None:
             a = r(s)
