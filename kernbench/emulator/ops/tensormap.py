@@ -40,7 +40,12 @@ def _decode_map(raw: bytes) -> tmap.TensorMapFields:
 
 
 def read_map(m: Machine, pc: int, tid: int, addr: int) -> tmap.TensorMapFields | None:
-    """The tensor map at a generic/global/param address, checked as the driver would."""
+    """The tensor map at a generic/global/param address, checked as the driver would. A
+    ``.param`` state-space address (a kernel parameter's offset, below the parameter
+    buffer's size: host addresses never are) reads the parameter buffer."""
+    params = m.program.param_buffer
+    if addr + 128 <= params.size:
+        addr += int(params.ctypes.data)
     raw = access.load(m, pc, np.array([tid]), "generic", np.array([addr], np.uint64), 8, 16)
     try:
         return _decode_map(np.ascontiguousarray(raw).tobytes())

@@ -299,3 +299,40 @@ READ:
     for block in range(2):
         peer = block ^ 1
         assert out[block * 32] == (peer + 10) + ((peer + 20) << 8) + (105 << 16)
+
+
+PARAM_MAP = r"""
+.version 8.0
+.target sm_90a
+.address_size 64
+.visible .entry k(.param .align 64 .b8 map[128], .param .u64 out)
+{
+  .reg .b32 %r<8>; .reg .b64 %rd<8>; .reg .pred %p<3>;
+  .shared .align 1024 .b8 tile[256];
+  .shared .align 8 .b64 bar;
+  mov.u32 %r1, tile;
+  mov.u32 %r2, bar;
+  mbarrier.init.shared::cta.b64 [%r2], 1;
+  mbarrier.arrive.expect_tx.shared::cta.b64 %rd1, [%r2], 256;
+  mov.u32 %r3, 0;
+  cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%r1], [map, {%r3, %r3}], [%r2];
+W:
+  mbarrier.try_wait.parity.shared::cta.b64 %p1, [%r2], 0;
+  @!%p1 bra W;
+  ld.shared.u32 %r4, [%r1+4];
+  ld.param.u64 %rd2, [out];
+  st.global.u32 [%rd2], %r4;
+  ret;
+}
+"""
+
+
+def test_a_tensor_map_named_by_its_param_symbol() -> None:
+    from kernbench.emulator import encode_tiled, launch
+
+    t = (np.arange(8 * 16, dtype=np.uint16) + 1).reshape(8, 16)
+    tmap = encode_tiled(1, 2, t.ctypes.data, (16, 8), (32,), (16, 8), (1, 1))  # UINT16
+    out = np.zeros(1, np.uint32)
+    r = launch(PARAM_MAP, "k", 1, 1, [tmap, out], arch="sm_90a")
+    assert r.ok, r
+    assert out[0] == 3 | (4 << 16)  # elements 2 and 3 of row 0
