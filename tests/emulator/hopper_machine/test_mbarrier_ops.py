@@ -336,3 +336,25 @@ def test_a_tensor_map_named_by_its_param_symbol() -> None:
     r = launch(PARAM_MAP, "k", 1, 1, [tmap, out], arch="sm_90a")
     assert r.ok, r
     assert out[0] == 3 | (4 << 16)  # elements 2 and 3 of row 0
+
+
+def test_generic_addresses_of_a_peers_shared_memory() -> None:
+    # block 1 of the pair writes 9 through a generic pointer to block 0's buffer (cvta of a
+    # shared::cluster address from mapa); block 0 reads it after the cluster barrier
+    out, r = run("""
+    mov.u32 %r1, %cluster_ctarank;
+    mov.u32 %r2, bar;
+    mapa.shared::cluster.u32 %r3, %r2, 0;
+    cvt.u64.u32 %rd1, %r3;
+    cvta.shared::cluster.u64 %rd2, %rd1;
+    setp.eq.u32 %p1, %r1, 1;
+    setp.eq.u32 %p2, %r0, 0;
+    and.pred %p3, %p1, %p2;
+    mov.u32 %r4, 9;
+    @%p3 st.u32 [%rd2], %r4;
+    barrier.cluster.arrive.aligned;
+    barrier.cluster.wait.aligned;
+    ld.shared.u32 %r5, [%r2];
+""" + store("%r5"), n=32, grid=2, decls=BAR, arch="sm_90a", cluster=(2, 1, 1), check=False)
+    assert r.ok, r
+    assert out[0] == 9 and out[32] == 0
