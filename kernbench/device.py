@@ -175,11 +175,23 @@ def _one_thread() -> None:
     torch.set_num_threads(1)
 
 
+def _triton_on_emulator(arch: str) -> None:
+    """Triton kernels compile for the emulated architecture and run on the emulator, not
+    under the interpreter (see ``kernbench.backends.triton_emu``)."""
+    os.environ.pop("TRITON_INTERPRET", None)
+    try:
+        from .backends import triton_emu
+    except ImportError:  # no Triton here: its variants are refused, as on every device
+        return
+    triton_emu.install(arch)
+
+
 def activate(kind: str) -> Device:
     """Resolve ``cuda``/``cpu``/``auto`` and prepare the process for it.
 
     For ``cpu`` this sets ``TRITON_INTERPRET=1``, which Triton reads when kernels are
-    decorated: call this before any plugin is imported.
+    decorated: call this before any plugin is imported. ``emu`` clears it, for the same
+    reason: there Triton kernels are compiled, and launched on the emulator.
     """
     # Triton 3.9 warns that its floating-point fusion default flips in 3.10: pin the default
     # every Triton so far compiled with (FMA contraction on), so that records compare across
@@ -200,7 +212,9 @@ def _activate(kind: str) -> Device:
         return replace(cpu_device(), fallback=fallback)
     if kind == "emu" or kind.startswith("emu:"):
         _one_thread()
-        return emu_device(kind.partition(":")[2] or EMU_ARCHS[0])
+        emulated = emu_device(kind.partition(":")[2] or EMU_ARCHS[0])
+        _triton_on_emulator(emulated.arch)
+        return emulated
     if kind == "cuda":
         if not cuda_available():
             raise UsageError("no CUDA GPU is visible here: use --device cpu or --device emu")

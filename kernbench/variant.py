@@ -27,6 +27,9 @@ StaticCheck = Callable[[Problem, Config, str, Target], Sequence[Resources]]
 LANGUAGES = ("triton", "cuda", "cutlass", "torch", "python")
 HOST_LANGUAGES = ("torch", "python")
 """Languages whose variants run on the host when the device is emulated."""
+EMULATED_LANGUAGES = ("triton",)
+"""Languages whose GPU variants the emulated device runs without declaring it (their compiler
+targets the emulated architecture): CUDA C++ variants opt in with ``"emu"`` in their devices."""
 
 
 class Unsupported(Exception):
@@ -82,7 +85,7 @@ class Variant:
 
     def unavailable(self, device: Device) -> str | None:
         """Why this variant cannot run on ``device``, or None."""
-        if device.kind not in self.requires.devices and not self._runs_on_host_of(device):
+        if device.kind not in self.requires.devices and not self._runs_beside_emulator(device):
             return f"{self.name} does not run on the {device.kind} device"
         need = self.requires.min_compute_capability
         if need and device.kind in ("cuda", "emu") and device.compute_capability < need:
@@ -91,14 +94,15 @@ class Variant:
             return self.requires.probe()
         return None
 
-    def _runs_on_host_of(self, device: Device) -> bool:
+    def _runs_beside_emulator(self, device: Device) -> bool:
         """On the emulated device, torch and Python variants run on the host CPU beside the
-        emulated kernels (the family's baselines); a Triton variant runs only where it says."""
-        return (
-            device.is_emulated
-            and self.language in HOST_LANGUAGES
-            and "cpu" in self.requires.devices
-        )
+        emulated kernels (the family's baselines), and Triton variants that compile for a GPU
+        compile for the emulated one and run there (``kernbench.backends.triton_emu``)."""
+        if not device.is_emulated:
+            return False
+        if self.language in HOST_LANGUAGES:
+            return "cpu" in self.requires.devices
+        return self.language in EMULATED_LANGUAGES and "cuda" in self.requires.devices
 
     def supports_dtype(self, dtype: str) -> bool:
         return self.dtypes is None or dtype in self.dtypes

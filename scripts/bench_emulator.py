@@ -4,7 +4,8 @@ For each CUDA GEMM ladder step at its default config, the step's PTX (sm_80) run
 emulator over fresh random inputs of one problem, ``--rounds`` times after one warm-up
 launch (which also parses and lowers the kernel); the figure is the median of executed
 thread-instructions (every active thread of every executed warp-instruction) per second of
-wall time. Each launch is also checked against the float64 reference, so a fast wrong
+wall time (and per second of process CPU time, the steadier figure on a shared machine).
+Each launch is also checked against the float64 reference, so a fast wrong
 emulator cannot post a figure.
 
 These are emulator speeds on this machine's CPU, never GPU performance.
@@ -46,12 +47,18 @@ class StepSpeed:
     grid: list[int]
     threads: int
     wall_s: list[float] = field(default_factory=list)
+    cpu_s: list[float] = field(default_factory=list)
+    """Process CPU time per launch: the steadier figure when the machine is shared."""
     thread_instructions: int = 0
     warp_instructions: int = 0
 
     @property
     def median_rate(self) -> float:
         return statistics.median(self.thread_instructions / w for w in self.wall_s)
+
+    @property
+    def median_cpu_rate(self) -> float:
+        return statistics.median(self.thread_instructions / c for c in self.cpu_s)
 
 
 def bench_step(name: str, shape: str, dtype: str, rounds: int) -> StepSpeed:
@@ -77,17 +84,18 @@ def bench_step(name: str, shape: str, dtype: str, rounds: int) -> StepSpeed:
         inputs = family.make_inputs(problem, dtype, "cpu", seed=r)
         inputs["out"].fill_(float("nan"))
         args = (inputs["a"], inputs["b"], *output_args(problem, inputs))
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = launch(
             ptx, build.kernel, grid, build.threads, args, shared_bytes=build.dynamic_shared
         )
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
         ref = family.reference(problem, inputs)["out"]
         err = float(torch.linalg.norm(inputs["out"].double() - ref) / torch.linalg.norm(ref))
         if result.findings or not err < 1e-2:
             raise SystemExit(f"{name}: wrong (error {err:.3g}) or findings {result.findings[:2]}")
         if r:  # round 0 warms up: parsing and lowering are cached after it
             speed.wall_s.append(wall)
+            speed.cpu_s.append(cpu)
             speed.thread_instructions = int(result.thread_instructions)
             speed.warp_instructions = int(result.warp_instructions)
     return speed
@@ -115,10 +123,13 @@ def main() -> int:
         print(
             f"  {name:<16} {row.thread_instructions:>12,} thread-instr "
             f"{row.warp_instructions:>10,} warp-instr  median {row.median_rate:.3g} "
-            f"thread-instr/s  (rounds {walls})"
+            f"thread-instr/s wall, {row.median_cpu_rate:.3g} per CPU second  (rounds {walls})"
         )
     if args.json:
-        rows = [{**asdict(r), "median_rate": r.median_rate} for r in out]
+        rows = [
+            {**asdict(r), "median_rate": r.median_rate, "median_cpu_rate": r.median_cpu_rate}
+            for r in out
+        ]
         Path(args.json).write_text(json.dumps({"provenance": prov, "rows": rows}, indent=1))
     return 0
 

@@ -9,6 +9,8 @@ runs on every core (pytest-xdist, ``-n auto``); on a GPU machine the GPU tests s
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -24,6 +26,21 @@ if "PYTEST_XDIST_WORKER" in os.environ:
         os.environ.pop(name, None)
 if not HAS_CUDA:
     os.environ["TRITON_INTERPRET"] = "1"
+
+
+@pytest.fixture(autouse=True)
+def _triton_as_it_was() -> Iterator[None]:
+    """Activating the emulated device turns the interpreter off and makes the emulator
+    Triton's driver, for the whole process: after each test both go back, so later tests in
+    this worker keep their interpreter (or, on a GPU host, their GPU). A module's emulated
+    device stays active for CUDA C++ kernels; Triton on it runs in worker processes."""
+    yield
+    if not HAS_CUDA:
+        os.environ["TRITON_INTERPRET"] = "1"
+    module = sys.modules.get("triton.runtime.driver")
+    switch = getattr(module, "driver", None)
+    if type(getattr(switch, "_active", None)).__name__ == "EmulatorDriver":
+        switch._active = None  # type: ignore[union-attr]  # Triton makes its default again
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -78,14 +78,32 @@ def test_timing_notes_say_which_kind_of_not_gpu() -> None:
     assert "emulator" in both and "interpreter" in both and "not GPU performance" in both
 
 
-def test_on_the_emulated_device_cuda_and_torch_variants_run_triton_does_not() -> None:
+def test_on_the_emulated_device_cuda_triton_and_torch_variants_run() -> None:
+    """Torch on the host CPU; CUDA C++ and Triton compiled for the emulated architecture,
+    so what needs Hopper waits for emu:sm_90a."""
     from kernbench.registry import Registry
 
-    dev = device.activate("emu")
+    # Loaded before the emulated device turns the interpreter off: this process's other
+    # tests interpret these modules' kernels.
     registry = Registry.discover()
-    assert registry.variant("torch_matmul").unavailable(dev) is None  # on the host CPU
-    assert registry.variant("cuda_naive").unavailable(dev) is None
-    assert "does not run on the emu device" in (
-        registry.variant("triton_naive").unavailable(dev) or ""
-    )
-    assert "compute capability 9.0" in (registry.variant("cuda_wgmma").unavailable(dev) or "")
+    names = ("torch_matmul", "cuda_naive", "triton_naive", "triton_split_kv", "cuda_wgmma")
+    v = {name: registry.variant(name) for name in (*names, "triton_tma")}
+    dev = device.activate("emu")
+    assert v["torch_matmul"].unavailable(dev) is None  # on the host CPU
+    assert v["cuda_naive"].unavailable(dev) is None
+    assert v["triton_naive"].unavailable(dev) is None
+    assert v["triton_split_kv"].unavailable(dev) is None
+    assert "compute capability 9.0" in (v["cuda_wgmma"].unavailable(dev) or "")
+    assert "compute capability 9.0" in (v["triton_tma"].unavailable(dev) or "")
+    assert v["triton_tma"].unavailable(device.activate("emu:sm_90a")) is None
+
+
+def test_the_emulated_device_compiles_triton_for_its_architecture() -> None:
+    """No interpreter there, and Triton's active driver targets the emulated architecture."""
+    from triton.runtime.driver import driver
+
+    device.activate("emu:sm_90a")
+    assert "TRITON_INTERPRET" not in device.os.environ
+    assert driver.active.get_current_target().arch == 90
+    device.activate("emu")
+    assert driver.active.get_current_target().arch == 80

@@ -127,9 +127,14 @@ def encode_tiled_2d(
 
     Out-of-bounds elements of a box read as zero, so edge tiles need no special case.
     """
+    check_box(tensor, box_rows, box_cols, swizzle)
+    from ..device import active
+
+    device = active()
+    if device is not None and device.is_emulated:
+        return _encode_emulated(tensor, box_rows, box_cols, swizzle, l2_promotion)
     from cuda.bindings import driver
 
-    check_box(tensor, box_rows, box_cols, swizzle)
     rows, cols = tensor.shape
     swizzles = {
         "none": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_NONE,
@@ -160,3 +165,37 @@ def encode_tiled_2d(
     )
     check(status, "cuTensorMapEncodeTiled")
     return tmap
+
+
+# cuda.h's enum values, for the emulated device (no driver library needed there).
+_EMU_DATA_TYPES = {"float16": 6, "bfloat16": 9, "float32": 7, "uint8": 0, "int32": 3,
+                   "float8_e4m3fn": 0, "float8_e5m2": 0}
+_EMU_SWIZZLE = {"none": 0, "32B": 1, "64B": 2, "128B": 3}
+_EMU_PROMOTION = {"64B": 1, "128B": 2, "256B": 3}
+
+
+def _encode_emulated(
+    tensor: Any, box_rows: int, box_cols: int, swizzle: str, l2_promotion: str
+) -> TensorMap:
+    """The emulator's own encoding (:func:`kernbench.emulator.encode_tiled`): the driver's
+    checks and error text, the same 128-byte contract as the driver's map."""
+    from ..emulator import encode_tiled
+
+    name = str(tensor.dtype).replace("torch.", "")
+    if name not in _EMU_DATA_TYPES:
+        raise ValueError(f"no tensor-map data type for {tensor.dtype}")
+    rows, cols = tensor.shape
+    raw = encode_tiled(
+        _EMU_DATA_TYPES[name],
+        2,
+        tensor.data_ptr(),
+        (cols, rows),
+        (tensor.stride(0) * tensor.element_size(),),
+        (box_cols, box_rows),
+        (1, 1),
+        0,
+        _EMU_SWIZZLE[swizzle],
+        _EMU_PROMOTION.get(l2_promotion, 0),
+        0,
+    )
+    return TensorMap(raw)

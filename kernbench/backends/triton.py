@@ -98,9 +98,20 @@ def launcher(calls: Sequence[KernelCall], shared: Mapping[str, ArgValue]) -> Cal
     """A zero-argument callable that launches ``calls`` in order with real arguments.
 
     Under the interpreter, an environment it cannot run in (see ``triton_interpreter``) makes
-    the build ``Unsupported`` with the reason, rather than fail inside every kernel.
+    the build ``Unsupported`` with the reason, rather than fail inside every kernel; so does,
+    on the emulated device, a kernel decorated for the interpreter (see ``triton_emu``).
     """
-    if _interpreting():
+    if _emulated():
+        from .triton_emu import interpreted
+
+        stale = sorted({_raw(c.kernel).__name__ for c in calls if interpreted(c.kernel)})
+        if stale:
+            raise Unsupported(
+                f"{', '.join(stale)} was decorated for Triton's interpreter (TRITON_INTERPRET=1 "
+                "when its module was imported): the emulated device compiles Triton kernels, "
+                "so activate it before plugins load, as the CLI and measurement workers do"
+            )
+    elif _interpreting():
         from .triton_interpreter import interpreter_issue
 
         issue = interpreter_issue()
@@ -241,6 +252,13 @@ def plan_resources(
     """What a variant's ``static_check`` returns: every call of its plan, compiled for ``target``."""
     calls = plan(problem, config, shared)
     return resources([spec_for(c, shared, target) for c in calls])
+
+
+def _emulated() -> bool:
+    from ..device import active
+
+    device = active()
+    return device is not None and device.is_emulated
 
 
 def _interpreting() -> bool:

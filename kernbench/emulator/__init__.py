@@ -7,6 +7,16 @@ numpy arrays over lanes, warps and CTAs. :func:`launch` is the public entry poin
 
 from .api import LaunchResult, launch
 from .findings import Finding
+from .hopper.tensormap import TensorMapError, encode_tiled
 from .program import UnsupportedKernel
+from .sources import compile_cuda
 
-__all__ = ["Finding", "LaunchResult", "UnsupportedKernel", "launch"]
+__all__ = [
+    "Finding",
+    "LaunchResult",
+    "TensorMapError",
+    "UnsupportedKernel",
+    "compile_cuda",
+    "encode_tiled",
+    "launch",
+]

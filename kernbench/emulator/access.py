@@ -47,11 +47,14 @@ def resolve(
     read: bool = True,
     atomic: bool = False,
     align: int = 0,
+    data: np.ndarray | None = None,
     observe: bool = True,
 ) -> list[Piece]:
     """Pieces for an access of ``nbytes`` per lane at ``addr`` by threads ``tids``
-    (aligned to ``align`` bytes, by default the access size). The machine's observer (the
-    counters), when set, sees every access unless ``observe`` is false."""
+    (aligned to ``align`` bytes, by default the access size). ``data``, a store's
+    ``(lanes, nbytes)`` bytes, lets the sanitizer tell replicated stores from races. The
+    machine's observer (the counters), when set, sees every access unless ``observe`` is
+    false."""
     if observe and m.observer is not None:
         m.observer.access(pc, tids, space, addr, nbytes, write, m.host)
     out: list[Piece] = []
@@ -73,9 +76,8 @@ def resolve(
                 if sp == "host":
                     _host(m, pc, tids[lanes], a, lanes, nbytes, align, out)
                 else:
-                    _onchip(
-                        m, pc, tids[lanes], sp, a, lanes, nbytes, align, write, read, atomic, out
-                    )
+                    flags = (write, read, atomic)
+                    _onchip(m, pc, tids[lanes], sp, a, lanes, nbytes, align, *flags, out, data)
         bad = win > 2
         if bad.any():
             m.sanitizer.out_of_bounds(pc, "global", tids[bad], addr[bad], nbytes)
@@ -83,7 +85,7 @@ def resolve(
     if space == "host":
         _host(m, pc, tids, addr, None, nbytes, align, out)
     else:
-        _onchip(m, pc, tids, space, addr, None, nbytes, align, write, read, atomic, out)
+        _onchip(m, pc, tids, space, addr, None, nbytes, align, write, read, atomic, out, data)
     return out
 
 
@@ -141,30 +143,24 @@ def _onchip(
     read: bool,
     atomic: bool,
     out: list[Piece],
+    data: np.ndarray | None = None,
 ) -> None:
+    remote_ok = None
     if space == "shared":
         size, stride, owner, region = m.shared_size, m.shared_stride, m.threads.cta[tids], m.shared
-        rank = (addr >> np.uint64(24)).astype(np.int64)
+        if (addr >> np.uint64(24)).any():  # shared::cluster: another CTA of the cluster
+            from .cluster import remote_owner
+
+            owner = remote_owner(m, owner, addr)
+            remote_ok = owner >= 0
+            owner = np.maximum(owner, 0)
         addr = addr & SHARED_OFFSET_MASK
-        if rank.any():
-            # shared::cluster: bits 24.. hold the target CTA's rank in the cluster + 1
-            cs = m.cluster_size
-            bad = rank > cs
-            if bad.any():
-                m.sanitizer.out_of_bounds(pc, "shared", tids[bad], addr[bad], nbytes)
-                keep = ~bad
-                lanes, tids, addr, rank, owner = (
-                    _sub(lanes, keep),
-                    tids[keep],
-                    addr[keep],
-                    rank[keep],
-                    owner[keep],
-                )
-            owner = np.where(rank > 0, owner // cs * cs + rank - 1, owner)
     else:
         size, stride, owner, region = m.program.local_size, m.local_stride, tids, m.local
     keep = _aligned(m, pc, tids, addr, align)
     ok = addr + np.uint64(nbytes) <= np.uint64(size)
+    if remote_ok is not None:
+        ok &= remote_ok
     if keep is not None:
         ok &= keep
     if not ok.all():
@@ -174,8 +170,12 @@ def _onchip(
         lanes = _sub(lanes, ok)
         tids, addr, owner = tids[ok], addr[ok], owner[ok]
     flat = owner.astype(np.uint64) * np.uint64(stride) + addr
+    if write and space == "shared":  # async operations reading these bytes (sm_90)
+        for check in m.hooks.get("shared-write", ()):
+            check(m, pc, tids, flat, nbytes)
     if space == "shared" and m.sanitizer.active:
-        m.sanitizer.shared_access(pc, tids, flat, nbytes, write, read, atomic)
+        rows = None if data is None else data if lanes is None else data[lanes]
+        m.sanitizer.shared_access(pc, tids, flat, nbytes, write, read, atomic, rows)
     out.append(Piece(region, lanes, flat, space))
 
 
@@ -208,6 +208,10 @@ def store(
 ) -> None:
     """Store ``(lanes, n)`` raw values; bad lanes are dropped."""
     n = vals.shape[1] // (2 if w == 16 else 1)
-    for p in resolve(m, pc, tids, space, addr, w * n, write=True, read=False):
+    data = None
+    if space != "host" and m.sanitizer.active:  # what each lane writes, byte by byte
+        raw = np.ascontiguousarray(vals, UINT[8 if w == 16 else w])
+        data = raw.view(np.uint8).reshape(len(tids), w * n)
+    for p in resolve(m, pc, tids, space, addr, w * n, write=True, read=False, data=data):
         v = vals if p.lanes is None else vals[p.lanes]
         p.region.write(p.off, w, v)

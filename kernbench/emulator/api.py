@@ -15,6 +15,7 @@ kernel's global memory), Python ints and floats (converted to the declared ``.pa
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import struct
 import time
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import opcodes, program
+from .cluster import cluster_dims, whole_clusters
 from .counters import Counters
 from .findings import Finding, Findings
 from .machine import Machine
@@ -118,6 +120,12 @@ def _describe(arg: Any) -> str:
 INT_FMT = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
+def _map_tensor(raw: bytes, name: str, host: HostMemory) -> None:
+    from .ops.tensormap import register_map_tensor
+
+    register_map_tensor(raw, name, host)
+
+
 def _pack(p: ir.Param, i: int, arg: Any, host: HostMemory) -> bytes:
     t, size = p.type, p.size
     where = (
@@ -132,11 +140,14 @@ def _pack(p: ir.Param, i: int, arg: Any, host: HostMemory) -> bytes:
         base, span = buf
         if span:
             host.add(base, span, f"argument {i} ({p.name}, {_describe(arg)})", arg)
+        if span == 128:  # perhaps a tensor map in global memory: its tensor is addressable
+            _map_tensor(ctypes.string_at(base, 128), f"the tensor of argument {i}'s map", host)
         return struct.pack("<Q", base)
     if isinstance(arg, (bytes, bytearray, memoryview)):
         data = bytes(arg)
         if len(data) > size:
             raise ValueError(f"{where}: {len(data)} bytes do not fit in {size}")
+        _map_tensor(data, f"the tensor of {where}'s tensor map", host)
         return data.ljust(size, b"\0")
     if isinstance(arg, (bool, int, np.integer)):
         v = int(arg)
@@ -272,7 +283,10 @@ def launch(
 
     ``shared_bytes`` is the dynamic shared memory; ``check`` enables the shared-memory
     sanitizer (races, uninitialized reads, pending async copies; bounds are always checked);
-    ``max_instructions`` caps executed thread-instructions (exceeding it is a finding);
+    ``max_instructions`` caps executed thread-instructions (exceeding it is a finding).
+    ``cluster`` is the thread-block cluster shape (sm_90; a kernel's ``__cluster_dims__``
+    gives it too). A ``CUtensorMap`` argument goes by value as its 128 bytes (``bytes``,
+    e.g. from :func:`encode_tiled`) or through a pointer to a buffer holding them.
     ``counters`` counts memory requests, sectors and wavefronts (see :mod:`.counters`).
     """
     t0 = time.perf_counter()
@@ -286,8 +300,9 @@ def launch(
     _check_directives(prog.kernel, b)
     if g[1] > 65535 or g[2] > 65535 or g[0] >= 1 << 31:
         raise ValueError(f"grid {g} is outside the CUDA limits")
-    if cluster is not None and _dim3(cluster, "cluster") != (1, 1, 1):
-        raise ValueError("cluster launches need the Hopper machine (not implemented yet)")
+    cl, explicit = cluster_dims(
+        prog.kernel.directives, _dim3(cluster, "cluster") if cluster else None, g, arch
+    )
     if prog.shared_static > STATIC_SHARED_LIMIT:
         raise ValueError(f"{prog.shared_static} bytes of static shared memory exceed 48 KB")
     limit = SHARED_LIMIT.get(arch, 48 * 1024)
@@ -311,7 +326,7 @@ def launch(
     shared_total = (
         (prog.dynamic_shared_offset + shared_bytes) if shared_bytes else prog.shared_static
     )
-    per_wave = _wave_ctas(prog, stride, n_total, shared_total, check)
+    per_wave = whole_clusters(_wave_ctas(prog, stride, n_total, shared_total, check), cl, g)
     clock = [0]
     tcounts = np.zeros(len(prog.steps), np.int64)
     wcounts = np.zeros(len(prog.steps), np.int64)
@@ -319,7 +334,7 @@ def launch(
     budget = max_instructions
     observer = Counters(prog) if counters else None
     for first in range(0, n_total, per_wave):
-        layout = Layout(b, g, first, min(per_wave, n_total - first))
+        layout = Layout(b, g, first, min(per_wave, n_total - first), cl, explicit)
         m = _machine(prog, layout, host, findings, shared_bytes, check, budget, clock)
         m.observer = observer
         with _one_blas_thread():

@@ -24,6 +24,10 @@ KINDS = (
     "instruction-budget",
     "wgmma-in-flight",
     "mbarrier-deadlock",
+    "mbarrier-misuse",
+    "tma-error",
+    "bulk-copy-in-flight",
+    "missing-proxy-fence",
 )
 
 FATAL = frozenset({"barrier-deadlock", "mbarrier-deadlock", "trap", "instruction-budget"})

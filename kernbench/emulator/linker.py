@@ -48,10 +48,19 @@ class Linker:
         return lambda s: o
 
     def symbol_address(self, o: ir.Sym) -> int:
+        """A symbol's value as an operand: its address in its own state space. A kernel
+        parameter's is its offset in the parameter buffer (LLVM moves it in 32 bits);
+        ``cvta.param`` and ``ld.param`` through a register add the buffer's host address."""
         sym = self.m.program.symbols.get(o.name)
         if sym is None:
             raise ValueError(f"line {self.ins.line}: unknown symbol {o.name}")
+        if any(p.name == o.name for p, _ in self.m.program.params):
+            return sym.address - self.param_base() + o.offset
         return sym.address + o.offset
+
+    def param_base(self) -> int:
+        """Host address of the kernel parameter buffer: .param address 0."""
+        return int(self.m.program.param_buffer.ctypes.data)
 
     def write(self, o: Any) -> Callable[[Any, Any], None]:
         m = self.m
@@ -105,11 +114,12 @@ class Linker:
             const = np.uint64(a)
             return (lambda s: const), sp
         sp = {"global": "host", "const": "host", "param": "host"}.get(space, space)
+        offset = o.offset + (self.param_base() if space == "param" else 0)
         if base is None:
-            const = np.uint64(o.offset & 0xFFFFFFFFFFFFFFFF)
+            const = np.uint64(offset & 0xFFFFFFFFFFFFFFFF)
             return (lambda s: const), sp
         r = self.read(base)
-        off = np.uint64(o.offset & 0xFFFFFFFFFFFFFFFF)
-        if o.offset == 0:
+        off = np.uint64(offset & 0xFFFFFFFFFFFFFFFF)
+        if offset == 0:
             return (lambda s: r(s).astype(np.uint64, copy=False)), sp
         return (lambda s: r(s).astype(np.uint64) + off), sp

@@ -128,7 +128,11 @@ class Machine:
         self.steps: list[Step] = []
         self.kinds: list[int] = []
         self.guards: list[Callable[[Any], np.ndarray] | None] = []
+        self.post_link: list[Callable[[], None]] = []
+        """Run once every instruction is linked (ops that wrap other steps register here)."""
         self._link()
+        for fn in self.post_link:
+            fn()
 
     def reset(
         self,
@@ -288,12 +292,28 @@ class Machine:
 
     # ------------------------------------------------------------------ running
     def run(self) -> None:
+        real = self.threads.real
+        self.groups.add(0, ALL if real.all() else np.flatnonzero(real))
+        self._run()
+        while not self.findings.fatal and not self.groups and self._idle():
+            self._run()
+        if not self.findings.fatal and not self.groups:
+            self._check_deadlock()
+
+    def _idle(self) -> bool:
+        """Nothing is runnable: waitables that hold yielding threads (a ``test_wait`` spin
+        loop) may hand them back; True when one did."""
+        resumed = False
+        for w in self.waitables:
+            idle = getattr(w, "on_idle", None)
+            if idle is not None and idle():
+                resumed = True
+        return resumed
+
+    def _run(self) -> None:
         steps, kinds, guards = self.steps, self.kinds, self.guards
         tcount, wcount = self.thread_counts, self.warp_counts
         groups = self.groups
-        real = self.threads.real
-        start: Any = ALL if real.all() else np.flatnonzero(real)
-        groups.add(0, start)
         budget = self.budget if self.budget is not None else 1 << 62
         executed = int(tcount.sum())
         all_warps = self.size // 32
@@ -343,8 +363,6 @@ class Machine:
                     "(a runaway loop?)",
                 )
                 break
-        if not self.findings.fatal and not groups:
-            self._check_deadlock()
 
     def _check_deadlock(self) -> None:
         for w in self.waitables:

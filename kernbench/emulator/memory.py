@@ -53,9 +53,8 @@ class Region:
         """Store ``vals`` (``(len(off), n)``) at byte offsets; later lanes win collisions."""
         n = vals.shape[1]
         off = off.astype(np.int64, copy=False)
-        if w == 16:
-            w, n = 8, n * 2
-            vals = vals.reshape(len(off), n)
+        if w == 16:  # 16-byte values arrive as pairs of uint64 columns, as ``read`` gives them
+            w = 8
         vals = vals.astype(UINT[w], copy=False)
         if not (off % w).any():
             idx = off // w

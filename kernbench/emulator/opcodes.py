@@ -1,7 +1,8 @@
 """The opcode tables per architecture, py-evm style: each is the previous one plus changes.
 
-``SM80`` merges every instruction family; ``SM90`` is ``SM80`` until the Hopper families
-(wgmma, TMA, mbarriers, clusters) land as ``merge(SM80, HOPPER)``.
+``SM80`` merges every instruction family; ``SM90`` is ``merge(SM80, HOPPER)``: the Hopper
+families (mbarriers, TMA and tensor maps, wgmma, clusters, the async proxy), which also replace ``cp`` (bulk forms) and
+``barrier`` (``barrier.cluster``) with versions that hand the sm_80 forms back.
 """
 
 from __future__ import annotations
@@ -9,16 +10,22 @@ from __future__ import annotations
 from .ops import (
     async_copy,
     barrier,
+    cluster,
     compare,
     control,
     convert,
     floating,
     integer,
     logic,
+    mbarrier,
     memory,
     moves,
+    proxy,
     tensor_core,
+    tensormap,
+    tma,
     warp,
+    wgmma,
 )
 from .ops.table import Table, merge
 
@@ -36,7 +43,15 @@ SM80: dict = merge(
     async_copy.OPCODES,
     tensor_core.OPCODES,
 )
-SM90: dict = merge(SM80)
+HOPPER: dict = merge(
+    mbarrier.OPCODES,
+    tma.OPCODES,
+    tensormap.OPCODES,
+    wgmma.OPCODES,
+    cluster.OPCODES,
+    proxy.OPCODES,
+)
+SM90: dict = merge(SM80, HOPPER)
 
 TABLES: dict[str, Table] = {
     "sm_80": SM80,

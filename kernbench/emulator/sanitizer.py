@@ -122,10 +122,14 @@ class Sanitizer:
         write: bool,
         read: bool,
         atomic: bool = False,
+        data: np.ndarray | None = None,
     ) -> None:
         """Check and record an access; atomics never race with each other (and are not
         checked against plain accesses either, as racecheck does), but must read written
-        memory and count as writes for later plain accesses."""
+        memory and count as writes for later plain accesses. ``data`` (a store's
+        ``(lanes, nbytes)`` bytes): lanes of one instruction writing the same bytes with
+        the same values do not race, whichever lands last (Triton stores replicated
+        tensors from every warp that holds a copy)."""
         if tids.size == 0:
             return
         m = self.m
@@ -168,6 +172,8 @@ class Sanitizer:
             self._race(pc, key, base, b, self.r_key[b], self.r_wep, self.r_pc, False, False)
             self._record(self.w_key, self.w_wep, self.w_pc, b, key, t, pc)
             clash = self.w_key[b] != key
+            if clash.any() and data is not None:
+                clash &= _differs_from_last(b, data.reshape(-1))
             if clash.any():
                 other = self.w_key[b][clash] & MASK
                 diff_warp = (other >> 5) != (t[clash] >> 5)
@@ -270,3 +276,12 @@ class Sanitizer:
             else:
                 np.add.at(self.pending, b, delta)
             self.n_pending += delta * b.size
+
+
+def _differs_from_last(b: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Per written byte, whether its value differs from the value the last lane writing that
+    byte stored (what memory keeps: later lanes win, as in ``_record`` and ``Region.write``)."""
+    where, inv = np.unique(b, return_inverse=True)
+    last = np.empty(where.size, v.dtype)
+    last[inv] = v
+    return np.asarray(last[inv] != v)

@@ -39,6 +39,9 @@ class Layout:
     first_cta: int
     """Linear index (x fastest) of the wave's first CTA in the grid."""
     n_cta: int
+    cluster: tuple[int, int, int] = (1, 1, 1)
+    """Cluster shape in CTAs (sm_90); every cluster of the wave is whole."""
+    explicit_cluster: bool = False
 
     @property
     def cta_threads(self) -> int:

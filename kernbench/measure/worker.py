@@ -165,7 +165,7 @@ class ProcessRunner(Runner):
             target=_worker_main,
             args=(
                 child,
-                self.device.kind,
+                f"emu:{self.device.arch}" if self.device.is_emulated else self.device.kind,
                 self.references,
                 self.settings.as_dict(),
                 str(self._log),

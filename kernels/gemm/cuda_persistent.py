@@ -19,6 +19,7 @@ from .cuda_wgmma_common import (
     hopper_build,
     hopper_step,
     launch_hopper,
+    sm_count,
 )
 
 SOURCE = "cuda_persistent.cu"
@@ -80,14 +81,11 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     memory and writes it with one TMA store per box. Pairs of blocks form a cluster
     (CLUSTER_M = 2) that takes vertically adjacent tiles: each loads half of the shared B
     tile and TMA multicasts it into both, halving B's L2 traffic. Needs K and N multiples of 8."""
-    import torch
-
-    sm_count = torch.cuda.get_device_properties(inputs["out"].device).multi_processor_count
     cm = int(config["CLUSTER_M"])
     return launch_hopper(
         "cuda_persistent",
         plan,
-        persistent_grid(sm_count),
+        persistent_grid(sm_count(inputs)),
         problem,
         config,
         inputs,

@@ -9,6 +9,7 @@ row-major matrices: A is read in boxes of ``rows x 64`` (K-major), B in boxes of
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from kernbench.backends.cuda import KernelBuild, Plan, requirements
 from kernbench.family import Inputs
@@ -68,6 +69,39 @@ def hopper_step(
     )
 
 
+def _emulated() -> Any:
+    from kernbench.device import active
+
+    device = active()
+    return device if device is not None and device.is_emulated else None
+
+
+def compute_capability(inputs: Inputs) -> tuple[int, int]:
+    """The compute capability the launch runs on: the emulated device's, else the GPU's."""
+    device = _emulated()
+    if device is not None:
+        major, minor = device.compute_capability
+    else:
+        import torch
+
+        major, minor = torch.cuda.get_device_capability(inputs["out"].device)
+    return int(major), int(minor)
+
+
+EMULATED_SM_COUNT = 132
+"""SMs the emulated sm_90a device reports to persistent kernels (an H100 SXM's)."""
+
+
+def sm_count(inputs: Inputs) -> int:
+    """Multiprocessors of the device the launch runs on (persistent grids size to it)."""
+    device = _emulated()
+    if device is not None:
+        return int(device.sm_count or EMULATED_SM_COUNT)
+    import torch
+
+    return int(torch.cuda.get_device_properties(inputs["out"].device).multi_processor_count)
+
+
 def launch_hopper(
     name: str,
     plan: Plan,
@@ -85,19 +119,17 @@ def launch_hopper(
     ``a_rows`` is the height of one A box; ``out_box`` (rows, cols) adds a tensor map of the
     output for TMA stores, written as ``map_out`` after ``map_b``.
     """
-    import torch
-
-    from kernbench.backends.cuda_launch import Kernel
+    from kernbench.backends.cuda_launch import load
     from kernbench.backends.cuda_tensormap import encode_tiled_2d
 
     blocks, build = prepare(name, plan, grid, problem, config, inputs, vector=True)
-    if torch.cuda.get_device_capability(inputs["out"].device) != (9, 0):
+    if compute_capability(inputs) != (9, 0):
         raise Unsupported(
             f"{name} uses sm_90a instructions (wgmma, TMA): compute capability 9.0 only"
         )
     if build.dynamic_shared > SHARED_LIMIT:
         raise Unsupported(f"{name}: {build.dynamic_shared} B of shared memory > {SHARED_LIMIT} B")
-    kernel = Kernel(build.compile(ARCH), build.kernel, build.dynamic_shared)
+    kernel = load(build, arch=ARCH)
     maps = [encode_tiled_2d(inputs["a"], a_rows, TILE_K), encode_tiled_2d(inputs["b"], TILE_K, 64)]
     if out_box is not None:
         maps.append(encode_tiled_2d(inputs["out"], out_box[0], out_box[1], swizzle="128B"))

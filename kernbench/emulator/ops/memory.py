@@ -161,11 +161,13 @@ def cvta(ins: ir.Instruction) -> Op:
     space = next(
         (SPACES.get(m, m) for m in ins.mods if m in SPACES or m == "shared::cluster"), "global"
     )
-    window = {"shared": SHARED_WINDOW, "local": LOCAL_WINDOW}.get(space, 0)
+    window = {"shared": SHARED_WINDOW, "shared::cluster": SHARED_WINDOW, "local": LOCAL_WINDOW}.get(
+        space, 0
+    )
 
     def link(L: Linker) -> Any:
         r, w = L.read(ins.operands[1]), L.write(ins.operands[0])
-        win = np.uint64(window)
+        win = np.uint64(L.param_base() if space == "param" else window)
 
         def step(s: Any) -> None:
             a = r(s)

@@ -69,19 +69,35 @@ def special(m: Machine, reg: ir.Reg) -> np.ndarray | int | Callable[[Any], Any]:
         return u32(m.dynamic_shared)
     if name == "%total_smem_size":
         return u32(m.shared_stride)
-    if name in ("%clusterid", "%cluster_ctaid"):
-        # without a cluster launch every CTA is a cluster of one
-        return t.ctaid_xyz[axis] if name == "%clusterid" else u32(0)
-    if name == "%nclusterid":
-        return u32(lay.grid[axis])
-    if name == "%cluster_nctaid":
-        return u32(1)
-    if name == "%cluster_ctarank":
-        return u32(0)
-    if name == "%cluster_nctarank":
-        return u32(1)
-    if name == "%is_explicit_cluster":
-        return np.zeros(1, bool)[0:1].repeat(m.size)
+    if name.startswith("%cluster") or name in ("%clusterid", "%nclusterid", "%is_explicit_cluster"):
+        return _cluster(m, name, axis)
     if name.startswith("%envreg") or name.startswith("%pm"):
         return u32(0)
+    raise ValueError(f"special register {name} is not supported")
+
+
+def _cluster(m: Machine, name: str, axis: int) -> Any:
+    """Cluster special registers from the launch's cluster shape (1x1x1 without one); read
+    when executed, since a reused machine's next wave holds other clusters."""
+    from ..cluster import ClusterMap
+
+    u32 = np.uint32
+
+    def per_cta(values: Callable[[ClusterMap], np.ndarray]) -> Callable[[Any], Any]:
+        return lambda s: values(ClusterMap.of(m))[m.threads.cta[s]].astype(u32)
+
+    if name == "%clusterid":
+        return per_cta(lambda c: c.id_xyz[axis])
+    if name == "%cluster_ctaid":
+        return per_cta(lambda c: c.ctaid[axis])
+    if name == "%cluster_ctarank":
+        return per_cta(lambda c: c.rank)
+    if name == "%nclusterid":
+        return lambda s: u32(m.layout.grid[axis] // m.layout.cluster[axis])
+    if name == "%cluster_nctaid":
+        return lambda s: u32(m.layout.cluster[axis])
+    if name == "%cluster_nctarank":
+        return lambda s: u32(m.layout.cluster[0] * m.layout.cluster[1] * m.layout.cluster[2])
+    if name == "%is_explicit_cluster":
+        return lambda s: np.full(m.tids(s).size, m.layout.explicit_cluster, bool)
     raise ValueError(f"special register {name} is not supported")

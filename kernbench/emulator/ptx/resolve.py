@@ -83,7 +83,8 @@ def _split_attrs(attrs: list[Any]) -> tuple[str, str | None, str | None, int | N
     after_ptr = False
     for a in attrs:
         if isinstance(a, int):
-            align = a
+            if not after_ptr:  # `.ptr [.space] .align N` aligns the pointee, not the parameter
+                align = a
             continue
         base = a.split("::", 1)[0]
         if a == "ptr":

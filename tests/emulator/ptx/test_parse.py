@@ -208,7 +208,7 @@ def test_entry_params_and_directives() -> None:
     (k,) = parse_module(text).functions
     assert k.entry and k.name == "k" and k.line == 4
     assert k.params == (
-        ir.Param("k_param_0", "u64", 8, 16, "global"),
+        ir.Param("k_param_0", "u64", 8, 8, "global"),  # .align 16 is the pointee's
         ir.Param("k_param_1", "b8", 128, 64),
         ir.Param("k_param_2", "f32", 4, 4),
         ir.Param("k_param_3", "b8", 24, 8),

@@ -107,3 +107,64 @@ def test_spaces_reject_idle_warps(registry: Registry) -> None:
         "NUM_SPLITS": 0,
     }
     assert "128 x 128" in (cascade.violated(config) or "")
+
+
+# --- on the PTX emulator (any machine): the PTX Triton generates for sm_80 -----------------
+
+EMU_RAGGED = "batch=3,lengths=1/17/40,q_heads=8,kv_heads=2,head_dim=64,block_size=16"
+EMU_PREFIX = (
+    "batch=3,lengths=1/9/30,q_heads=8,kv_heads=2,head_dim=64,block_size=16,shared_prefix=16"
+)
+EMU_PAGE_OF_ONE = "batch=2,lengths=5/33,q_heads=4,kv_heads=2,head_dim=128,block_size=1,layout=hnd"
+
+
+def emulated(
+    worker, registry: Registry, variant: str, problem: str, dtype: str, config=None
+) -> None:
+    """One candidate through the harness on emu:sm_80 (at the variant's default config)."""
+    from kernbench.measure.run import Candidate
+
+    cfg = {**registry.variant(variant).default_configs()[0], **(config or {})}
+    outcome = worker.measure(Candidate("paged_attention", variant, problem, dtype, cfg))
+    assert outcome.status == Status.OK, f"{variant} {problem} {dtype} {cfg}: {outcome.message}"
+    assert outcome.method["emulator"]["launches"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", (*PLAIN, "triton_cascade"))
+def test_correct_on_the_emulator(emu_worker, registry: Registry, variant: str) -> None:
+    """Each variant at its default, bf16 (which the interpreter cannot check) on ragged
+    lengths with a shared prefix; the single-pass kernel also in fp16, one-token pages,
+    head_dim 128 and the HND layout (the full matrix runs with -m heavy)."""
+    emulated(emu_worker, registry, variant, EMU_PREFIX, "bf16")
+    if variant == "triton_single_pass":
+        emulated(emu_worker, registry, variant, EMU_PAGE_OF_ONE, "fp16")
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("variant", (*PLAIN, "triton_cascade"))
+def test_emulator_full_matrix(emu_worker, registry: Registry, variant: str, dtype: str) -> None:
+    """The family's cpu-small problems and ragged decode problems at the default, and the
+    CPU tests' cases with their config overrides."""
+    from kernbench_kernels.attention.presets import PRESETS
+
+    prefixed = variant == "triton_cascade"
+    defaults = [*PRESETS["cpu-small"], EMU_RAGGED, EMU_PAGE_OF_ONE]
+    for problem, config in [*((p, {}) for p in defaults), *CASES, *SHARED]:
+        if prefixed and "shared_prefix" not in problem:
+            continue
+        emulated(emu_worker, registry, variant, problem, dtype, config)
+    if variant == "triton_split_kv":
+        for splits in (1, 3, 64):
+            emulated(emu_worker, registry, variant, EMU_RAGGED, dtype, {"NUM_SPLITS": splits})
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("variant", (*PLAIN, "triton_cascade"))
+def test_emulated_hopper(emu90_worker, registry: Registry, variant: str, dtype: str) -> None:
+    """Each variant as Triton compiles it for sm_90a, on ragged and shared-prefix problems."""
+    for problem in (EMU_RAGGED, EMU_PAGE_OF_ONE, EMU_PREFIX):
+        if variant != "triton_cascade" or "shared_prefix" in problem:
+            emulated(emu90_worker, registry, variant, problem, dtype)

@@ -209,3 +209,112 @@ def test_unaligned_rows_are_unsupported_with_a_reason() -> None:
     inputs = GEMM.make_inputs(problem, "bf16", "cuda", seed=3)
     with pytest.raises(Unsupported, match="multiples of 8"):
         cuda_wgmma.build.build(problem, cuda_wgmma.build.default_configs()[0], inputs)
+
+
+# ---- on the PTX emulator (any machine) -----------------------------------------------------
+
+EMU_CI = {
+    # a few seconds each: edge boxes zero-filled (200x136: partial A rows and B columns), a K
+    # that is not a multiple of the 64-deep k-tile (72, 200), both dtypes, clusters of two
+    "cuda_wgmma": [("200x136x72", "bf16")],
+    "cuda_ws": [("128x128x64", "fp16"), ("96x64x200", "bf16")],
+    "cuda_persistent": [("200x136x72", "fp16"), ("256x256x256,alpha=0.5,beta=2.0", "bf16")],
+}
+EMU_SHAPES = ("128x128x64", "256x256x256", "200x136x72", "192x128x200")
+EMU_CONFIGS = {
+    "cuda_wgmma": [{"BM": 64, "BN": 64}, {"BM": 64, "BN": 256}, {"BM": 128, "BN": 64}],
+    "cuda_ws": CORNERS["cuda_ws"][:3],
+    "cuda_persistent": CORNERS["cuda_persistent"][:3],
+}
+
+
+@pytest.fixture(scope="module")
+def emu():
+    """The emulated sm_90a device, active for the module and put back afterwards."""
+    from kernbench import device
+
+    before = device.active()
+    yield device.activate("emu:sm_90a")
+    device._ACTIVE = before
+
+
+def _emulate(emu, name: str, shape: str, dtype: str, config: dict | None = None):
+    from kernbench.measure.run import Candidate, measure
+    from kernbench.measure.settings import QUICK
+    from kernbench.registry import Registry
+
+    registry = Registry()
+    registry.add_reference("kernbench_kernels.gemm:PLUGIN")
+    v = _variant(name)
+    cand = Candidate("gemm", name, shape, dtype, dict(config or v.default_configs()[0]))
+    outcome = measure(registry, emu, cand, QUICK)
+    assert outcome.status == "ok", f"{name} {config} {shape} {dtype}: {outcome.message}"
+    [launch] = outcome.method["emulator"]["launches"]
+    assert launch["arch"] == "sm_90a" and launch["thread_instructions"] > 0
+    return launch
+
+
+@needs_compiler
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "shape", "dtype"),
+                         [(n, s, d) for n, cases in EMU_CI.items() for s, d in cases])
+def test_default_passes_the_gate_on_the_emulator(emu, name: str, shape: str, dtype: str) -> None:
+    launch = _emulate(emu, name, shape, dtype)
+    if name == "cuda_persistent":
+        assert launch["grid"][0] % 2 == 0  # whole clusters of CLUSTER_M = 2
+
+
+@needs_compiler
+@pytest.mark.heavy
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("name", list(STEPS))
+def test_emulator_full_matrix(emu, name: str, dtype: str) -> None:
+    """Issue 24's matrix: the default and 3 other configs (other tiles, STAGES and cluster
+    sizes), four shapes (edge boxes, a K not a multiple of the tile), both dtypes."""
+    v = _variant(name)
+    for config in [v.default_configs()[0], *EMU_CONFIGS[name]]:
+        for shape in EMU_SHAPES:
+            _emulate(emu, name, shape, dtype, config)
+
+
+@needs_compiler
+@pytest.mark.slow
+def test_persistent_blocks_walk_several_tiles_on_the_emulator(emu, monkeypatch) -> None:
+    """With 2 SMs, each block (or cluster) takes several tiles in turn: the barrier phases
+    carry over between tiles and the epilogue's staging buffer is reused after its TMA store
+    has read it (wait_group.read)."""
+    from kernbench_kernels.gemm import cuda_wgmma_common
+
+    from kernbench.backends import emu_launch
+    from kernbench.measure.gate import compare
+
+    monkeypatch.setattr(cuda_wgmma_common, "EMULATED_SM_COUNT", 2)
+    problem = GEMM.parse("512x512x192,alpha=0.5,beta=2.0")
+    for config in ({"BM": 128, "BN": 128, "STAGES": 2, "CLUSTER_M": 2, "GROUP_M": 1},
+                   {"BM": 128, "BN": 256, "STAGES": 3, "CLUSTER_M": 1, "GROUP_M": 8}):
+        inputs = GEMM.make_inputs(problem, "bf16", "cpu", seed=3)
+        emu_launch.take_results()
+        launch = cuda_persistent.build.build(problem, config, inputs)
+        inputs["out"].fill_(float("nan"))
+        launch()
+        result = compare(GEMM, problem, "bf16", inputs, GEMM.reference(problem, inputs))
+        assert result.ok, f"{config}: {result.message}"
+        [launched] = emu_launch.take_results()
+        assert launched.grid == (2,)  # 4 or 8 tiles for 2 blocks
+
+
+def test_tensor_maps_are_encoded_by_the_emulator_on_the_emulated_device(emu) -> None:
+    import torch
+
+    from kernbench.backends.cuda_tensormap import encode_tiled_2d
+    from kernbench.emulator.hopper.tensormap import decode
+
+    a = torch.zeros(200, 72, dtype=torch.bfloat16)
+    fields = decode(encode_tiled_2d(a, 128, 64).raw)
+    assert fields.global_address == a.data_ptr() and fields.global_dim == (72, 200)
+    assert fields.box_dim == (64, 128) and fields.global_strides == (144,)
+    assert fields.swizzle_span == 128 and fields.elemtype == 10  # PTX numbering of bf16
+    with pytest.raises(ValueError, match="16-byte aligned"):
+        encode_tiled_2d(torch.zeros(200 * 72 + 1, dtype=torch.bfloat16)[1:].view(200, 72), 128, 64)
+    with pytest.raises(ValueError, match="exceeds the 64B swizzle"):
+        encode_tiled_2d(a, 128, 64, swizzle="64B")

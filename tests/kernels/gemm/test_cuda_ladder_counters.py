@@ -171,7 +171,9 @@ print(json.dumps(out.method["emulator"]["counters"], sort_keys=True))
 """
 
 
+@pytest.mark.heavy
 def test_the_same_counts_in_another_process(counted: Any) -> None:
+    """(tests/emulator/test_counters.py checks the same on hand-written PTX in every run.)"""
     import json
     import subprocess
     import sys

@@ -280,3 +280,62 @@ def test_tma_on_gpu(registry, shape, dtype):
         for cfg in candidates:
             result = gate(registry, "triton_tma", shape, dtype, cfg)
             assert result.ok, f"{shape} {dtype} {cfg}: {result.message}"
+
+
+# --- on the PTX emulator (any machine): the PTX Triton generates for sm_80 -----------------
+
+EMU_LADDER = (*CPU_LADDER[:3], "triton_persistent", "triton_splitk")
+EMU_SCALED = "48x64x32,alpha=0.5,beta=2.0"
+
+
+def emulated(worker, registry, name: str, text: str, dtype: str, config=None):
+    """One candidate through the harness on emu:sm_80 (at the step's default config)."""
+    cfg = dict(config or registry.variant(name).default_configs()[0])
+    outcome = worker.measure(Candidate("gemm", name, text, dtype, cfg))
+    assert outcome.status == Status.OK, f"{name} {text} {dtype} {cfg}: {outcome.message}"
+    launches = outcome.method["emulator"]["launches"]
+    assert launches and all(one["thread_instructions"] > 0 for one in launches)
+    return outcome
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EMU_LADDER)
+def test_correct_on_the_emulator(emu_worker, registry, name):
+    """Every step but TMA (Hopper) at its default, in bf16 (which the interpreter cannot
+    check) on an irregular shape, and the first step in fp16 with a scaled epilogue that
+    reads C (the full matrix runs with -m heavy)."""
+    emulated(emu_worker, registry, name, "77x129x65", "bf16")
+    if name == "triton_naive":
+        emulated(emu_worker, registry, name, EMU_SCALED, "fp16")
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("name", EMU_LADDER)
+def test_emulator_full_matrix(emu_worker, registry, name, dtype):
+    """The family's cpu-small shapes and a scaled epilogue at the default, and the CPU
+    tests' configs on an irregular shape and a long K."""
+    for text in ("96x80x64", "77x129x65", "128x128x128", "128x128x128,alpha=0.5,beta=2.0"):
+        emulated(emu_worker, registry, name, text, dtype)
+    for config in CONFIGS[name]:
+        for text in ("77x129x65", "1x256x256", "64x72x1000"):
+            emulated(emu_worker, registry, name, text, dtype, config)
+
+
+@pytest.mark.slow
+def test_tma_on_the_emulated_hopper(emu90_worker, registry):
+    """Step 6 as Triton compiles it for sm_90a: tensor descriptors built in its global
+    scratch (tensormap.replace), TMA loads on mbarriers, wgmma, a scaled epilogue."""
+    emulated(emu90_worker, registry, "triton_tma", "128x128x128,alpha=0.5,beta=2.0", "bf16")
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("dtype", ["bf16", "fp16"])
+@pytest.mark.parametrize("name", [*EMU_LADDER, "triton_tma"])
+def test_emulated_hopper_full_matrix(emu90_worker, registry, name, dtype):
+    """Every step on emu:sm_90a at its default on the cpu-small shapes and a scaled epilogue
+    (TMA refuses rows that are not 16-byte aligned, as on the GPU)."""
+    for text in ("96x80x64", "77x129x65", "128x128x128", "128x128x128,alpha=0.5,beta=2.0"):
+        if name == "triton_tma" and text == "77x129x65":
+            continue
+        emulated(emu90_worker, registry, name, text, dtype)
