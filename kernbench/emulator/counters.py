@@ -249,6 +249,8 @@ class Counters:
         bm = self._dram.get(key)
         if bm is None:
             bm = self._dram[key] = np.zeros(a.size // SECTOR + 2, bool)
+        if last is not None and ((last - first) > 1).any():
+            first, last = _spanned(first, last)[0], None
         bm[first.view(np.int64)] = True
         if last is not None:
             bm[last.view(np.int64)] = True
@@ -423,9 +425,21 @@ def _distinct_per_row(rows: np.ndarray) -> int:
     return rows.shape[0] + int(np.count_nonzero(rows[:, 1:] != rows[:, :-1]))
 
 
+def _spanned(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every sector from each lane's first to its last (accesses wider than a sector, e.g. a
+    bulk copy), and the lane each belongs to."""
+    n = (last - first).astype(np.int64) + 1
+    lane = np.repeat(np.arange(first.size), n)
+    start = np.repeat(np.cumsum(n) - n, n)
+    return first[lane] + (np.arange(lane.size) - start).astype(np.uint64), lane
+
+
 def _distinct_pairs(warps: np.ndarray, first: np.ndarray, last: np.ndarray) -> int:
-    """Distinct (warp, sector) pairs over each lane's first and last sector."""
+    """Distinct (warp, sector) pairs over every sector each lane touches."""
     w = warps.astype(np.uint64) << np.uint64(48)
+    if ((last - first) > 1).any():
+        sectors, lane = _spanned(first, last)
+        return int(np.unique(sectors | w[lane]).size)
     keys = first | w
     cross = last != first
     if cross.any():

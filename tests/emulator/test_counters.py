@@ -330,3 +330,25 @@ def test_cp_async_with_zero_fill_is_one_request() -> None:
     assert (t["global_load_requests"], t["global_load_sectors"]) == (1, 16)
     assert (t["shared_store_requests"], t["shared_store_wavefronts"]) == (1, 4)
     assert t["shared_store_ideal"] == 4 and t["warp.cp.async"] == 1
+
+
+def test_an_access_wider_than_a_sector_counts_every_sector() -> None:
+    """The hook as a bulk copy uses it: one lane reading 256 bytes from a buffer's start
+    touches 8 sectors; 64 bytes at offset 240 touch 3 (sectors 7 to 9), 2 of them new."""
+    from kernbench.emulator.counters import Counters
+    from kernbench.emulator.memory import HostMemory
+
+    from types import SimpleNamespace
+
+    one = SimpleNamespace(steps=[SimpleNamespace(ins=ir.Instruction("ld", ("global", "u8")))])
+
+    buf = np.zeros(1024, np.uint8)
+    host = HostMemory()
+    host.add_array(buf, "buf")
+    c = Counters(one)  # type: ignore[arg-type]
+    base = np.uint64(buf.ctypes.data)
+    c.access(0, np.array([0]), "host", np.array([base]), 256, False, host)
+    c.access(0, np.array([0]), "host", np.array([base + np.uint64(240)]), 64, False, host)
+    t = c.counts(np.array([64]), np.array([2])).totals
+    assert t["global_load_sectors"] == 8 + 3
+    assert t["dram_read_bytes_lower_bound"] == 10 * 32

@@ -65,6 +65,8 @@ def _land(
         m.sanitizer.out_of_bounds(pc, "shared", tids, off[bad].astype(np.uint64), eb)
         off, data = off[~bad], data[~bad]
     flat = cta * m.shared_stride + off.astype(np.int64)
+    if m.observer is not None:  # counters: bytes landed, bank conflicts not modelled
+        m.observer.bulk(pc, off.size * eb, False)
     for check in m.hooks.get("async-write", ()):
         check(m, pc, tids, flat, eb)
     unfenced = m.extensions.get("unfenced")
@@ -288,6 +290,8 @@ def _tensor_store(ins: ir.Instruction, reduce: str | None = None) -> Op:
                     old = access.load(m, pc, np.full(k, tid), "host", dst, eb, 1)
                     vals = np.asarray(combine(old[:, 0], vals[:, 0]), old.dtype)[:, None]
                 access.store(m, pc, np.full(k, tid), "host", dst, eb, vals)
+                if m.observer is not None:  # counters: bytes stored from shared memory
+                    m.observer.bulk(pc, k * eb, True)
 
         return step
 
@@ -343,6 +347,8 @@ def _bulk(ins: ir.Instruction) -> Op:
                     proxy.check_async_read(m, pc, one, chunks, "a bulk store")
                     BulkStores.of(m).add(tid, chunks)
                     access.store(m, pc, one, "host", d[i : i + 1], 1, data.reshape(1, nb))
+                    if m.observer is not None:  # counters: bytes stored from shared memory
+                        m.observer.bulk(pc, nb, True)
                     continue
                 assert mb is not None
                 off = int(d[i]) & OFFSET_MASK
