@@ -335,10 +335,10 @@ def test_cp_async_with_zero_fill_is_one_request() -> None:
 def test_an_access_wider_than_a_sector_counts_every_sector() -> None:
     """The hook as a bulk copy uses it: one lane reading 256 bytes from a buffer's start
     touches 8 sectors; 64 bytes at offset 240 touch 3 (sectors 7 to 9), 2 of them new."""
+    from types import SimpleNamespace
+
     from kernbench.emulator.counters import Counters
     from kernbench.emulator.memory import HostMemory
-
-    from types import SimpleNamespace
 
     one = SimpleNamespace(steps=[SimpleNamespace(ins=ir.Instruction("ld", ("global", "u8")))])
 
