@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 SECTOR = 32
 SHARED_MASK = np.uint64((1 << 24) - 1)
 _FIVE = np.uint64(5)
+PARAMS = "kernel parameters"
+"""The emulator's name for the parameter buffer's allocation."""
 
 FLOAT_TYPES = {"f32": "fp32", "f64": "fp64", "f16": "f16", "bf16": "f16", "f16x2": "f16x2",
                "bf16x2": "f16x2", "tf32": "fp32"}  # fmt: skip
@@ -210,14 +212,17 @@ class Counters:
         host: Any,
     ) -> None:
         p = self.by_dir[write]
-        p["global_requests"][pc] += requests
-        p["global_bytes"][pc] += warps.size * nbytes
         if not host.allocs:
             return
         span = np.uint64(nbytes - 1)
         lo, hi = addr.min(), addr.max()
         k = np.searchsorted(host._bases, np.array([lo, hi], np.uint64), side="right") - 1
-        if k[0] == k[1] and k[0] >= 0 and hi + span < host._ends[k[0]]:
+        one = k[0] == k[1] and k[0] >= 0 and hi + span < host._ends[k[0]]
+        if one and host.allocs[int(k[0])].name == PARAMS:
+            return  # a by-value tensor map read through the parameter buffer: not traffic
+        p["global_requests"][pc] += requests
+        p["global_bytes"][pc] += warps.size * nbytes
+        if one:
             # the usual case: every lane in one buffer
             kk = int(k[0])
             rel = addr - host._bases[kk]

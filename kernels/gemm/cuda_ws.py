@@ -53,9 +53,10 @@ def build(problem: Problem, config: Config, inputs: Inputs) -> Launch:
     buffers, each guarded by two mbarriers (`full`: the bytes have landed; `empty`: both
     consumers are done with it), while two consumer warpgroups each run wgmma on half of a
     BM x BN tile, keeping one k-tile's wgmmas in flight while they issue the next (a stage is
-    released once the group reading it retired). Loads hide behind math, a tile twice as tall halves the B traffic per
-    FLOP, and setmaxnreg hands the producer's unused registers to the consumers so a
-    128 x 256 tile's accumulators fit. Needs K and N multiples of 8."""
+    released once the group reading it retired). Loads hide behind math, a tile twice as
+    wide (BN 256 against step 8's 128) halves the A traffic per FLOP, and setmaxnreg hands
+    the producer's unused registers to the consumers so a 128 x 256 tile's accumulators
+    fit. Needs K and N multiples of 8."""
     return launch_hopper(
         "cuda_ws", plan, tile_grid, problem, config, inputs, a_rows=int(config["BM"])
     )

@@ -126,6 +126,73 @@ def test_tuned_stores_coalesced_and_loads_less_per_output(counted: Any) -> None:
     assert tuned["global_load_bytes"] * 4 == ldm["global_load_bytes"] * 3
 
 
+# --- Hopper (sm_90a, bf16): steps 8-10 -------------------------------------------------
+
+HOPPER = "256x256x128"
+
+
+@pytest.fixture(scope="module")
+def hopper(registry: Registry) -> Any:
+    """``hopper(step, shape)``: a Hopper step's counters on the emulated sm_90a device."""
+    from kernbench import device
+    from kernbench.measure.run import Candidate, measure
+    from kernbench.measure.settings import QUICK
+
+    before = device.active()
+    emu = device.activate("emu:sm_90a")
+    cache: dict[tuple[str, str], dict[str, float]] = {}
+
+    def get(name: str, shape: str = HOPPER) -> dict[str, float]:
+        if (name, shape) not in cache:
+            config = dict(registry.variant(name).default_configs()[0])
+            outcome = measure(registry, emu, Candidate("gemm", name, shape, "bf16", config), QUICK)
+            assert outcome.status == "ok", f"{name}: {outcome.message}"
+            cache[(name, shape)] = dict(outcome.method["emulator"]["counters"])
+        return cache[(name, shape)]
+
+    yield get
+    device._ACTIVE = before
+
+
+def test_wgmma_multiplies_from_shared_memory_16x_the_work_per_instruction(
+    counted: Any, hopper: Any
+) -> None:
+    mma, wg = counters(counted, "cuda_ldmatrix"), hopper("cuda_wgmma", SHAPE)
+    # m64n128k16 per warpgroup: 131072 multiply-adds, 32768 per warp-instruction
+    per_instruction = wg["tensor_macs.bf16"] / wg["warp.tensor"]
+    assert per_instruction == 32768 == 16 * mma["tensor_macs.f16"] / mma["warp.tensor"]
+    assert wg["tensor_macs.bf16"] == OUTPUTS * 64
+    # no ldmatrix, no shared loads: A and B go from TMA into shared memory, wgmma reads them
+    assert wg.get("warp.ldmatrix", 0) == 0 and wg.get("shared_load_requests", 0) == 0
+    assert wg["tma_load_bytes"] == (128 * 64 + 64 * 128) * 2 == wg["global_load_bytes"]
+    # per wgmma: B (128 x 16) and A (64 x 16) bf16 from shared memory
+    assert wg["wgmma_shared_operand_bytes"] == (wg["warp.tensor"] // 4) * (128 + 64) * 16 * 2
+
+
+def test_ws_wider_tile_halves_a_per_flop(hopper: Any) -> None:
+    """Step 9's tile is 128 x 256 (step 8's 128 x 128): A is read by half as many blocks, B
+    as often, so TMA bytes per multiply-add fall to 3/4 (A and B weigh the same here), and
+    each wgmma (m64n256k16) reads A once for twice the columns."""
+    wg, ws = hopper("cuda_wgmma"), hopper("cuda_ws")
+    assert wg["tensor_macs.bf16"] == ws["tensor_macs.bf16"] == 256 * 256 * 128
+    assert ws["tma_load_bytes"] * 4 == wg["tma_load_bytes"] * 3
+    assert ws["tensor_macs.bf16"] / ws["warp.tensor"] == 65536  # 64 * 256 * 16 / 4
+    # shared operand bytes per multiply-add: B 1/32 either way, A 1/64 -> 1/128
+    assert ws["wgmma_shared_operand_bytes"] * 6 == wg["wgmma_shared_operand_bytes"] * 5
+
+
+def test_persistent_multicasts_b_and_stores_by_tma(hopper: Any) -> None:
+    ws, pe = hopper("cuda_ws"), hopper("cuda_persistent")
+    # a 2-block cluster loads B once for both: global B bytes halve (A 64 KiB, B 128 -> 64)
+    assert ws["global_load_bytes"] == 65536 + 131072
+    assert pe["global_load_bytes"] == 65536 + 65536
+    assert pe["tma_load_bytes"] == ws["tma_load_bytes"]  # both blocks still receive B
+    # the epilogue: swizzled shared staging (conflict-free), then TMA stores, no st.global
+    assert pe.get("warp.st.global", 0) == 0 and ws["warp.st.global"] > 0
+    assert pe["tma_store_bytes"] == 256 * 256 * 2
+    assert pe["shared_store_wavefronts"] == pe["shared_store_ideal"]
+
+
 def _record(outcome: Any, cand: Any) -> Record:
     return Record(
         family="gemm",
