@@ -91,6 +91,14 @@ CHARTS: tuple[Chart, ...] = (
         lambda c, p: p.get("fp32_thread_instructions"),
     ),
     Chart(
+        "tensor-work",
+        "Multiply-adds per tensor warp-instruction (mma.sync 2048; wgmma more)",
+        "multiply-adds / warp-instruction",
+        lambda c, p: _ratio(
+            sum(v for k, v in c.items() if k.startswith("tensor_macs.")), c.get("warp.tensor", 0)
+        ),
+    ),
+    Chart(
         "instructions",
         "Warp-instructions per output (every step)",
         "warp-instructions / output",
@@ -184,8 +192,9 @@ class Counters(Page):
         sections = []
         for n, ((_problem, dtype), group) in enumerate(sorted(found.items())):
             label = f"{data.short_problem(group[0].entry.record)} {dtype}"
-            arch = next((x.get("arch", "sm_80") for x in _launches(group[0].entry.record)), "sm_80")
-            ceilings = ceilings_for(default_gpu(arch), [s.store for s in data.sources])
+            stores = [src.store for src in data.sources]
+            gpus = {s.name: ceilings_for(default_gpu(_arch(s.entry.record)), stores) for s in group}
+            devices = ", ".join(sorted({f"{c.device} ({c.source})" for c in gpus.values()}))
             figures = [
                 f
                 for i, c in enumerate(CHARTS)
@@ -206,13 +215,13 @@ class Counters(Page):
                     "bound",
                     "measured",
                 ),
-                caption=f"model: {LABEL}; a lower bound on {ceilings.device} "
-                f"({ceilings.source} ceilings). measured: a GPU record of the same kernel, "
+                caption=f"model: {LABEL}; a lower bound on {devices} ceilings, the GPU "
+                "of each step's architecture. measured: a GPU record of the same kernel, "
                 "where a store holds one.",
             )
             for s in group:
                 rec = s.entry.record
-                bound = speed_of_light(s.counters, ceilings, int(s.counters.get("ctas", 0)))
+                bound = speed_of_light(s.counters, gpus[s.name], int(s.counters.get("ctas", 0)))
                 table.rows.append(
                     [
                         Cell(f"{s.language} {s.order}", f"{s.language} {s.order:03d}"),
@@ -259,5 +268,6 @@ class Counters(Page):
         return Content(sections)
 
 
-def _launches(rec: Any) -> list[dict[str, Any]]:
-    return list((emulated(rec) or {}).get("launches", []))
+def _arch(rec: Any) -> str:
+    launches = (emulated(rec) or {}).get("launches", [])
+    return str(launches[0].get("arch", "sm_80")) if launches else "sm_80"
