@@ -45,13 +45,13 @@ def _ratio(a: float, b: float) -> float | None:
 CHARTS: tuple[Chart, ...] = (
     Chart(
         "global-bytes",
-        "Global bytes loaded per output (tiling: smem_simt, tuned)",
+        "Global bytes loaded per output (tiling)",
         "bytes / output",
         lambda c, p: _ratio(c.get("global_load_bytes", 0), c.get("outputs", 0)),
     ),
     Chart(
         "load-instructions",
-        "Global load instructions per KiB (vectorised loads)",
+        "Load instructions per KiB (vector loads)",
         "instructions / KiB",
         lambda c, p: _ratio(
             1024 * (c.get("warp.ld.global", 0) + c.get("warp.cp.async", 0)),
@@ -60,13 +60,13 @@ CHARTS: tuple[Chart, ...] = (
     ),
     Chart(
         "shared-ways",
-        "Shared wavefronts per ideal (1 = no bank conflicts: padding)",
+        "Shared wavefronts per ideal (1: no conflicts)",
         "wavefronts / ideal",
         lambda c, p: c.get("shared_wavefronts_per_ideal") or None,
     ),
     Chart(
         "staging",
-        "Register staging per output: ld.global + st.shared (cp.async)",
+        "Register staging per output (cp.async: 0)",
         "warp-instructions / output",
         lambda c, p: _ratio(
             c.get("warp.ld.global", 0) + c.get("warp.st.shared", 0), c.get("outputs", 0)
@@ -74,25 +74,25 @@ CHARTS: tuple[Chart, ...] = (
     ),
     Chart(
         "shared-loads",
-        "Shared load instructions per output (ldmatrix)",
+        "Shared loads per output (ldmatrix)",
         "warp-instructions / output",
         lambda c, p: p.get("shared_load_instructions"),
     ),
     Chart(
         "store-efficiency",
-        "Global store sector efficiency (epilogue through shared: tuned)",
+        "Store sector efficiency (epilogue)",
         "bytes asked / bytes moved",
         lambda c, p: c.get("global_store_efficiency"),
     ),
     Chart(
         "simt",
-        "FP32 thread-instructions per output (tensor cores: mma)",
+        "FP32 thread-instructions per output",
         "thread-instructions / output",
         lambda c, p: p.get("fp32_thread_instructions"),
     ),
     Chart(
         "tensor-work",
-        "Multiply-adds per tensor warp-instruction (mma.sync 2048; wgmma more)",
+        "Multiply-adds per tensor instruction",
         "multiply-adds / warp-instruction",
         lambda c, p: _ratio(
             sum(v for k, v in c.items() if k.startswith("tensor_macs.")), c.get("warp.tensor", 0)
@@ -100,7 +100,7 @@ CHARTS: tuple[Chart, ...] = (
     ),
     Chart(
         "instructions",
-        "Warp-instructions per output (every step)",
+        "Warp-instructions per output",
         "warp-instructions / output",
         lambda c, p: p.get("warp_instructions"),
     ),
