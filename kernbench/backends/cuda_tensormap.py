@@ -168,8 +168,15 @@ def encode_tiled_2d(
 
 
 # cuda.h's enum values, for the emulated device (no driver library needed there).
-_EMU_DATA_TYPES = {"float16": 6, "bfloat16": 9, "float32": 7, "uint8": 0, "int32": 3,
-                   "float8_e4m3fn": 0, "float8_e5m2": 0}
+_EMU_DATA_TYPES = {
+    "float16": 6,
+    "bfloat16": 9,
+    "float32": 7,
+    "uint8": 0,
+    "int32": 3,
+    "float8_e4m3fn": 0,
+    "float8_e5m2": 0,
+}
 _EMU_SWIZZLE = {"none": 0, "32B": 1, "64B": 2, "128B": 3}
 _EMU_PROMOTION = {"64B": 1, "128B": 2, "256B": 3}
 

@@ -341,7 +341,8 @@ def test_a_tensor_map_named_by_its_param_symbol() -> None:
 def test_generic_addresses_of_a_peers_shared_memory() -> None:
     # block 1 of the pair writes 9 through a generic pointer to block 0's buffer (cvta of a
     # shared::cluster address from mapa); block 0 reads it after the cluster barrier
-    out, r = run("""
+    out, r = run(
+        """
     mov.u32 %r1, %cluster_ctarank;
     mov.u32 %r2, bar;
     mapa.shared::cluster.u32 %r3, %r2, 0;
@@ -355,6 +356,14 @@ def test_generic_addresses_of_a_peers_shared_memory() -> None:
     barrier.cluster.arrive.aligned;
     barrier.cluster.wait.aligned;
     ld.shared.u32 %r5, [%r2];
-""" + store("%r5"), n=32, grid=2, decls=BAR, arch="sm_90a", cluster=(2, 1, 1), check=False)
+"""
+        + store("%r5"),
+        n=32,
+        grid=2,
+        decls=BAR,
+        arch="sm_90a",
+        cluster=(2, 1, 1),
+        check=False,
+    )
     assert r.ok, r
     assert out[0] == 9 and out[32] == 0

@@ -256,8 +256,9 @@ def _emulate(emu, name: str, shape: str, dtype: str, config: dict | None = None)
 
 @needs_compiler
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "shape", "dtype"),
-                         [(n, s, d) for n, cases in EMU_CI.items() for s, d in cases])
+@pytest.mark.parametrize(
+    ("name", "shape", "dtype"), [(n, s, d) for n, cases in EMU_CI.items() for s, d in cases]
+)
 def test_default_passes_the_gate_on_the_emulator(emu, name: str, shape: str, dtype: str) -> None:
     launch = _emulate(emu, name, shape, dtype)
     if name == "cuda_persistent":
@@ -290,8 +291,10 @@ def test_persistent_blocks_walk_several_tiles_on_the_emulator(emu, monkeypatch) 
 
     monkeypatch.setattr(cuda_wgmma_common, "EMULATED_SM_COUNT", 2)
     problem = GEMM.parse("512x512x192,alpha=0.5,beta=2.0")
-    for config in ({"BM": 128, "BN": 128, "STAGES": 2, "CLUSTER_M": 2, "GROUP_M": 1},
-                   {"BM": 128, "BN": 256, "STAGES": 3, "CLUSTER_M": 1, "GROUP_M": 8}):
+    for config in (
+        {"BM": 128, "BN": 128, "STAGES": 2, "CLUSTER_M": 2, "GROUP_M": 1},
+        {"BM": 128, "BN": 256, "STAGES": 3, "CLUSTER_M": 1, "GROUP_M": 8},
+    ):
         inputs = GEMM.make_inputs(problem, "bf16", "cpu", seed=3)
         emu_launch.take_results()
         launch = cuda_persistent.build.build(problem, config, inputs)
