@@ -2,11 +2,12 @@
 
 For each CUDA GEMM ladder step at its default config, the step's PTX (sm_80) runs on the
 emulator over fresh random inputs of one problem, ``--rounds`` times after one warm-up
-launch (which also parses and lowers the kernel); the figure is the median of executed
-thread-instructions (every active thread of every executed warp-instruction) per second of
-wall time (and per second of process CPU time, the steadier figure on a shared machine).
-Each launch is also checked against the float64 reference, so a fast wrong
-emulator cannot post a figure.
+launch (which also parses and lowers the kernel), in each mode: ``gate`` (the sanitizer and
+the counters on, as the emulated device runs it), ``no-sanitizer``, and ``bare`` (execution
+only). The figure is the median of executed thread-instructions (every active thread of
+every executed warp-instruction) per second of wall time, and per second of process CPU
+time, the steadier figure on a shared machine. Each launch is also checked against the
+float64 reference, so a fast wrong emulator cannot post a figure.
 
 These are emulator speeds on this machine's CPU, never GPU performance.
 
@@ -41,6 +42,7 @@ class StepSpeed:
     """One step's figures: the raw rounds and their median rate."""
 
     step: str
+    mode: str
     shape: str
     dtype: str
     config: dict[str, object]
@@ -61,8 +63,17 @@ class StepSpeed:
         return statistics.median(self.thread_instructions / c for c in self.cpu_s)
 
 
-def bench_step(name: str, shape: str, dtype: str, rounds: int) -> StepSpeed:
-    """Warm-up plus ``rounds`` gated launches of one step."""
+MODES = {
+    "gate": {"check": True, "counters": True},
+    "no-sanitizer": {"check": False, "counters": True},
+    "bare": {"check": False, "counters": False},
+}
+"""What a launch does besides executing: ``gate`` is what the emulated device runs (the
+shared-memory sanitizer and the counters on); ``bare`` executes the PTX and nothing else."""
+
+
+def bench_step(name: str, mode: str, shape: str, dtype: str, rounds: int) -> StepSpeed:
+    """Warm-up plus ``rounds`` checked launches of one step in one mode."""
     import torch
     from kernbench_kernels.gemm.cuda_ladder import output_args, tile_grid
 
@@ -79,14 +90,20 @@ def bench_step(name: str, shape: str, dtype: str, rounds: int) -> StepSpeed:
     build = module.plan(problem, config, dtype)
     grid = getattr(module, "grid", tile_grid)(problem, config)
     ptx = build.ptx(device.arch)
-    speed = StepSpeed(name, shape, dtype, config, list(grid), build.threads)
+    speed = StepSpeed(name, mode, shape, dtype, config, list(grid), build.threads)
     for r in range(rounds + 1):
         inputs = family.make_inputs(problem, dtype, "cpu", seed=r)
         inputs["out"].fill_(float("nan"))
         args = (inputs["a"], inputs["b"], *output_args(problem, inputs))
         start, cpu = time.perf_counter(), time.process_time()
         result = launch(
-            ptx, build.kernel, grid, build.threads, args, shared_bytes=build.dynamic_shared
+            ptx,
+            build.kernel,
+            grid,
+            build.threads,
+            args,
+            shared_bytes=build.dynamic_shared,
+            **MODES[mode],
         )
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
         ref = family.reference(problem, inputs)["out"]
@@ -107,6 +124,7 @@ def main() -> int:
     parser.add_argument("--dtype", default="bf16")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("-v", "--step", action="append", choices=STEPS)
+    parser.add_argument("--mode", action="append", choices=list(MODES), help="default: all")
     parser.add_argument("--json", help="also write the raw figures here")
     args = parser.parse_args()
     from kernbench import provenance
@@ -117,14 +135,15 @@ def main() -> int:
     print(f"commit {prov.get('commit')}  {prov.get('time')}  {prov.get('platform')}")
     out = []
     for name in args.step or STEPS:
-        row = bench_step(name, args.shape, args.dtype, args.rounds)
-        out.append(row)
-        walls = ", ".join(f"{w:.2f} s" for w in row.wall_s)
-        print(
-            f"  {name:<16} {row.thread_instructions:>12,} thread-instr "
-            f"{row.warp_instructions:>10,} warp-instr  median {row.median_rate:.3g} "
-            f"thread-instr/s wall, {row.median_cpu_rate:.3g} per CPU second  (rounds {walls})"
-        )
+        for mode in args.mode or MODES:
+            row = bench_step(name, mode, args.shape, args.dtype, args.rounds)
+            out.append(row)
+            walls = ", ".join(f"{w:.2f} s" for w in row.wall_s)
+            print(
+                f"  {name:<16} {mode:<12} {row.thread_instructions:>12,} thread-instr "
+                f"{row.warp_instructions:>10,} warp-instr  median {row.median_rate:.3g} "
+                f"thread-instr/s wall, {row.median_cpu_rate:.3g} per CPU second  (rounds {walls})"
+            )
     if args.json:
         rows = [
             {**asdict(r), "median_rate": r.median_rate, "median_cpu_rate": r.median_cpu_rate}
