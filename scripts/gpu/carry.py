@@ -211,6 +211,7 @@ def emulate(carry: Path, args: argparse.Namespace) -> dict[str, Any]:
         tuple(args.emu_dtype or EMU_DTYPES),
         shapes,
         timeout_s=args.emu_timeout,
+        jobs=args.jobs,
     )
     counts: dict[str, int] = {}
     for entry in data["variants"].values():
@@ -300,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         p.add_argument("--emu-dtype", action="append", default=None, help="default: bf16 and fp16")
         p.add_argument("--emu-timeout", type=float, default=900.0, help="seconds for all of it")
+    p_emu.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     p_check = sub.add_parser("check")
     for p in (p_prep, p_check):
         p.add_argument("--variant", action="append", default=None, help="only these (repeatable)")

@@ -4,7 +4,7 @@
 emulated Hopper (``--device emu:sm_90a``), through the real CLI, on small problems that stand
 for first light's (emulating 8192^3 is out of reach; an irregular problem with edge tiles and a
 regular one take the same code paths), and writes ``CARRY/emu/verdicts.json`` beside the
-emulated store ``CARRY/emu/kernbench.sqlite3``. On the GPU machine ``first_light.py`` reads the
+emulated stores ``CARRY/emu/FAMILY-DTYPE/kernbench.sqlite3``. On the GPU machine ``first_light.py`` reads the
 file before it spends device time: a variant the emulator shows wrong (``wrong_result``) or
 unsafe (``emulator_finding``) is skipped there, with its emulated message, unless forced; and
 the table shows the emulated verdict beside the GPU's for every kernel both ran.
@@ -17,10 +17,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -91,43 +93,52 @@ def make(
     dtypes: Sequence[str] = ("bf16",),
     shapes: Mapping[str, Sequence[str]] | None = None,
     timeout_s: float = 900,
+    jobs: int = 2,
 ) -> dict[str, Any]:
-    """Run the emulated benches into ``carry/emu`` (a fresh store) and write the verdict file."""
+    """Run the emulated benches into ``carry/emu`` and write the verdict file.
+
+    One ``kernbench bench`` per family and dtype, ``jobs`` at a time, each into its own store
+    (``emu/FAMILY-DTYPE/kernbench.sqlite3``, so no two processes write one SQLite file) with
+    its own log beside it; all under one deadline of ``timeout_s``.
+    """
     folder = carry / FILE.parent
     shutil.rmtree(folder, ignore_errors=True)  # the verdicts of this tree only
     folder.mkdir(parents=True)
     problems = {f: tuple((shapes or {}).get(f) or p) for f, p in PROBLEMS.items()}
     chosen = variants(names)
     started = time.monotonic()
-    commands: list[dict[str, Any]] = []
-    log = folder / "emulate.log"
-    for family, names_ in chosen.items():
-        if not names_:
-            continue
-        for dtype in dtypes:
-            cmd = [
-                *kernbench_exe(), "bench", family, "--device", DEVICE, "--dtype", dtype,
-                *[a for s in problems[family] for a in ("-s", s)],
-                *[a for n in names_ for a in ("-v", n)], "--no-baselines",
-                *FAMILY_ARGS.get(family, ()), *SAMPLING, "--store", str(folder),
-            ]  # fmt: skip
-            t0 = time.monotonic()
-            left = max(timeout_s - (t0 - started), 1.0)
-            with open(log, "a") as fh:
-                fh.write(f"\n$ {' '.join(cmd)}\n")
-                fh.flush()
-                try:
-                    rc: int | str = subprocess.run(
-                        cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=left, cwd=ROOT
-                    ).returncode
-                except subprocess.TimeoutExpired:
-                    rc = "timeout"
-            wall = round(time.monotonic() - t0, 1)
-            commands.append({"cmd": " ".join(cmd[1:]), "rc": rc, "wall_s": wall})
-            print(
-                f"emulated {family} {dtype}: {len(names_)} variants, rc {rc}, {wall} s", flush=True
+    todo = [(f, d) for f, n in chosen.items() if n for d in dtypes]
+
+    def one(family: str, dtype: str) -> dict[str, Any]:
+        store = folder / f"{family}-{dtype}"
+        cmd = [
+            *kernbench_exe(), "bench", family, "--device", DEVICE, "--dtype", dtype,
+            *[a for s in problems[family] for a in ("-s", s)],
+            *[a for n in chosen[family] for a in ("-v", n)], "--no-baselines",
+            *FAMILY_ARGS.get(family, ()), *SAMPLING, "--store", str(store),
+        ]  # fmt: skip
+        t0 = time.monotonic()
+        store.mkdir()
+        with open(store / "bench.log", "w") as fh:
+            fh.write(f"$ {' '.join(cmd)}\n")
+            fh.flush()
+            proc = subprocess.Popen(
+                cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
             )
-    verdicts = collect(folder, chosen, problems, dtypes)
+            try:
+                rc: int | str = proc.wait(timeout=max(timeout_s - (t0 - started), 1.0))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # the bench and its worker
+                proc.wait()
+                rc = "timeout"
+        wall = round(time.monotonic() - t0, 1)
+        n = len(chosen[family])
+        print(f"emulated {family} {dtype}: {n} variants, rc {rc}, {wall} s", flush=True)
+        return {"cmd": " ".join(cmd[1:]), "rc": rc, "wall_s": wall}
+
+    with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
+        commands = list(pool.map(lambda fd: one(*fd), todo))
+    verdicts = collect(sorted(folder.glob("*/kernbench.sqlite3")), chosen, problems, dtypes)
     verdicts["provenance"].update(
         commit(),
         device=DEVICE,
@@ -141,12 +152,12 @@ def make(
 
 
 def collect(
-    store: Path,
+    stores: Sequence[Path],
     chosen: dict[str, list[str]],
     problems: Mapping[str, Sequence[str]],
     dtypes: Sequence[str],
 ) -> dict[str, Any]:
-    """The verdict file's body from the emulated store's records.
+    """The verdict file's body from the emulated stores' records.
 
     ``variants["FAMILY/VARIANT"]["by_dtype"][DTYPE]`` is the variant's verdict at that dtype:
     the first ``SKIP`` status among its runs, else the first other failure, else ``ok`` (where a
@@ -155,9 +166,9 @@ def collect(
     """
     import fl_table
 
-    recs = [r for r in fl_table.records(store) if not r.get("study")]
+    recs = [r for s in stores for r in fl_table.records(s) if not r.get("study")]
     out: dict[str, Any] = {
-        "provenance": {"store": str(store / "kernbench.sqlite3")},
+        "provenance": {"stores": [str(s) for s in stores]},
         "problems": {f: list(p) for f, p in problems.items()},
         "dtypes": list(dtypes),
         "variants": {},

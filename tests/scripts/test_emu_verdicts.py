@@ -71,7 +71,7 @@ def test_verdict_stage_writes_the_file_from_real_emulated_records(tmp_path: Path
     assert "emulated verdicts (emu:sm_90a): 2 variants" in proc.stdout
     data = emu_verdicts.load(folder / emu_verdicts.FILE)
     assert data is not None
-    assert (folder / "emu" / "kernbench.sqlite3").is_file()  # the emulated store, beside it
+    assert (folder / "emu" / "gemm-fp16" / "kernbench.sqlite3").is_file()  # the store, beside it
     prov = data["provenance"]
     assert prov["device"] == "emu:sm_90a" and prov["arch"] == "sm_90a"
     assert prov["commit"] and prov["made_utc"] and prov["commands"][0]["rc"] == 0
