@@ -236,6 +236,10 @@ class Run:
             forced=force,
             skipped={},
         )
+        here = emu_verdicts.commit()
+        if here["commit"] and prov.get("commit") and here["commit"] != prov.get("commit"):
+            info["stale"] = f"made at {prov.get('commit')}, this tree is at {here['commit']}"
+            self.log(f"emulated verdicts: WARNING: {info['stale']} (rerun prepare.sh)")
         wanted = self.skip_candidates()
         self.log(
             f"emulated verdicts: {path} ({prov.get('device')}, commit {str(prov.get('commit'))[:12]}, "

@@ -131,6 +131,8 @@ def test_first_light_skips_a_planted_wrong_verdict_and_logs_why(tmp_path: Path) 
     summary = json.loads((run.out / "summary.json").read_text())
     assert summary["emulated"]["skipped"]["gemm/triton_naive"]["status"] == "wrong_result"
     assert summary["emulated"]["provenance"]["commit"] == "abc123"
+    if emu_verdicts.commit()["commit"]:  # a git checkout: verdicts of another commit are flagged
+        assert summary["emulated"]["stale"].startswith("made at abc123")
     # The GPU stages leave it out; the other variants run as planned.
     assert run.variants("gemm") == ["-v", "cuda_naive", "-v", "torch_matmul", "--no-baselines"]
     assert run.variants("paged_attention") == first_light.variant_args(
