@@ -57,6 +57,7 @@ def dry_run(tmp_path: Path) -> first_light.Run:
     return run
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(backend.probe() is not None, reason=str(backend.probe()))
 def test_verdict_stage_writes_the_file_from_real_emulated_records(tmp_path: Path) -> None:
     """One CUDA and one Triton step on the emulated Hopper, through the real CLI."""
