@@ -6,8 +6,12 @@ default configs, built through each variant's own static check so that the keys 
 ones the GPU machine will compute. ``seed`` (run there) copies the prebuilt artefacts into a
 fresh cache and ``check`` walks the same static checks again: an artefact whose source,
 flags, architecture or compiler major.minor differ is rebuilt there, and the log says so.
+``prepare`` (and ``emulate`` alone) also runs every CUDA and Triton variant on the emulated
+Hopper and writes their verdicts to ``CARRY/emu/verdicts.json`` (``emu_verdicts.py``): first
+light skips on the GPU what the emulator already shows wrong.
 
-    python3 scripts/gpu/carry.py prepare .gpu-carry [--no-wheels] [--variant V ...] [--jobs N]
+    python3 scripts/gpu/carry.py prepare .gpu-carry [--no-wheels] [--no-emulated] [--variant V ...] [--jobs N]
+    python3 scripts/gpu/carry.py emulate .gpu-carry [--emu-variant V ...] [--emu-shape FAMILY=S ...] [--emu-dtype D ...]
     python3 scripts/gpu/carry.py seed .gpu-carry --cache DIR
     python3 scripts/gpu/carry.py check [--variant V ...] [--jobs N]
 """
@@ -30,7 +34,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import first_light  # noqa: E402  (a sibling script module: its GPU plan names the problems)
+import emu_verdicts  # noqa: E402  (sibling script modules)
+import first_light  # noqa: E402  (its GPU plan names the problems)
 
 COMPILER = "nvcc"
 """Both machines have nvcc 13.0; NVRTC's wheel version may differ between them."""
@@ -51,6 +56,8 @@ PLATFORMS = (
     "manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_24_x86_64",
     "manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux1_x86_64",
 )  # fmt: skip
+EMU_DTYPES = (first_light.GPU.dtype, first_light.DRY.dtype)
+"""The emulated verdicts' dtypes: the GPU run's (bf16) and the CPU dry run's (fp16)."""
 CARRY_LIMIT = 64 * 2**20
 """The device tool carries the working tree and the carry folder, 64 MiB together."""
 
@@ -187,6 +194,42 @@ def tree_size(root: Path) -> int:
     return sum((root / n).stat().st_size for n in names if n and (root / n).is_file())
 
 
+def emulate(carry: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The emulated-verdict stage: ``CARRY/emu/verdicts.json`` and the emulated store beside it."""
+    shapes: dict[str, list[str]] = {}
+    for text in args.emu_shape or []:
+        family, _, shape = text.partition("=")
+        if family not in emu_verdicts.PROBLEMS or not shape:
+            raise SystemExit(
+                f"carry: --emu-shape takes FAMILY=SHAPE, FAMILY one of {list(emu_verdicts.PROBLEMS)}"
+            )
+        shapes.setdefault(family, []).append(shape)
+    started = time.monotonic()
+    data = emu_verdicts.make(
+        carry,
+        args.emu_variant,
+        tuple(args.emu_dtype or EMU_DTYPES),
+        shapes,
+        timeout_s=args.emu_timeout,
+        jobs=args.jobs,
+    )
+    counts: dict[str, int] = {}
+    for entry in data["variants"].values():
+        for found in entry["by_dtype"].values():
+            counts[found["status"]] = counts.get(found["status"], 0) + 1
+    print(
+        f"emulated verdicts ({emu_verdicts.DEVICE}): {len(data['variants'])} variants, "
+        f"{dict(sorted(counts.items()))}, {time.monotonic() - started:.0f} s -> {carry / emu_verdicts.FILE}"
+    )
+    for key, entry in data["variants"].items():
+        for dtype, found in entry["by_dtype"].items():
+            if found["status"] != "ok":
+                print(
+                    f"  {key} {dtype}: {found['status']} {found['problem']}: {found['message'][:200]}"
+                )
+    return data
+
+
 def prepare(carry: Path, variants: list[str] | None, wheels: bool, n_jobs: int) -> dict[str, Any]:
     carry.mkdir(parents=True, exist_ok=True)
     if wheels:
@@ -243,6 +286,22 @@ def main(argv: list[str] | None = None) -> int:
     p_seed = sub.add_parser("seed")
     p_seed.add_argument("carry", type=Path)
     p_seed.add_argument("--cache", type=Path, required=True)
+    p_prep.add_argument(
+        "--no-emulated", action="store_true", help="skip the emulated verdicts (emu/verdicts.json)"
+    )
+    p_emu = sub.add_parser("emulate")
+    p_emu.add_argument("carry", type=Path)
+    for p in (p_prep, p_emu):
+        p.add_argument("--emu-variant", action="append", default=None, help="emulate only these")
+        p.add_argument(
+            "--emu-shape",
+            action="append",
+            default=None,
+            help="FAMILY=SHAPE instead of the defaults",
+        )
+        p.add_argument("--emu-dtype", action="append", default=None, help="default: bf16 and fp16")
+        p.add_argument("--emu-timeout", type=float, default=900.0, help="seconds for all of it")
+    p_emu.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     p_check = sub.add_parser("check")
     for p in (p_prep, p_check):
         p.add_argument("--variant", action="append", default=None, help="only these (repeatable)")
@@ -252,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.cmd == "prepare":
         manifest = prepare(args.carry, args.variant, not args.no_wheels, args.jobs)
+        if not args.no_emulated:
+            emulate(args.carry, args)
         total = size(args.carry) + tree_size(HERE.parent.parent)
         print(
             f"carry: {len(manifest['built'])} artefacts built, {len(manifest['failed'])} failed; "
@@ -261,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
         for line in manifest["failed"]:
             print(f"  failed: {line}")
         return 1 if total > CARRY_LIMIT else 0
+    if args.cmd == "emulate":
+        emulate(args.carry, args)
+        return 0
     if args.cmd == "seed":
         seed(args.carry, args.cache)
         return 0

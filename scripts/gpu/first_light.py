@@ -6,7 +6,14 @@ JSON that is rewritten after every command, so a kill at any point loses nothing
 ``--dry-run`` runs the same stages on the CPU device at tiny problems (no timing there is
 performance); tools that are absent (nvidia-smi, compute-sanitizer) make a step "skipped".
 
+Before any stage it reads the emulated verdicts ``prepare.sh`` left in the carry folder
+(``.gpu-carry/emu/verdicts.json``, see ``emu_verdicts.py``; ``--verdicts FILE`` names
+another): a variant the emulator shows wrong or unsafe at the plan's dtype is skipped in every
+stage, with one log line naming the verdict and its message, unless ``--force`` (or
+``FIRST_LIGHT_FORCE=1``). No verdict file: every variant runs, as before.
+
     python3 scripts/gpu/first_light.py OUT_DIR [--dry-run] [--only STAGE ...] [--resume DIR]
+                                       [--verdicts FILE] [--force]
 """
 
 from __future__ import annotations
@@ -26,9 +33,11 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 
-import fl_table  # noqa: E402  (a sibling script module)
+import emu_verdicts  # noqa: E402  (sibling script modules)
+import fl_table  # noqa: E402
 
 STAGES: tuple[tuple[str, int], ...] = (
     ("env", 45),
@@ -146,6 +155,10 @@ class Run:
     deadline: float = 0.0
     proc: subprocess.Popen[bytes] | None = None
     """The command running now (stopped with the driver if the driver is stopped)."""
+    emulated: dict[str, Any] | None = None
+    """The emulated verdicts (``emu_verdicts.load``), None without a verdict file."""
+    skip: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    """(family, variant) -> its emulated verdict: not run on the GPU (wrong on the emulator)."""
 
     def __post_init__(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -190,6 +203,68 @@ class Run:
 
     def left(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
+
+    def variants(self, family: str) -> list[str] | None:
+        """The ``-v`` arguments of a family's commands: the plan's, less what the emulator skips.
+
+        With nothing to skip this is the plan's list (empty: every variant, baselines too);
+        None when the emulator skips every variant the plan has (then no command runs).
+        """
+        planned = self.plan.gemm_variants if family == "gemm" else self.plan.attn_variants
+        skipped = {v for f, v in self.skip if f == family}
+        if not skipped:
+            return variant_args(planned)
+        if not planned:
+            from kernbench.registry import Registry
+
+            planned = tuple(v.name for v in Registry.discover().variants(family))
+        kept = [v for v in planned if v not in skipped]
+        return variant_args(kept) if kept else None
+
+    def use_verdicts(self, path: Path | None, force: bool) -> None:
+        """Read the emulated verdicts; log and record each variant they keep off the GPU."""
+        self.emulated = emu_verdicts.load(path)
+        info: dict[str, Any] = {"file": str(path) if path else None, "found": bool(self.emulated)}
+        self.summary["emulated"] = info
+        if not self.emulated:
+            self.log(f"emulated verdicts: none at {path}: every variant runs")
+            self.save()
+            return
+        prov = self.emulated.get("provenance", {})
+        info.update(
+            provenance={k: prov.get(k) for k in ("commit", "dirty", "device", "arch", "made_utc")},
+            forced=force,
+            skipped={},
+        )
+        here = emu_verdicts.commit()
+        if here["commit"] and prov.get("commit") and here["commit"] != prov.get("commit"):
+            info["stale"] = f"made at {prov.get('commit')}, this tree is at {here['commit']}"
+            self.log(f"emulated verdicts: WARNING: {info['stale']} (rerun prepare.sh)")
+        wanted = self.skip_candidates()
+        self.log(
+            f"emulated verdicts: {path} ({prov.get('device')}, commit {str(prov.get('commit'))[:12]}, "
+            f"{prov.get('made_utc')}): {len(wanted)} variant(s) wrong on the emulator"
+            + (" (forced: they run anyway)" if force and wanted else "")
+        )
+        for (family, name), found in sorted(wanted.items()):
+            what = f"{found['status']} on {prov.get('device', 'the emulator')}"
+            where = f" at {found['problem']} {self.plan.dtype}" if found.get("problem") else ""
+            self.log(
+                f"emulated: {'RUN (forced)' if force else 'skip'} {family}/{name}: {what}{where}: "
+                f"{found['message'].splitlines()[0] if found['message'] else '(no message)'}"
+            )
+            info["skipped"][f"{family}/{name}"] = {**found, "forced": force}
+        if not force:
+            self.skip = wanted
+        self.save()
+
+    def skip_candidates(self) -> dict[tuple[str, str], dict[str, str]]:
+        """What the verdicts would skip among the variants this plan runs."""
+        found = emu_verdicts.skips(self.emulated, self.plan.dtype)
+        plans = {"gemm": self.plan.gemm_variants, "paged_attention": self.plan.attn_variants}
+        return {
+            (f, v): e for (f, v), e in found.items() if not plans.get(f) or v in plans.get(f, ())
+        }
 
     # -- running commands --------------------------------------------------------------------
     def kernbench(self, *args: str, limit: float | None = None) -> int:
@@ -297,12 +372,14 @@ def stage_correctness(run: Run) -> None:
     """Every variant of both families at its defaults through the gate, briefly sampled."""
     p = run.plan
     gemm = ["bench", "gemm", "--device", p.device, "--dtype", p.dtype, *shape_args(p.gemm_check)]
-    run.kernbench(
-        *gemm, *variant_args(p.gemm_variants), *p.check_args, *run.store(), limit=run.left() * 0.6
-    )
+    names = run.variants("gemm")
+    if names is not None:
+        run.kernbench(*gemm, *names, *p.check_args, *run.store(), limit=run.left() * 0.6)
     attn = ["bench", "paged_attention", "--device", p.device, "--dtype", p.dtype, "--cache", "cold"]
     attn += shape_args(p.attn_check)
-    run.kernbench(*attn, *variant_args(p.attn_variants), *p.check_args, *run.store())
+    names = run.variants("paged_attention")
+    if names is not None:
+        run.kernbench(*attn, *names, *p.check_args, *run.store())
 
 
 FAILED = ("crash", "wrong_result")
@@ -322,6 +399,8 @@ def stage_sanitize(run: Run) -> None:
     run.summary["failed_low_level"] = sorted(v for _, v in failed)
     targets = dict(failed)
     for family, name in run.plan.always_map:
+        if (family, name) in run.skip:
+            continue
         targets.setdefault((family, name), small_problem(run.plan, family))
     if not targets:
         run.note("no CUDA or CUTLASS variant crashed or computed wrong: nothing to sanitize")
@@ -362,6 +441,9 @@ def archive(folder: Path, dest: Path) -> None:
 def stage_gemm(run: Run) -> None:
     """The GEMM ladder (6 Triton + 10 CUDA steps) at defaults, cuBLAS and CUTLASS in the same run."""
     p = run.plan
+    names = run.variants("gemm")
+    if names is None:
+        return
     run.kernbench(
         "bench",
         "gemm",
@@ -370,7 +452,7 @@ def stage_gemm(run: Run) -> None:
         "--dtype",
         p.dtype,
         *shape_args(p.gemm_bench),
-        *variant_args(p.gemm_variants),
+        *names,
         *p.bench_args,
         *run.store(),
     )
@@ -379,6 +461,9 @@ def stage_gemm(run: Run) -> None:
 def stage_attention(run: Run) -> None:
     """Every paged-attention variant with its torch baselines, cold L2."""
     p = run.plan
+    names = run.variants("paged_attention")
+    if names is None:
+        return
     run.kernbench(
         "bench",
         "paged_attention",
@@ -389,7 +474,7 @@ def stage_attention(run: Run) -> None:
         "--cache",
         "cold",
         *shape_args(p.attn_bench),
-        *variant_args(p.attn_variants),
+        *names,
         *p.bench_args,
         *run.store(),
     )
@@ -400,7 +485,7 @@ def stage_tune(run: Run) -> None:
     p = run.plan
     records = fl_table.records(run.out)
     studies: list[tuple[str, str, str, list[str]]] = [
-        ("gemm", v, p.gemm_bench[0], []) for v in p.tmas
+        ("gemm", v, p.gemm_bench[0], []) for v in p.tmas if ("gemm", v) not in run.skip
     ]
     gemm_problem = fl_table.problem_key(p.gemm_bench[0])
     cuda = fl_table.fastest(records, "gemm", gemm_problem, language="cuda")
@@ -442,11 +527,21 @@ def stage_tune(run: Run) -> None:
 
 def stage_table(run: Run) -> None:
     """The compact table (variant, status, % of cuBLAS or of the measured copy bandwidth)."""
-    rows = fl_table.build(fl_table.records(run.out))
+    rows = fl_table.build(fl_table.records(run.out), run.emulated)
+    rows += fl_table.skipped_rows(run.skip, run.plan.dtype)
     note = "" if run.plan.device == "cuda" else fl_table.CPU_NOTE
     (run.out / "table.md").write_text(fl_table.markdown(rows, note))
     run.summary["table"] = rows
-    run.note(f"{len(rows)} rows in table.md")
+    differ = [f"{r['family']}/{r['variant']} {r['problem']} {r['dtype']}: GPU {r['status']}, "
+              f"emulated {r['emulated']}" for r in rows if r.get("agree") is False]  # fmt: skip
+    if run.emulated:
+        run.summary["emulated"]["disagree"] = differ
+    run.note(
+        f"{len(rows)} rows in table.md"
+        + (f"; {len(differ)} disagree with the emulator" if differ else "")
+    )
+    for line in differ:
+        run.note(f"emulator and GPU disagree: {line}")
 
 
 STAGE_FUNCS: dict[str, Callable[[Run], None]] = {
@@ -494,6 +589,18 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="start from the store in this folder (a second call, after the first came back)",
     )
+    parser.add_argument(
+        "--verdicts",
+        type=Path,
+        default=ROOT / ".gpu-carry" / emu_verdicts.FILE,
+        help="the emulated verdicts (default: the carry folder's; a missing file skips nothing)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        default=emu_verdicts.forced(),
+        help=f"run what the emulator shows wrong anyway (also {emu_verdicts.FORCE_ENV}=1)",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.only) - set(STAGE_FUNCS)
     if unknown:
@@ -526,6 +633,7 @@ def main(argv: list[str] | None = None) -> int:
         run.save()
         raise SystemExit(130)
 
+    run.use_verdicts(args.verdicts, args.force)
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGINT, interrupted)
     # first_light.sh exports when it started: setup past its allowance shortens the tunes.

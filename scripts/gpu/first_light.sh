@@ -2,8 +2,12 @@
 # First light: ONE call of about 8 minutes on a lent GPU that checks every GPU claim in order
 # of value (stages and their limits: STAGES in scripts/gpu/first_light.py, 480 s in all).
 #   bash scripts/gpu/first_light.sh [OUT_DIR] [--dry-run] [--only STAGE ...] [--resume DIR]
+#                                   [--verdicts FILE] [--force]
 #     OUT_DIR default: $OUT. --only: these stages alone (a second call); --resume DIR: start
 #     from the store DIR/kernbench.sqlite3 that the first call brought back (carry it).
+#     Variants whose emulated verdict (.gpu-carry/emu/verdicts.json, made by prepare.sh; or
+#     --verdicts FILE) is wrong_result or emulator_finding are skipped, each logged with its
+#     verdict; --force (or FIRST_LIGHT_FORCE=1) runs them anyway. No verdict file: all run.
 # On the GPU machine it first installs the carry folder (scripts/gpu/setup.sh), then checks
 # which prebuilt cubins and CUTLASS libraries match (the rest are built there and logged), then
 # runs the stages. --dry-run: the same stages on the CPU device at tiny problems, here.
@@ -17,10 +21,11 @@ extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) dry=(--dry-run) ;;
-    --only|--resume)
+    --force) extra+=(--force) ;;
+    --only|--resume|--verdicts)
       [ $# -ge 2 ] || { echo "first_light.sh: $1 needs a value" >&2; exit 2; }
       extra+=("$1" "$2"); shift ;;
-    -*) echo "first_light.sh: unknown option $1 (use [OUT_DIR] [--dry-run] [--only STAGE] [--resume DIR])" >&2; exit 2 ;;
+    -*) echo "first_light.sh: unknown option $1 (use [OUT_DIR] [--dry-run] [--only STAGE] [--resume DIR] [--verdicts FILE] [--force])" >&2; exit 2 ;;
     *) out=$1 ;;
   esac
   shift

@@ -3,6 +3,8 @@
 GEMM rows are given as % of cuBLAS (``torch_matmul`` on the same problem and dtype, from the
 same store); paged-attention rows as % of the device-copy bandwidth ``kernbench calibrate``
 measured. Every figure is read from the store through ``kernbench results``; none is typed.
+Given the emulated verdicts (``emu_verdicts.py``), each row also shows the emulator's verdict
+of the same variant at the same dtype beside the GPU's, and whether the two agree.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+import emu_verdicts
 
 CPU_NOTE = "CPU interpreter timings: not GPU performance; the percentages check the pipeline only."
 CUBLAS = "torch_matmul"
@@ -73,8 +77,15 @@ def copy_gbps(recs: Sequence[dict[str, Any]]) -> float | None:
     return float(copies[-1]["gbps"]) if copies else None
 
 
-def build(recs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (family, variant, problem, dtype, bench or tune): its best ok record, else its last."""
+def build(
+    recs: Sequence[dict[str, Any]], emulated: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """One row per (family, variant, problem, dtype, bench or tune): its best ok record, else its last.
+
+    With ``emulated`` (the verdict file), each row gets ``emulated`` (the emulator's verdict of
+    the variant at that dtype, on its small problems), ``emulated_message`` and ``agree``
+    (ok / wrong / finding the same on both; None where either has no such verdict).
+    """
     groups: dict[tuple[str, str, str, str, str], list[dict[str, Any]]] = {}
     for r in recs:
         if r["family"] == "calibrate":
@@ -106,13 +117,35 @@ def build(recs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "pct": None,
             "of": None,
             "message": "" if ok else str(best.get("message") or "")[:160],
+            "emulated": None,
+            "emulated_message": "",
+            "agree": None,
         }
+        found = emu_verdicts.verdict(emulated, family, variant, dtype)
+        if found:
+            row.update(
+                emulated=found["status"],
+                emulated_message=str(found.get("message") or "")[:160],
+                agree=emu_verdicts.agree(found["status"], str(best["status"])),
+            )
         if ok and family == "gemm" and (problem, dtype) in cublas:
             row.update(pct=round(100 * cublas[(problem, dtype)] / best["median_s"], 1), of="cuBLAS")
         elif ok and family != "gemm" and copy and best["gbps"]:
             row.update(pct=round(100 * best["gbps"] / copy, 1), of="copy bandwidth")
         rows.append(row)
     rows.sort(key=lambda r: (r["family"], r["problem"], r["dtype"], r["source"], -(r["pct"] or 0)))
+    return rows
+
+
+def skipped_rows(skip: dict[tuple[str, str], dict[str, str]], dtype: str) -> list[dict[str, Any]]:
+    """One row for each variant kept off the GPU by its emulated verdict."""
+    rows = []
+    for (family, variant), found in sorted(skip.items()):
+        row: dict[str, Any] = dict.fromkeys(("median_us", "tflops", "gbps", "pct", "of", "agree"))
+        row.update(family=family, variant=variant, problem="-", dtype=dtype, source="-")
+        row.update(status="not run", message="skipped: wrong on the emulator")
+        row.update(emulated=found["status"], emulated_message=str(found.get("message") or "")[:160])
+        rows.append(row)
     return rows
 
 
@@ -134,7 +167,10 @@ def _families() -> dict[str, Any]:
 
 def markdown(rows: Sequence[dict[str, Any]], note: str = "") -> str:
     """The table a person reads first: status, then the share of the measured ceiling."""
-    head = "| family | variant | problem | dtype | from | status | median us | TFLOP/s | GB/s | % | of |"
+    head = (
+        "| family | variant | problem | dtype | from | status | emulated | median us | TFLOP/s "
+        "| GB/s | % | of |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         status = r["status"] if not r["message"] else f"{r['status']}: {r['message']}"
@@ -145,6 +181,7 @@ def markdown(rows: Sequence[dict[str, Any]], note: str = "") -> str:
             r["dtype"],
             r["source"],
             status.replace("|", "/"),
+            emulated_cell(r).replace("|", "/"),
             fmt(r["median_us"]),
             fmt(r["tflops"]),
             fmt(r["gbps"]),
@@ -154,6 +191,17 @@ def markdown(rows: Sequence[dict[str, Any]], note: str = "") -> str:
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     text = "\n".join(lines) + "\n"
     return (f"{note}\n\n" if note else "") + text
+
+
+def emulated_cell(row: dict[str, Any]) -> str:
+    """The emulator's verdict, flagged where it disagrees with the GPU's."""
+    verdict = row.get("emulated")
+    if not verdict:
+        return "-"
+    text = str(verdict)
+    if verdict != "ok" and row.get("emulated_message"):
+        text += f": {row['emulated_message']}"
+    return f"**DIFFERS** {text}" if row.get("agree") is False else text
 
 
 def fmt(value: float | None) -> str:

@@ -35,6 +35,8 @@ def script(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("carry")
     args = ["prepare", str(folder), "--no-wheels", "--jobs", "2"]
+    # The emulated verdicts of one step on one tiny problem: the stage runs, and is counted.
+    args += ["--emu-variant", "cuda_naive", "--emu-shape", "gemm=33x17x20", "--emu-dtype", "bf16"]
     proc = script(*args, *[a for v in VARIANTS for a in ("--variant", v)])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return folder
@@ -89,6 +91,8 @@ def test_artefact_of_another_compiler_is_rebuilt_and_logged(prepared: Path, tmp_
 
 def test_carry_and_tree_fit_the_device_tool(prepared: Path) -> None:
     """The carried folder (a real .gpu-carry if prepared here) plus the tracked tree <= 64 MiB."""
+    verdicts = json.loads((prepared / "emu" / "verdicts.json").read_text())
+    assert verdicts["variants"]["gemm/cuda_naive"]["by_dtype"]["bf16"]["status"] == "ok"
     tree = carry.tree_size(ROOT)
     assert tree + carry.size(prepared) <= carry.CARRY_LIMIT
     real = ROOT / ".gpu-carry"
