@@ -35,18 +35,6 @@ def _nop(ins: ir.Instruction) -> Op:
     return Op(lambda L: lambda s: None)
 
 
-def _scalar(L: Linker, o: Any) -> Any:
-    r = L.read(o)
-
-    def get(s: Any, n: int) -> np.ndarray:
-        v = r(s)
-        if isinstance(v, ir.Imm):
-            v = int(v.value)
-        return np.broadcast_to(np.asarray(v), (n,))
-
-    return get
-
-
 def _land(
     m: Machine,
     pc: int,
@@ -113,9 +101,9 @@ def _tensor_load(ins: ir.Instruction, multicast: bool) -> Op:
         m, pc = L.m, L.pc
         dst, _ = L.address(ops[0], "shared")
         mbar, _ = L.address(ops[2], "shared")
-        base = _scalar(L, tensor.base)
-        coords = [_scalar(L, c) for c in tensor.coords]
-        mask = _scalar(L, ops[3]) if multicast else None
+        base = L.scalar(tensor.base)
+        coords = [L.scalar(c) for c in tensor.coords]
+        mask = L.scalar(ops[3]) if multicast else None
 
         def step(s: Any) -> None:
             tids = m.tids(s)
@@ -246,8 +234,8 @@ def _tensor_store(ins: ir.Instruction, reduce: str | None = None) -> Op:
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
         src, _ = L.address(ops[1], "shared")
-        base = _scalar(L, tensor.base)
-        coords = [_scalar(L, c) for c in tensor.coords]
+        base = L.scalar(tensor.base)
+        coords = [L.scalar(c) for c in tensor.coords]
         register_write_check(m, check_store_source)
         proxy.watch(m)
 
@@ -314,9 +302,9 @@ def _bulk(ins: ir.Instruction) -> Op:
         m, pc = L.m, L.pc
         dst, _ = L.address(ops[0], "global" if to_global else "shared")
         src, _ = L.address(ops[1], "shared" if (to_global or from_shared) else "global")
-        size = _scalar(L, ops[2])
+        size = L.scalar(ops[2])
         mbar = None if to_global else L.address(ops[3], "shared")[0]
-        mask = _scalar(L, ops[4]) if multicast else None
+        mask = L.scalar(ops[4]) if multicast else None
         if to_global:
             register_write_check(m, check_store_source)
             proxy.watch(m)
