@@ -153,10 +153,7 @@ class ClusterBarrier:
 
     @staticmethod
     def of(m: Machine) -> ClusterBarrier:
-        b = m.extensions.get("barrier.cluster")
-        if b is None:
-            b = m.extensions["barrier.cluster"] = ClusterBarrier(m)
-        return b
+        return m.extension("barrier.cluster", lambda: ClusterBarrier(m))
 
     def arrive(self, tids: np.ndarray) -> None:
         self.arrivals[tids] += 1

@@ -66,10 +66,7 @@ class MBarriers:
 
     @staticmethod
     def of(m: Machine) -> MBarriers:
-        b = m.extensions.get("mbarrier")
-        if b is None:
-            b = m.extensions["mbarrier"] = MBarriers(m)
-        return b
+        return m.extension("mbarrier", lambda: MBarriers(m))
 
     # ------------------------------------------------------------------ state changes
     def get(self, pc: int, tids: np.ndarray, flat: int) -> Bar | None:

@@ -163,10 +163,7 @@ class BulkStores:
 
     @staticmethod
     def of(m: Machine) -> BulkStores:
-        b = m.extensions.get("bulk-store")
-        if b is None:
-            b = m.extensions["bulk-store"] = BulkStores(m)
-        return b
+        return m.extension("bulk-store", lambda: BulkStores(m))
 
     def add(self, tid: int, flat: np.ndarray) -> None:
         self.records.append((tid, int(self.committed[tid]), np.unique(flat >> 4)))
