@@ -91,11 +91,28 @@ def _targets(m: Machine, tid: int, dst: int, mask: int | None) -> list[int]:
 # ---------------------------------------------------------------------------- tensor copies
 
 
+def _tensor_operand(ins: ir.Instruction, i: int) -> ir.TensorAddr:
+    """Operand ``i``, the ``[tensorMap, {coordinates}]`` of a tensor copy."""
+    o = ins.operands[i]
+    if not isinstance(o, ir.TensorAddr):
+        raise NotSupported(ins, "expected [tensorMap, {coordinates}]")
+    return o
+
+
+def _box(
+    m: Machine, pc: int, tid: int, f: tmap.TensorMapFields, coords: list[int], off: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`box_addresses` of thread ``tid``'s box, or None with a ``tma-error`` finding."""
+    try:
+        return box_addresses(f, coords, off)
+    except (TmaUnsupported, ValueError) as e:
+        m.report("tma-error", pc, np.array([tid]), str(e))
+        return None
+
+
 def _tensor_load(ins: ir.Instruction, multicast: bool) -> Op:
     ops = ins.operands
-    if not isinstance(ops[1], ir.TensorAddr):
-        raise NotSupported(ins, "expected [tensorMap, {coordinates}]")
-    tensor = ops[1]
+    tensor = _tensor_operand(ins, 1)
 
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
@@ -127,11 +144,10 @@ def _tensor_load(ins: ir.Instruction, multicast: bool) -> Op:
                         off,
                     )
                     continue
-                try:
-                    g, inb, sh = box_addresses(f, [int(np.int32(c[i])) for c in cs], off)
-                except (TmaUnsupported, ValueError) as e:
-                    m.report("tma-error", pc, np.array([tid]), str(e))
+                box = _box(m, pc, tid, f, [int(np.int32(c[i])) for c in cs], off)
+                if box is None:
                     continue
+                g, inb, sh = box
                 eb = f.elem_bytes
                 data = np.full(g.size, fill_bits(f), UINT[eb])
                 if inb.any():
@@ -184,18 +200,35 @@ def check_store_source(
         return
     busy = np.concatenate([r[2] for r in b.records])
     hit = np.isin(flat.astype(np.int64) >> 4, busy)
+    report_write_hit(
+        m,
+        pc,
+        tids,
+        flat,
+        hit,
+        "bulk-copy-in-flight",
+        "which a bulk store to global memory may still be reading: no "
+        "cp.async.bulk.wait_group.read has covered it",
+    )
+
+
+def report_write_hit(
+    m: Machine,
+    pc: int,
+    tids: np.ndarray,
+    flat: np.ndarray,
+    hit: np.ndarray,
+    kind: str,
+    what: str,
+) -> None:
+    """A ``kind`` finding on the threads of a shared write (flat offsets ``flat``, by
+    ``tids``: one each, or one thread for all) where ``hit``, naming the first offset hit:
+    "writes shared offset N, ``what``"."""
     if hit.any():
         i = int(np.flatnonzero(hit)[0])
         off = int(flat[i]) % m.shared_stride
         t = tids if tids.size == flat.size else np.broadcast_to(tids[:1], flat.shape)
-        m.report(
-            "bulk-copy-in-flight",
-            pc,
-            t[hit],
-            f"writes shared offset {off}, which a bulk store to global memory may still be "
-            "reading: no cp.async.bulk.wait_group.read has covered it",
-            off,
-        )
+        m.report(kind, pc, t[hit], f"writes shared offset {off}, {what}", off)
 
 
 def register_write_check(m: Machine, check: Any) -> None:
@@ -224,9 +257,7 @@ def _reducer(m: Machine, pc: int, tid: int, op: str, typ: str) -> Any:
 
 def _tensor_store(ins: ir.Instruction, reduce: str | None = None) -> Op:
     ops = ins.operands
-    if not isinstance(ops[0], ir.TensorAddr):
-        raise NotSupported(ins, "expected [tensorMap, {coordinates}]")
-    tensor = ops[0]
+    tensor = _tensor_operand(ins, 0)
 
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
@@ -247,11 +278,10 @@ def _tensor_store(ins: ir.Instruction, reduce: str | None = None) -> Op:
                 if f is None:
                     continue
                 off = int(a[i]) & OFFSET_MASK
-                try:
-                    g, inb, sh = box_addresses(f, [int(np.int32(c[i])) for c in cs], off)
-                except (TmaUnsupported, ValueError) as e:
-                    m.report("tma-error", pc, np.array([tid]), str(e))
+                box = _box(m, pc, tid, f, [int(np.int32(c[i])) for c in cs], off)
+                if box is None:
                     continue
+                g, inb, sh = box
                 eb = f.elem_bytes
                 if not inb.any():
                     continue

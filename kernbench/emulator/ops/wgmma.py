@@ -26,7 +26,7 @@ from ..machine import Linker, Machine, Op, fusable_stretches
 from ..ptx import ir
 from . import proxy
 from .table import NotSupported, Registry
-from .tma import register_write_check
+from .tma import register_write_check, report_write_hit
 
 FAMILY = Registry()
 WG = 128
@@ -135,18 +135,16 @@ def check_overwrite(m: Machine, pc: int, tids: np.ndarray, flat: np.ndarray, nby
         wg = w.retire_wg[lo]
         since = w.arrivals[np.maximum(wg, 0)] > w.retire_arrivals[lo]
         hit |= (w.retire_ep[lo] >= ep) & (wg >= 0) & (wg != w.wg_of(t)) & ~since
-    if hit.any():
-        i = int(np.flatnonzero(hit)[0])
-        off = int(flat[i]) % m.shared_stride
-        t = tids if tids.size == flat.size else np.broadcast_to(tids[:1], flat.shape)
-        m.report(
-            "wgmma-in-flight",
-            pc,
-            t[hit],
-            f"writes shared offset {off}, an operand of a wgmma still in flight (no "
-            "wgmma.wait_group has retired it): the wgmma may read the new bytes",
-            off,
-        )
+    report_write_hit(
+        m,
+        pc,
+        tids,
+        flat,
+        hit,
+        "wgmma-in-flight",
+        "an operand of a wgmma still in flight (no wgmma.wait_group has retired it): the "
+        "wgmma may read the new bytes",
+    )
 
 
 # ---------------------------------------------------------------------------- mma_async
