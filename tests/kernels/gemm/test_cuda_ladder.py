@@ -20,16 +20,9 @@ from kernbench.registry import Registry
 from kernbench.space import Config, Space
 from kernbench.staticcheck import HOPPER, Target, check
 from kernbench.variant import Unsupported, Variant
+from kernbench_kernels.gemm.cuda_ladder import SM80_STEPS
 
-STEPS = (
-    "cuda_naive",
-    "cuda_smem_simt",
-    "cuda_mma",
-    "cuda_vectorized",
-    "cuda_cp_async",
-    "cuda_ldmatrix",
-    "cuda_tuned",
-)
+STEPS = SM80_STEPS
 AMPERE = Target(arch="sm_80", compute_capability=(8, 0), shared_per_block=163 * 1024)
 
 # SASS each step must contain, from the step that introduces it on (regular expressions):
