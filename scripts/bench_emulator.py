@@ -26,15 +26,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-STEPS = (
-    "cuda_naive",
-    "cuda_smem_simt",
-    "cuda_mma",
-    "cuda_vectorized",
-    "cuda_cp_async",
-    "cuda_ldmatrix",
-    "cuda_tuned",
-)
+from kernbench_kernels.gemm.cuda_ladder import SM80_STEPS
+
+STEPS = SM80_STEPS
 
 
 @dataclass

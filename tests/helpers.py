@@ -55,3 +55,19 @@ def gone_within(pid: int, seconds: float) -> bool:
         if time.monotonic() >= end:
             return False
         time.sleep(0.1)
+
+
+def run_without_interpreter(script: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run a test-side script in a fresh Python without ``TRITON_INTERPRET`` (kernels there
+    are real JITFunctions), with ``env`` added; it must exit 0. Its last line of output."""
+    full_env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-W", "ignore", str(script), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout.strip().splitlines()[-1]

@@ -39,10 +39,7 @@ class ClusterMap:
 
     @staticmethod
     def of(m: Machine) -> ClusterMap:
-        c = m.extensions.get("cluster")
-        if c is None:
-            c = m.extensions["cluster"] = ClusterMap(m.layout)
-        return c
+        return m.extension("cluster", lambda: ClusterMap(m.layout))
 
     def peer(self, cta: np.ndarray, rank: np.ndarray) -> np.ndarray:
         """Wave index of the CTA of rank ``rank`` in ``cta``'s cluster (-1: no such rank)."""

@@ -47,6 +47,20 @@ class Linker:
             return lambda s: tuple(r(s) for r in rs)
         return lambda s: o
 
+    def scalar(self, o: Any, dtype: Any = None) -> Callable[[Any, int], np.ndarray]:
+        """``get(s, n)``: ``o`` for the ``n`` executing threads, one value each (an immediate
+        broadcast to all), cast with ``astype(dtype)`` when ``dtype`` is given."""
+        r = self.read(o)
+
+        def get(s: Any, n: int) -> np.ndarray:
+            v = r(s)
+            if isinstance(v, ir.Imm):
+                v = int(v.value)
+            a = np.asarray(v) if dtype is None else np.asarray(v).astype(dtype)
+            return np.broadcast_to(a, (n,))
+
+        return get
+
     def symbol_address(self, o: ir.Sym) -> int:
         """A symbol's value as an operand: its address in its own state space. A kernel
         parameter's is its offset in the parameter buffer (LLVM moves it in 32 bits);

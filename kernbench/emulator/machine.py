@@ -27,17 +27,20 @@ How a machine-op family plugs in (what the Hopper families reuse):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
 from .findings import Finding, Findings
 from .linker import Linker
 from .memory import HostMemory, Region
-from .program import Program
+from .program import Lowered, Program
 from .sanitizer import Sanitizer
 from .schedule import ALL, Groups, count_warps, split
 from .state import Layout, Registers, Threads
+
+E = TypeVar("E")
+"""The type of a family's per-wave state (:meth:`Machine.extension`)."""
 
 NORMAL, FLOW = 0, 1
 
@@ -78,6 +81,27 @@ class Waitable(Protocol):
     def blocked(self) -> list[tuple[str, int, np.ndarray, str]]:
         """``(kind, pc, waiting threads, what they wait for)`` for a deadlock report."""
         ...
+
+
+def fusable_stretches(lows: list[Lowered]) -> list[tuple[int, int, Any]]:
+    """``(start, end, fuse)`` of each stretch of two or more unguarded steps whose ops share
+    one ``fuse`` (steps ``start`` to ``end - 1``): what :meth:`Machine._fuse` hands ``fuse``."""
+    out = []
+    pc = 0
+    while pc < len(lows):
+        fuse = getattr(lows[pc].impl, "fuse", None)
+        end = pc
+        while (
+            end < len(lows)
+            and fuse is not None
+            and getattr(lows[end].impl, "fuse", None) is fuse
+            and lows[end].ins.guard is None
+        ):
+            end += 1
+        if fuse is not None and end - pc > 1:
+            out.append((pc, end, fuse))
+        pc = max(end, pc + 1)
+    return out
 
 
 class Machine:
@@ -176,6 +200,13 @@ class Machine:
         self.budget = budget
         self.clock = clock if clock is not None else [0]
 
+    def extension(self, name: str, make: Callable[[], E]) -> E:
+        """The family state ``extensions[name]`` of this wave, made by ``make()`` on first use."""
+        e = self.extensions.get(name)
+        if e is None:
+            e = self.extensions[name] = make()
+        return e
+
     # ------------------------------------------------------------------ linking
     def _link(self) -> None:
         from .ops.elementwise import link_elementwise
@@ -201,23 +232,11 @@ class Machine:
     def _fuse(self) -> None:
         """Replace each fusable stretch's first step by one that runs the whole stretch."""
         lows = self.program.steps
-        pc = 0
-        while pc < len(lows):
-            fuse = getattr(lows[pc].impl, "fuse", None)
-            end = pc
-            while (
-                end < len(lows)
-                and fuse is not None
-                and getattr(lows[end].impl, "fuse", None) is fuse
-                and lows[end].ins.guard is None
-            ):
-                end += 1
-            if fuse is not None and end - pc > 1:
-                linkers = [Linker(self, q, lows[q].ins) for q in range(pc, end)]
-                for start, length, step in fuse(linkers):
-                    self.steps[start] = self._stretch(start, length, step)
-                    self.kinds[start] = FLOW
-            pc = max(end, pc + 1)
+        for pc, end, fuse in fusable_stretches(lows):
+            linkers = [Linker(self, q, lows[q].ins) for q in range(pc, end)]
+            for start, length, step in fuse(linkers):
+                self.steps[start] = self._stretch(start, length, step)
+                self.kinds[start] = FLOW
 
     def _stretch(self, start: int, length: int, step: Step) -> Step:
         tc, wc = self.thread_counts, self.warp_counts

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Iterable
 
 from markupsafe import Markup, escape
 
 from ..store import Record
 from ..variant import HOST_LANGUAGES
 from .data import ReportData
+from .page import Cell, Section, Table, text
 
 LITERAL = re.compile(r"``(.+?)``|(?<![`\w])`([^`\n]+)`(?![`\w])")
 
@@ -44,3 +46,24 @@ def docstring_html(text: str) -> Markup:
         last = m.end()
     out.append(str(escape(text[last:])))
     return Markup("".join(out))
+
+
+def steps_section(
+    table_id: str, data: ReportData, steps: Iterable[tuple[str, int, str]]
+) -> Section:
+    """ "What each step changes": a row for each ``(language, order, variant name)`` of a
+    ladder page, in step order, with the variant's description."""
+    explain = Table(table_id, ("step", "variant", "what it changes"))
+    for lang, order, name in sorted(set(steps)):
+        v = data.variant(name)
+        explain.rows.append(
+            [
+                Cell(f"{lang} {order}", f"{lang} {order:03d}"),
+                text(name),
+                Cell(
+                    v.description if v else "",
+                    html=docstring_html(v.description) if v else None,
+                ),
+            ]
+        )
+    return Section("What each step changes", table=explain)

@@ -18,6 +18,16 @@ from kernbench.space import Categorical, Config, Constraint, Pow2, Space, Value
 from kernbench.variant import Build, Launch, Requirements, Unsupported, Variant, variant
 
 HERE = Path(__file__).parent
+SM80_STEPS = (
+    "cuda_naive",
+    "cuda_smem_simt",
+    "cuda_mma",
+    "cuda_vectorized",
+    "cuda_cp_async",
+    "cuda_ldmatrix",
+    "cuda_tuned",
+)
+"""The sm_80 steps 1-7 in order, each a module of this package named as its variant."""
 COMMON_HEADER = "cuda_common.cuh"
 MMA_SOURCES = (COMMON_HEADER, "cuda_mma_tiles.cuh")
 """The headers of the mma.sync steps 3-7."""

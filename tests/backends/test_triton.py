@@ -12,7 +12,7 @@ from kernbench_kernels.gemm.triton_naive import gemm_naive_kernel
 from kernbench.backends import triton as tb
 from kernbench.registry import Registry
 from kernbench.staticcheck import HOPPER, check
-from tests.helpers import gone_within
+from tests.helpers import gone_within, run_without_interpreter
 
 LADDER = (
     "triton_naive",
@@ -130,18 +130,8 @@ def _without_interpreter(args: list[str], tmp_path) -> str:
     """Run tests/backends/triton_jit_keys.py where kernels are real JITFunctions."""
     from pathlib import Path
 
-    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    env.update(TRITON_CACHE_DIR=str(tmp_path / "triton"), KERNBENCH_CACHE=str(tmp_path / "kb"))
-    script = Path(__file__).with_name("triton_jit_keys.py")
-    proc = subprocess.run(
-        [sys.executable, "-W", "ignore", str(script), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout.strip().splitlines()[-1]
+    env = {"TRITON_CACHE_DIR": str(tmp_path / "triton"), "KERNBENCH_CACHE": str(tmp_path / "kb")}
+    return run_without_interpreter(Path(__file__).with_name("triton_jit_keys.py"), *args, env=env)
 
 
 ATTENTION = ("triton_single_pass", "triton_split_kv", "triton_cascade")

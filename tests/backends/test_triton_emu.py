@@ -9,9 +9,6 @@ use (the hidden scratch buffers) is checked here on hand-written PTX.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,6 +16,7 @@ import pytest
 import torch
 
 from kernbench.backends import emu_launch, triton_emu
+from tests.helpers import run_without_interpreter
 
 CHECKS = (
     "check_parameters_follow_triton_specialisation",
@@ -31,17 +29,8 @@ CHECKS = (
 
 def run_checks(*args: str) -> dict[str, str]:
     """Checks of ``triton_emu_checks.py``, run in one process without the interpreter."""
-    env = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-    script = Path(__file__).with_name("triton_emu_checks.py")
-    proc = subprocess.run(
-        [sys.executable, "-W", "ignore", str(script), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    last = run_without_interpreter(Path(__file__).with_name("triton_emu_checks.py"), *args)
+    return dict(json.loads(last))
 
 
 @pytest.fixture(scope="module")

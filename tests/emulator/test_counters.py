@@ -69,25 +69,40 @@ def test_sectors_do_not_depend_on_where_the_host_put_the_buffer() -> None:
     assert r.counts.totals["global_load_sectors"] == 4
 
 
-# every lane fills its words of a 32 x 33 word array, then lane i reads word (i*STRIDE) % 1056
-SHARED = """
-    .shared .align 16 .b32 s[1056];
-    mov.u32 %r1, s;
+def fill(words: int | str) -> str:
+    """PTX: the threads (index ``%r0``, 32 of them) fill ``words`` 32-bit words of the shared
+    array at ``%r1`` with each word's index, thread i every 32nd word from word i; then
+    ``bar.sync 0``. Uses ``%r2``, ``%r3`` and ``%p1``."""
+    return (
+        """
     mov.u32 %r2, %r0;
 $fill:
     shl.b32 %r3, %r2, 2;
     add.u32 %r3, %r1, %r3;
     st.shared.u32 [%r3], %r2;
     add.u32 %r2, %r2, 32;
-    setp.lt.u32 %p1, %r2, 1056;
+    setp.lt.u32 %p1, %r2, WORDS;
     @%p1 bra $fill;
     bar.sync 0;
+"""
+    ).replace("WORDS", str(words))[1:]
+
+
+# every lane fills its words of a 32 x 33 word array, then lane i reads word (i*STRIDE) % 1056
+SHARED = (
+    """
+    .shared .align 16 .b32 s[1056];
+    mov.u32 %r1, s;
+"""
+    + fill(1056)
+    + """\
     mul.lo.u32 %r4, %r0, {stride};
     rem.u32 %r4, %r4, 1056;
     shl.b32 %r4, %r4, 2;
     add.u32 %r4, %r1, %r4;
     ld.shared.{width} %r5, [%r4];
 """
+)
 
 
 def shared_load(stride: int, width: str = "u32") -> dict[str, float]:
@@ -120,22 +135,18 @@ def test_shared_bank_conflicts(stride: int, wavefronts: int) -> None:
 def test_64_bit_shared_accesses_are_served_in_half_warps() -> None:
     """Lane i reads 8 bytes at 8 i: 256 bytes, two half-warp phases of 128 bytes over all 32
     banks: 2 wavefronts, both ideal. Then 8 bytes at 32 i (see below)."""
-    body = """
+    body = (
+        """
     .shared .align 16 .b32 s[1056];
     mov.u32 %r1, s;
-    mov.u32 %r2, %r0;
-$fill:
-    shl.b32 %r3, %r2, 2;
-    add.u32 %r3, %r1, %r3;
-    st.shared.u32 [%r3], %r2;
-    add.u32 %r2, %r2, 32;
-    setp.lt.u32 %p1, %r2, 1056;
-    @%p1 bra $fill;
-    bar.sync 0;
+"""
+        + fill(1056)
+        + """\
     mul.lo.u32 %r4, %r0, {bytes};
     add.u32 %r4, %r1, %r4;
     ld.shared.v2.u32 {{%r5, %r6}}, [%r4];
 """
+    )
     _, r = run(body.format(bytes=8))
     t = r.counts.totals
     assert (t["shared_load_wavefronts"], t["shared_load_ideal"]) == (2, 2)
@@ -146,23 +157,19 @@ $fill:
     assert (t["shared_load_wavefronts"], t["shared_load_ideal"]) == (8, 2)
 
 
-LDMATRIX = """
+LDMATRIX = (
+    """
     .shared .align 16 .b16 tile[{elems}];
     mov.u32 %r1, tile;
-    mov.u32 %r2, %r0;
-$fill:
-    shl.b32 %r3, %r2, 2;
-    add.u32 %r3, %r1, %r3;
-    st.shared.u32 [%r3], %r2;
-    add.u32 %r2, %r2, 32;
-    setp.lt.u32 %p1, %r2, {words};
-    @%p1 bra $fill;
-    bar.sync 0;
+"""
+    + fill("{words}")
+    + """\
     and.b32 %r4, %r0, 7;
     mul.lo.u32 %r4, %r4, {row_bytes};
     add.u32 %r4, %r1, %r4;
     ldmatrix.sync.aligned.m8n8.x1.shared.b16 {{%r5}}, [%r4];
 """
+)
 
 
 @pytest.mark.parametrize(("pad", "wavefronts"), [(0, 8), (8, 1)])

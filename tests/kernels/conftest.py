@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -40,3 +41,19 @@ def emu90_worker() -> Iterator[Runner]:
         pytest.skip("the emulator does not run wgmma and TMA yet")
     with ProcessRunner(emu_device("sm_90a"), QUICK) as runner:
         yield runner
+
+
+def emulated_device(arch: str) -> Iterator[Any]:
+    """The body of a module's ``emu`` fixture: the emulated ``arch`` device, active for the
+    module, and the device that was active before put back afterwards."""
+    from kernbench import device
+
+    before = device.active()
+    yield device.activate(f"emu:{arch}")
+    device._ACTIVE = before
+
+
+@pytest.fixture(scope="module")
+def emu() -> Iterator[Any]:
+    """The emulated sm_80 device, active for the module and put back afterwards."""
+    yield from emulated_device("sm_80")

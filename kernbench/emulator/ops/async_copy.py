@@ -42,10 +42,7 @@ class AsyncCopies:
 
     @staticmethod
     def of(m: Machine) -> AsyncCopies:
-        a = m.extensions.get("cp.async")
-        if a is None:
-            a = m.extensions["cp.async"] = AsyncCopies(m)
-        return a
+        return m.extension("cp.async", lambda: AsyncCopies(m))
 
     def issue(
         self,

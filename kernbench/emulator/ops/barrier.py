@@ -45,10 +45,7 @@ class CtaBarriers:
 
     @staticmethod
     def of(m: Machine) -> CtaBarriers:
-        b = m.extensions.get("bar")
-        if b is None:
-            b = m.extensions["bar"] = CtaBarriers(m)
-        return b
+        return m.extension("bar", lambda: CtaBarriers(m))
 
     def arrive(
         self,

@@ -10,22 +10,15 @@ import numpy as np
 
 from .. import numeric as nm
 from ..ptx.ir import Instruction
-from .table import Compute, NotSupported, Registry
+from .table import Compute, Registry, type_of
 
 FAMILY = Registry()
-
-
-def _type(ins: Instruction) -> str:
-    t = nm.find_type(ins.mods)
-    if t is None:
-        raise NotSupported(ins, "missing type")
-    return t
 
 
 @FAMILY.elementwise("popc")
 def popc(ins: Instruction) -> Compute:
     """``popc.{b32,b64}``: number of set bits (a u32 result)."""
-    w = nm.width(_type(ins))
+    w = nm.width(type_of(ins))
     return lambda a: np.bitwise_count(nm.bits(a, w)).astype(np.uint32)
 
 
@@ -46,7 +39,7 @@ def _msb_index(v: Any, w: int) -> Any:
 @FAMILY.elementwise("clz")
 def clz(ins: Instruction) -> Compute:
     """``clz.{b32,b64}``: leading zeros (N for 0), a u32 result."""
-    w = nm.width(_type(ins))
+    w = nm.width(type_of(ins))
     return lambda a: (w - 1 - _msb_index(nm.bits(a, w), w)).astype(np.uint32)
 
 
@@ -55,7 +48,7 @@ def bfind(ins: Instruction) -> Compute:
     """``bfind{.shiftamt}.{u32,u64,s32,s64}``: bit position of the most significant
     non-sign bit (signed: of ~a when a < 0); 0xFFFFFFFF when none. ``.shiftamt`` returns
     N-1 - position instead (the left shift that brings it to the msb)."""
-    t = _type(ins)
+    t = type_of(ins)
     w = nm.width(t)
     shiftamt = "shiftamt" in ins.mods
     s = nm.is_signed(t)
@@ -75,7 +68,7 @@ def bfind(ins: Instruction) -> Compute:
 @FAMILY.elementwise("brev")
 def brev(ins: Instruction) -> Compute:
     """``brev.{b32,b64}``: reverse the bit order."""
-    w = nm.width(_type(ins))
+    w = nm.width(type_of(ins))
     dt = nm.UINT[w]
 
     def run(a: Any) -> Any:
@@ -92,7 +85,7 @@ def brev(ins: Instruction) -> Compute:
 def bfe(ins: Instruction) -> Compute:
     """``bfe.type d, a, b, c``: extract c&0xff bits from position b&0xff, zero- (u) or
     sign-extended (s: with bit min(pos+len-1, msb)); len 0 gives 0."""
-    t = _type(ins)
+    t = type_of(ins)
     w = nm.width(t)
     s = nm.is_signed(t)
 
@@ -123,7 +116,7 @@ def bfe(ins: Instruction) -> Compute:
 def bfi(ins: Instruction) -> Compute:
     """``bfi.type f, a, b, c, d``: insert the low d&0xff bits of a into b at c&0xff (bits
     past the msb are dropped; len 0 or pos > msb gives b)."""
-    t = _type(ins)
+    t = type_of(ins)
     w = nm.width(t)
 
     def run(a: Any, b: Any, c: Any, d: Any) -> Any:

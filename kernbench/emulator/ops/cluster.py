@@ -24,25 +24,17 @@ from .table import NotSupported, Registry
 FAMILY = Registry()
 
 
-def _value(L: Linker, o: Any) -> Any:
-    r = L.read(o)
-
-    def get(s: Any, n: int) -> np.ndarray:
-        v = r(s)
-        if isinstance(v, ir.Imm):
-            v = int(v.value)
-        return np.broadcast_to(np.asarray(v).astype(np.uint64), (n,))
-
-    return get
-
-
 @FAMILY.machine("mapa")
 def mapa(ins: ir.Instruction) -> Op:
     generic = "shared::cluster" not in ins.mods
 
     def link(L: Linker) -> Any:
         m = L.m
-        ra, rb, w = _value(L, ins.operands[1]), _value(L, ins.operands[2]), L.write(ins.operands[0])
+        ra, rb, w = (
+            L.scalar(ins.operands[1], np.uint64),
+            L.scalar(ins.operands[2], np.uint64),
+            L.write(ins.operands[0]),
+        )
 
         def step(s: Any) -> None:
             n = m.tids(s).size
@@ -65,7 +57,7 @@ def getctarank(ins: ir.Instruction) -> Op:
 
     def link(L: Linker) -> Any:
         m = L.m
-        ra, w = _value(L, ins.operands[1]), L.write(ins.operands[0])
+        ra, w = L.scalar(ins.operands[1], np.uint64), L.write(ins.operands[0])
 
         def step(s: Any) -> None:
             tids = m.tids(s)
@@ -89,7 +81,7 @@ def elect(ins: ir.Instruction) -> Op:
 
     def link(L: Linker) -> Any:
         m = L.m
-        rmask = _value(L, ins.operands[1])
+        rmask = L.scalar(ins.operands[1], np.uint64)
         wr = None if dest.first.name == "_" else L.write(dest.first)
         wp = L.write(dest.second)
 
@@ -161,10 +153,7 @@ class ClusterBarrier:
 
     @staticmethod
     def of(m: Machine) -> ClusterBarrier:
-        b = m.extensions.get("barrier.cluster")
-        if b is None:
-            b = m.extensions["barrier.cluster"] = ClusterBarrier(m)
-        return b
+        return m.extension("barrier.cluster", lambda: ClusterBarrier(m))
 
     def arrive(self, tids: np.ndarray) -> None:
         self.arrivals[tids] += 1

@@ -28,7 +28,7 @@ import numpy as np
 from .. import numeric as nm
 from ..ptx.ir import Instruction
 from .float64 import f64_add, f64_div, f64_fma, f64_mul, f64_sqrt
-from .table import Compute, NotSupported, Registry
+from .table import Compute, NotSupported, Registry, type_of
 
 FAMILY = Registry()
 
@@ -44,13 +44,6 @@ def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args)
 
     return run
-
-
-def _type(ins: Instruction) -> str:
-    t = nm.find_type(ins.mods)
-    if t is None:
-        raise NotSupported(ins, "missing type")
-    return t
 
 
 def _mode(ins: Instruction, default: str = "rn") -> str:
@@ -174,7 +167,7 @@ def _f64_op(ins: Instruction, op: str) -> Compute:
 
 def arith(ins: Instruction) -> Compute:
     """add, sub, mul, mad, fma on f32/f64 with .rn/.rz/.rm/.rp, .ftz and .sat (f32)."""
-    t = _type(ins)
+    t = type_of(ins)
     op = {"mad": "fma"}.get(ins.opcode, ins.opcode)
     if t == "f32":
         return _f32_op(ins, op, 3 if op == "fma" else 2)
@@ -188,7 +181,7 @@ def arith(ins: Instruction) -> Compute:
 @FAMILY.elementwise("fma")
 def fma(ins: Instruction) -> Compute:
     """fma.{rn,rz,rm,rp}{.ftz}{.sat}.f32 and fma.{rn,...}.f64: one rounding of a*b + c."""
-    t = _type(ins)
+    t = type_of(ins)
     if t in ("f16", "bf16", "f16x2", "bf16x2"):
         from . import packed
 
@@ -200,7 +193,7 @@ def div(ins: Instruction) -> Compute:
     """div.{rn,rz,rm,rp}.{f32,f64} exact; div.full.f32 (ISA: max 2 ulp error) and
     div.approx.f32 (ISA: max 2 ulp for 2^-126 <= |b| <= 2^126; 0 for larger |b|, NaN when
     a is also infinite) computed as the correctly rounded quotient, which meets both."""
-    t = _type(ins)
+    t = type_of(ins)
     ftz = "ftz" in ins.mods
     if t == "f64":
         return _f64_op(ins, "div")
@@ -228,7 +221,7 @@ def div(ins: Instruction) -> Compute:
 def sqrt(ins: Instruction) -> Compute:
     """sqrt.{rn,rz,rm,rp}.{f32,f64} exact; sqrt.approx.f32 (ISA: max relative error 2^-23
     roughly) as the correctly rounded root."""
-    t = _type(ins)
+    t = type_of(ins)
     if t == "f64":
         return _f64_op(ins, "sqrt")
     if "approx" in ins.mods:
@@ -240,7 +233,7 @@ def sqrt(ins: Instruction) -> Compute:
 def rcp(ins: Instruction) -> Compute:
     """rcp.{rn,rz,rm,rp}.{f32,f64} = exact 1/a in that mode; rcp.approx.f32 (ISA: max 1
     ulp) and rcp.approx.ftz.f64 (ISA: max relative error about 2^-20; ours is exact RN)."""
-    t = _type(ins)
+    t = type_of(ins)
     if "approx" in ins.mods:
         if t == "f64":
 
@@ -264,7 +257,7 @@ def _approx(ins: Instruction, fn: Callable[[Any], Any]) -> Compute:
     """An approx f32 op: fn in float64 on the (ftz-flushed) input, rounded to nearest f32,
     subnormal results flushed under .ftz."""
     ftz = "ftz" in ins.mods
-    if _type(ins) != "f32":
+    if type_of(ins) != "f32":
         raise NotSupported(ins, "approx ops here are f32")
 
     @quiet
@@ -284,7 +277,7 @@ def _approx(ins: Instruction, fn: Callable[[Any], Any]) -> Compute:
 def rsqrt(ins: Instruction) -> Compute:
     """rsqrt.approx.f32 (ISA: max relative error 2^-22.9); rsqrt.approx.ftz.f64 (exact
     RN here). rsqrt(+-0) = +-inf, rsqrt(negative) = NaN."""
-    if _type(ins) == "f64":
+    if type_of(ins) == "f64":
 
         @quiet
         def run64(a: Any) -> Any:
@@ -300,7 +293,7 @@ def rsqrt(ins: Instruction) -> Compute:
 def ex2(ins: Instruction) -> Compute:
     """ex2.approx{.ftz}.f32 (ISA: max relative error 2^-22 over the full range; ours is
     2^x rounded to nearest); f16/bf16 forms in :mod:`.packed`."""
-    t = _type(ins)
+    t = type_of(ins)
     if t != "f32":
         from . import packed
 
@@ -325,7 +318,7 @@ def sin_cos(ins: Instruction) -> Compute:
 def tanh(ins: Instruction) -> Compute:
     """tanh.approx.f32 (ISA: max relative error 2^-10.987, ours is exact RN); f16/bf16
     forms in :mod:`.packed`."""
-    t = _type(ins)
+    t = type_of(ins)
     if t != "f32":
         from . import packed
 
@@ -336,7 +329,7 @@ def tanh(ins: Instruction) -> Compute:
 def sign_op(ins: Instruction) -> Compute:
     """abs/neg.{f32,f64}: clear or flip the sign bit (NaN payload kept); .ftz flushes a
     subnormal input to zero first."""
-    t = _type(ins)
+    t = type_of(ins)
     w = nm.width(t)
     dt = nm.UINT[w]
     sign = dt(1 << (w - 1))
@@ -357,7 +350,7 @@ def min_max(ins: Instruction) -> Compute:
     other, two give the canonical NaN; with .NaN any NaN operand gives the canonical NaN.
     ``.xorsign.abs``: the min/max of |a| and |b| with the sign bit sign(a) ^ sign(b) (a
     NaN result stays the canonical NaN, our reading)."""
-    t = _type(ins)
+    t = type_of(ins)
     ftz = "ftz" in ins.mods and t == "f32"
     nan_mode = "NaN" in ins.mods
     is_min = ins.opcode == "min"
@@ -395,7 +388,7 @@ def min_max(ins: Instruction) -> Compute:
 @FAMILY.elementwise("copysign")
 def copysign(ins: Instruction) -> Compute:
     """copysign.{f32,f64} d, a, b: b's magnitude with a's sign (raw bits)."""
-    t = _type(ins)
+    t = type_of(ins)
     w = nm.width(t)
     dt = nm.UINT[w]
     sign = dt(1 << (w - 1))

@@ -14,18 +14,11 @@ import numpy as np
 from .. import numeric as nm
 from ..ptx.ir import Instruction
 from .bits import FAMILY as BITS
-from .table import Compute, NotSupported, Registry
+from .table import Compute, NotSupported, Registry, type_of
 
 FAMILY = Registry()
 
 U32 = np.uint32(0xFFFFFFFF)
-
-
-def _type(ins: Instruction) -> str:
-    t = nm.find_type(ins.mods)
-    if t is None:
-        raise NotSupported(ins, "missing type")
-    return t
 
 
 def _no_carry(ins: Instruction) -> None:
@@ -77,7 +70,7 @@ def _product(t: str, part: str) -> Any:
 @FAMILY.elementwise("add", "sub")
 def add_sub(ins: Instruction) -> Compute | None:
     """``add/sub{.sat}.type``: wrap modulo 2^N; ``.sat`` (s32 only) clamps to the s32 range."""
-    t = _type(ins)
+    t = type_of(ins)
     if nm.is_float(t) or t in ("f16x2", "bf16x2"):
         from . import floating, packed  # float add/sub share the opcode
 
@@ -133,7 +126,7 @@ def _simd16(ins: Instruction, t: str, op: str) -> Compute:
 def mul(ins: Instruction) -> Compute | None:
     """``mul{.hi,.lo,.wide}.type``: lo = low N bits, hi = high N bits of the 2N-bit
     product, wide = all 2N bits (16 and 32-bit types)."""
-    t = _type(ins)
+    t = type_of(ins)
     if nm.is_float(t) or t in ("f16x2", "bf16x2"):
         from . import floating, packed
 
@@ -150,7 +143,7 @@ def mul(ins: Instruction) -> Compute | None:
 def mad(ins: Instruction) -> Compute | None:
     """``mad{.hi,.lo,.wide}{.sat}.type d, a, b, c``: the mul part plus c (c and d are 2N
     bits for .wide). ``mad.hi.sat.s32`` adds in full precision and clamps to s32."""
-    t = _type(ins)
+    t = type_of(ins)
     if nm.is_float(t) or t in ("f16x2", "bf16x2"):
         from . import floating, packed
 
@@ -190,14 +183,14 @@ def _mul24(t: str, hi: bool) -> Any:
 def mul24(ins: Instruction) -> Compute:
     """``mul24.{lo,hi}.{u32,s32}``: product of the low 24 bits (sign-extended for s32);
     .lo = bits 31..0, .hi = bits 47..16 of the 48-bit product."""
-    t = _type(ins)
+    t = type_of(ins)
     return _mul24(t, "hi" in ins.mods)
 
 
 @FAMILY.elementwise("mad24")
 def mad24(ins: Instruction) -> Compute:
     """``mad24.{lo,hi}{.sat}.{u32,s32}``: mul24 plus c (``.sat`` only for hi.s32)."""
-    t = _type(ins)
+    t = type_of(ins)
     prod = _mul24(t, "hi" in ins.mods)
     if "sat" in ins.mods:
         if t != "s32":
@@ -209,7 +202,7 @@ def mad24(ins: Instruction) -> Compute:
 @FAMILY.elementwise("sad")
 def sad(ins: Instruction) -> Compute:
     """``sad.type d, a, b, c``: d = c + |a - b| (the difference taken in the type's sign)."""
-    t = _type(ins)
+    t = type_of(ins)
     w = nm.width(t)
     dt = nm.UINT[w]
 
@@ -226,7 +219,7 @@ def div_rem(ins: Instruction) -> Compute | None:
     """``div/rem.type``: C semantics (quotient truncates toward zero, remainder takes the
     dividend's sign). Division by zero is unspecified in the ISA; here div gives all ones
     (-1 for signed), rem gives the dividend. INT_MIN / -1 wraps to INT_MIN, rem gives 0."""
-    t = _type(ins)
+    t = type_of(ins)
     if ins.opcode == "div" and nm.is_float(t):
         from . import floating
 
@@ -272,7 +265,7 @@ def div_rem(ins: Instruction) -> Compute | None:
 @FAMILY.elementwise("abs", "neg")
 def abs_neg(ins: Instruction) -> Compute | None:
     """``abs/neg.{s16,s32,s64}``: two's complement (abs(INT_MIN) = INT_MIN)."""
-    t = _type(ins)
+    t = type_of(ins)
     if nm.is_float(t) or t in ("f16x2", "bf16x2"):
         from . import floating, packed
 
@@ -287,7 +280,7 @@ def abs_neg(ins: Instruction) -> Compute | None:
 @FAMILY.elementwise("min", "max")
 def min_max(ins: Instruction) -> Compute | None:
     """``min/max{.relu}.type``: by the type's signedness; ``.relu`` also clamps at 0."""
-    t = _type(ins)
+    t = type_of(ins)
     if nm.is_float(t) or t in ("f16x2", "bf16x2"):
         from . import floating, packed
 

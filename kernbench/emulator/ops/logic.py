@@ -12,16 +12,9 @@ import numpy as np
 
 from .. import numeric as nm
 from ..ptx.ir import Imm, Instruction, Pair
-from .table import Compute, NotSupported, Registry
+from .table import Compute, NotSupported, Registry, type_of
 
 FAMILY = Registry()
-
-
-def _type(ins: Instruction) -> str:
-    t = nm.find_type(ins.mods)
-    if t is None:
-        raise NotSupported(ins, "missing type")
-    return t
 
 
 def _pred(x: Any) -> Any:
@@ -31,7 +24,7 @@ def _pred(x: Any) -> Any:
 @FAMILY.elementwise("and", "or", "xor")
 def bitwise(ins: Instruction) -> Compute:
     """``and/or/xor.{pred,b16,b32,b64}``: bitwise on raw bits (or bools for ``.pred``)."""
-    t = _type(ins)
+    t = type_of(ins)
     fn = {"and": np.bitwise_and, "or": np.bitwise_or, "xor": np.bitwise_xor}[ins.opcode]
     if t == "pred":
         return lambda a, b: fn(_pred(a), _pred(b))
@@ -42,7 +35,7 @@ def bitwise(ins: Instruction) -> Compute:
 @FAMILY.elementwise("not")
 def not_(ins: Instruction) -> Compute:
     """``not.type d, a``: one's complement (logical not for ``.pred``)."""
-    t = _type(ins)
+    t = type_of(ins)
     if t == "pred":
         return lambda a: ~_pred(a)
     w = nm.width(t)
@@ -52,7 +45,7 @@ def not_(ins: Instruction) -> Compute:
 @FAMILY.elementwise("cnot")
 def cnot(ins: Instruction) -> Compute:
     """``cnot.type d, a``: d = (a == 0) ? 1 : 0 (C's logical not)."""
-    t = _type(ins)
+    t = type_of(ins)
     w = nm.width(t)
     dt = nm.UINT[w]
     return lambda a: (nm.bits(a, w, t) == 0).astype(dt)
@@ -63,7 +56,7 @@ def lop3(ins: Instruction) -> Compute:
     """``lop3.b32 d, a, b, c, immLut``: each result bit is ``immLut[(a<<2)|(b<<1)|c]`` of the
     three source bits (so 0xF0 = a, 0xCC = b, 0xAA = c). The ``.BoolOp`` form
     (``lop3.or.b32 d|p, a, b, c, immLut, q``) also writes p = (d != 0) BoolOp q."""
-    t = _type(ins)
+    t = type_of(ins)
     if t != "b32":
         raise NotSupported(ins, f"lop3.{t}")
     boolop = next((m for m in ins.mods if m in ("and", "or")), None)
@@ -107,7 +100,7 @@ def lop3(ins: Instruction) -> Compute:
 def shift(ins: Instruction) -> Compute:
     """``shl.bN`` / ``shr.{bN,uN,sN}`` by an unsigned 32-bit amount. Amounts >= N clamp:
     shl and logical shr give 0, arithmetic shr (``.s``) fills with the sign bit."""
-    t = _type(ins)
+    t = type_of(ins)
     w = nm.width(t)
     dt = nm.UINT[w]
     arith = ins.opcode == "shr" and nm.is_signed(t)
@@ -136,7 +129,7 @@ def shf(ins: Instruction) -> Compute:
     """
     left = "l" in ins.mods
     clamp = "clamp" in ins.mods
-    t = _type(ins)
+    t = type_of(ins)
     if "l" not in ins.mods and "r" not in ins.mods:
         raise NotSupported(ins, "shf needs .l or .r")
 

@@ -66,10 +66,7 @@ class MBarriers:
 
     @staticmethod
     def of(m: Machine) -> MBarriers:
-        b = m.extensions.get("mbarrier")
-        if b is None:
-            b = m.extensions["mbarrier"] = MBarriers(m)
-        return b
+        return m.extension("mbarrier", lambda: MBarriers(m))
 
     # ------------------------------------------------------------------ state changes
     def get(self, pc: int, tids: np.ndarray, flat: int) -> Bar | None:
@@ -264,18 +261,6 @@ def _flat(L: Linker, o: Any, space: str) -> Any:
     return get
 
 
-def _value(L: Linker, o: Any) -> Any:
-    r = L.read(o)
-
-    def get(s: Any, n: int) -> np.ndarray:
-        v = r(s)
-        if isinstance(v, ir.Imm):
-            v = int(v.value)
-        return np.broadcast_to(np.asarray(v).astype(np.int64), (n,))
-
-    return get
-
-
 def _sink(o: Any) -> bool:
     return isinstance(o, ir.Sym) and o.name == "_"
 
@@ -319,7 +304,7 @@ def _pending_count(ins: ir.Instruction) -> Op:
     awaited right after the arrive that returned it."""
 
     def link(L: Linker) -> Any:
-        r, w = _value(L, ins.operands[1]), L.write(ins.operands[0])
+        r, w = L.scalar(ins.operands[1], np.int64), L.write(ins.operands[0])
         return lambda s: w(s, (r(s, L.m.tids(s).size) >> 32).astype(np.uint32))
 
     return Op(link)
@@ -328,7 +313,7 @@ def _pending_count(ins: ir.Instruction) -> Op:
 def _init(ins: ir.Instruction, space: str) -> Op:
     def link(L: Linker) -> Any:
         m = L.m
-        addr, cnt = _flat(L, ins.operands[0], space), _value(L, ins.operands[1])
+        addr, cnt = _flat(L, ins.operands[0], space), L.scalar(ins.operands[1], np.int64)
 
         def step(s: Any) -> None:
             tids, flat, ok = addr(s)
@@ -369,7 +354,7 @@ def _arrive(ins: ir.Instruction, space: str) -> Op:
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
         addr = _flat(L, ops[1], space)
-        extra = _value(L, ops[2]) if len(ops) > 2 else None
+        extra = L.scalar(ops[2], np.int64) if len(ops) > 2 else None
         write = None if _sink(ops[0]) else L.write(ops[0])
 
         def step(s: Any) -> None:
@@ -401,7 +386,7 @@ def _arrive(ins: ir.Instruction, space: str) -> Op:
 def _tx(ins: ir.Instruction, space: str, sign: int) -> Op:
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
-        addr, val = _flat(L, ins.operands[0], space), _value(L, ins.operands[1])
+        addr, val = _flat(L, ins.operands[0], space), L.scalar(ins.operands[1], np.int64)
 
         def step(s: Any) -> None:
             tids, flat, ok = addr(s)
@@ -421,7 +406,7 @@ def _wait(ins: ir.Instruction, space: str, blocking: bool) -> Flow:
 
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
-        addr, token = _flat(L, ops[1], space), _value(L, ops[2])
+        addr, token = _flat(L, ops[1], space), L.scalar(ops[2], np.int64)
         write = L.write(ops[0])
         if blocking:  # a suspended try_wait returns true once its phase completed
             hooks = m.hooks.setdefault("mbarrier", {})

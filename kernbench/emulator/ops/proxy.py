@@ -32,10 +32,7 @@ class Unfenced:
 
     @staticmethod
     def of(m: Machine) -> Unfenced:
-        u = m.extensions.get("unfenced")
-        if u is None:
-            u = m.extensions["unfenced"] = Unfenced(m)
-        return u
+        return m.extension("unfenced", lambda: Unfenced(m))
 
     def fence(self, tids: np.ndarray) -> None:
         m = self.m

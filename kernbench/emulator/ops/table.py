@@ -39,6 +39,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .. import numeric as nm
 from ..ptx.ir import Instruction
 
 Compute = Callable[..., Any]
@@ -56,6 +57,14 @@ class NotSupported(Exception):
             f"{where}{ins.name} is not supported by the emulator{': ' + why if why else ''}"
         )
         self.instruction = ins
+
+
+def type_of(ins: Instruction) -> str:
+    """The instruction's type modifier (``.u32``, ``.f16``...): not supported without one."""
+    t = nm.find_type(ins.mods)
+    if t is None:
+        raise NotSupported(ins, "missing type")
+    return t
 
 
 @dataclass(frozen=True)

@@ -20,18 +20,6 @@ from .table import Registry
 FAMILY = Registry()
 
 
-def _scalar(L: Linker, o: Any) -> Any:
-    r = L.read(o)
-
-    def get(s: Any, n: int) -> np.ndarray:
-        v = r(s)
-        if isinstance(v, ir.Imm):
-            v = int(v.value)
-        return np.broadcast_to(np.asarray(v), (n,))
-
-    return get
-
-
 @lru_cache(maxsize=256)
 def _decode_map(raw: bytes) -> tmap.TensorMapFields:
     f = tmap.decode(raw)
@@ -67,7 +55,7 @@ def tensormap_op(ins: ir.Instruction) -> Op:
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
         ea, sp = L.address(ins.operands[0], space)
-        val = _scalar(L, ins.operands[spec.value_operand])
+        val = L.scalar(ins.operands[spec.value_operand])
 
         def step(s: Any) -> None:
             tids = m.tids(s)

@@ -35,18 +35,6 @@ def _nop(ins: ir.Instruction) -> Op:
     return Op(lambda L: lambda s: None)
 
 
-def _scalar(L: Linker, o: Any) -> Any:
-    r = L.read(o)
-
-    def get(s: Any, n: int) -> np.ndarray:
-        v = r(s)
-        if isinstance(v, ir.Imm):
-            v = int(v.value)
-        return np.broadcast_to(np.asarray(v), (n,))
-
-    return get
-
-
 def _land(
     m: Machine,
     pc: int,
@@ -103,19 +91,36 @@ def _targets(m: Machine, tid: int, dst: int, mask: int | None) -> list[int]:
 # ---------------------------------------------------------------------------- tensor copies
 
 
+def _tensor_operand(ins: ir.Instruction, i: int) -> ir.TensorAddr:
+    """Operand ``i``, the ``[tensorMap, {coordinates}]`` of a tensor copy."""
+    o = ins.operands[i]
+    if not isinstance(o, ir.TensorAddr):
+        raise NotSupported(ins, "expected [tensorMap, {coordinates}]")
+    return o
+
+
+def _box(
+    m: Machine, pc: int, tid: int, f: tmap.TensorMapFields, coords: list[int], off: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`box_addresses` of thread ``tid``'s box, or None with a ``tma-error`` finding."""
+    try:
+        return box_addresses(f, coords, off)
+    except (TmaUnsupported, ValueError) as e:
+        m.report("tma-error", pc, np.array([tid]), str(e))
+        return None
+
+
 def _tensor_load(ins: ir.Instruction, multicast: bool) -> Op:
     ops = ins.operands
-    if not isinstance(ops[1], ir.TensorAddr):
-        raise NotSupported(ins, "expected [tensorMap, {coordinates}]")
-    tensor = ops[1]
+    tensor = _tensor_operand(ins, 1)
 
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
         dst, _ = L.address(ops[0], "shared")
         mbar, _ = L.address(ops[2], "shared")
-        base = _scalar(L, tensor.base)
-        coords = [_scalar(L, c) for c in tensor.coords]
-        mask = _scalar(L, ops[3]) if multicast else None
+        base = L.scalar(tensor.base)
+        coords = [L.scalar(c) for c in tensor.coords]
+        mask = L.scalar(ops[3]) if multicast else None
 
         def step(s: Any) -> None:
             tids = m.tids(s)
@@ -139,11 +144,10 @@ def _tensor_load(ins: ir.Instruction, multicast: bool) -> Op:
                         off,
                     )
                     continue
-                try:
-                    g, inb, sh = box_addresses(f, [int(np.int32(c[i])) for c in cs], off)
-                except (TmaUnsupported, ValueError) as e:
-                    m.report("tma-error", pc, np.array([tid]), str(e))
+                box = _box(m, pc, tid, f, [int(np.int32(c[i])) for c in cs], off)
+                if box is None:
                     continue
+                g, inb, sh = box
                 eb = f.elem_bytes
                 data = np.full(g.size, fill_bits(f), UINT[eb])
                 if inb.any():
@@ -175,10 +179,7 @@ class BulkStores:
 
     @staticmethod
     def of(m: Machine) -> BulkStores:
-        b = m.extensions.get("bulk-store")
-        if b is None:
-            b = m.extensions["bulk-store"] = BulkStores(m)
-        return b
+        return m.extension("bulk-store", lambda: BulkStores(m))
 
     def add(self, tid: int, flat: np.ndarray) -> None:
         self.records.append((tid, int(self.committed[tid]), np.unique(flat >> 4)))
@@ -199,18 +200,35 @@ def check_store_source(
         return
     busy = np.concatenate([r[2] for r in b.records])
     hit = np.isin(flat.astype(np.int64) >> 4, busy)
+    report_write_hit(
+        m,
+        pc,
+        tids,
+        flat,
+        hit,
+        "bulk-copy-in-flight",
+        "which a bulk store to global memory may still be reading: no "
+        "cp.async.bulk.wait_group.read has covered it",
+    )
+
+
+def report_write_hit(
+    m: Machine,
+    pc: int,
+    tids: np.ndarray,
+    flat: np.ndarray,
+    hit: np.ndarray,
+    kind: str,
+    what: str,
+) -> None:
+    """A ``kind`` finding on the threads of a shared write (flat offsets ``flat``, by
+    ``tids``: one each, or one thread for all) where ``hit``, naming the first offset hit:
+    "writes shared offset N, ``what``"."""
     if hit.any():
         i = int(np.flatnonzero(hit)[0])
         off = int(flat[i]) % m.shared_stride
         t = tids if tids.size == flat.size else np.broadcast_to(tids[:1], flat.shape)
-        m.report(
-            "bulk-copy-in-flight",
-            pc,
-            t[hit],
-            f"writes shared offset {off}, which a bulk store to global memory may still be "
-            "reading: no cp.async.bulk.wait_group.read has covered it",
-            off,
-        )
+        m.report(kind, pc, t[hit], f"writes shared offset {off}, {what}", off)
 
 
 def register_write_check(m: Machine, check: Any) -> None:
@@ -239,15 +257,13 @@ def _reducer(m: Machine, pc: int, tid: int, op: str, typ: str) -> Any:
 
 def _tensor_store(ins: ir.Instruction, reduce: str | None = None) -> Op:
     ops = ins.operands
-    if not isinstance(ops[0], ir.TensorAddr):
-        raise NotSupported(ins, "expected [tensorMap, {coordinates}]")
-    tensor = ops[0]
+    tensor = _tensor_operand(ins, 0)
 
     def link(L: Linker) -> Any:
         m, pc = L.m, L.pc
         src, _ = L.address(ops[1], "shared")
-        base = _scalar(L, tensor.base)
-        coords = [_scalar(L, c) for c in tensor.coords]
+        base = L.scalar(tensor.base)
+        coords = [L.scalar(c) for c in tensor.coords]
         register_write_check(m, check_store_source)
         proxy.watch(m)
 
@@ -262,11 +278,10 @@ def _tensor_store(ins: ir.Instruction, reduce: str | None = None) -> Op:
                 if f is None:
                     continue
                 off = int(a[i]) & OFFSET_MASK
-                try:
-                    g, inb, sh = box_addresses(f, [int(np.int32(c[i])) for c in cs], off)
-                except (TmaUnsupported, ValueError) as e:
-                    m.report("tma-error", pc, np.array([tid]), str(e))
+                box = _box(m, pc, tid, f, [int(np.int32(c[i])) for c in cs], off)
+                if box is None:
                     continue
+                g, inb, sh = box
                 eb = f.elem_bytes
                 if not inb.any():
                     continue
@@ -314,9 +329,9 @@ def _bulk(ins: ir.Instruction) -> Op:
         m, pc = L.m, L.pc
         dst, _ = L.address(ops[0], "global" if to_global else "shared")
         src, _ = L.address(ops[1], "shared" if (to_global or from_shared) else "global")
-        size = _scalar(L, ops[2])
+        size = L.scalar(ops[2])
         mbar = None if to_global else L.address(ops[3], "shared")[0]
-        mask = _scalar(L, ops[4]) if multicast else None
+        mask = L.scalar(ops[4]) if multicast else None
         if to_global:
             register_write_check(m, check_store_source)
             proxy.watch(m)

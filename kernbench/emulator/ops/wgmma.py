@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 
 from ..hopper import wgmma as pure
-from ..machine import Linker, Machine, Op
+from ..machine import Linker, Machine, Op, fusable_stretches
 from ..ptx import ir
 from . import proxy
 from .table import NotSupported, Registry
-from .tma import register_write_check
+from .tma import register_write_check, report_write_hit
 
 FAMILY = Registry()
 WG = 128
@@ -69,10 +69,7 @@ class Wgmmas:
 
     @staticmethod
     def of(m: Machine) -> Wgmmas:
-        w = m.extensions.get("wgmma")
-        if w is None:
-            w = m.extensions["wgmma"] = Wgmmas(m)
-        return w
+        return m.extension("wgmma", lambda: Wgmmas(m))
 
     def arrived(self, tids: np.ndarray) -> None:
         """Threads arrived on an mbarrier or the cluster barrier: what their warpgroups
@@ -138,18 +135,16 @@ def check_overwrite(m: Machine, pc: int, tids: np.ndarray, flat: np.ndarray, nby
         wg = w.retire_wg[lo]
         since = w.arrivals[np.maximum(wg, 0)] > w.retire_arrivals[lo]
         hit |= (w.retire_ep[lo] >= ep) & (wg >= 0) & (wg != w.wg_of(t)) & ~since
-    if hit.any():
-        i = int(np.flatnonzero(hit)[0])
-        off = int(flat[i]) % m.shared_stride
-        t = tids if tids.size == flat.size else np.broadcast_to(tids[:1], flat.shape)
-        m.report(
-            "wgmma-in-flight",
-            pc,
-            t[hit],
-            f"writes shared offset {off}, an operand of a wgmma still in flight (no "
-            "wgmma.wait_group has retired it): the wgmma may read the new bytes",
-            off,
-        )
+    report_write_hit(
+        m,
+        pc,
+        tids,
+        flat,
+        hit,
+        "wgmma-in-flight",
+        "an operand of a wgmma still in flight (no wgmma.wait_group has retired it): the "
+        "wgmma may read the new bytes",
+    )
 
 
 # ---------------------------------------------------------------------------- mma_async
@@ -330,34 +325,14 @@ def _guard_registers(m: Machine) -> None:
     used = [
         set() if low.ins.opcode == "wgmma" else _reg_names(low.ins.operands) & names for low in lows
     ]
-    for start, end in _fused(m):  # a fused stretch runs from whichever of its steps starts it
+    # a fused stretch (Machine._fuse) runs from whichever of its steps starts it
+    for start, end, _ in fusable_stretches(lows):
         every = set().union(*used[start:end])
         for pc in range(start, end):
             used[pc] = every
     for pc, regs in enumerate(used):
         if regs:
             m.steps[pc] = _guarded(m, pc, m.steps[pc], sorted(regs))
-
-
-def _fused(m: Machine) -> list[tuple[int, int]]:
-    """The stretches the machine may fuse into one step (the scan of ``Machine._fuse``)."""
-    lows = m.program.steps
-    out = []
-    pc = 0
-    while pc < len(lows):
-        fuse = getattr(lows[pc].impl, "fuse", None)
-        end = pc
-        while (
-            end < len(lows)
-            and fuse is not None
-            and getattr(lows[end].impl, "fuse", None) is fuse
-            and lows[end].ins.guard is None
-        ):
-            end += 1
-        if end - pc > 1:
-            out.append((pc, end))
-        pc = max(end, pc + 1)
-    return out
 
 
 def _reg_names(ops: Any) -> set[str]:

@@ -20,7 +20,7 @@ from ...emulator.costs import LABEL, ceilings_for, default_gpu, speed_of_light
 from ...present import fmt_config
 from ..data import Entry, ReportData
 from ..figures import COLOURS, embed, spans_decades, styled
-from ..labels import docstring_html
+from ..labels import steps_section
 from ..page import Cell, Content, Page, Section, Table, num_cell, text, time_cell
 
 FAMILY = "gemm"
@@ -249,22 +249,13 @@ class Counters(Page):
                     notes=[f"The model column is a {LABEL}."],
                 )
             )
-        explain = Table("counters-steps", ("step", "variant", "what it changes"))
-        for lang, order, name in sorted(
-            {(s.language, s.order, s.name) for group in found.values() for s in group}
-        ):
-            v = data.variant(name)
-            explain.rows.append(
-                [
-                    Cell(f"{lang} {order}", f"{lang} {order:03d}"),
-                    text(name),
-                    Cell(
-                        v.description if v else "",
-                        html=docstring_html(v.description) if v else None,
-                    ),
-                ]
+        sections.append(
+            steps_section(
+                "counters-steps",
+                data,
+                ((s.language, s.order, s.name) for group in found.values() for s in group),
             )
-        sections.append(Section("What each step changes", table=explain))
+        )
         return Content(sections)
 
 

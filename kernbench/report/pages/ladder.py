@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from ..data import Entry, ReportData, best
 from ..figures import COLOURS, embed, series_styles, si, spans_decades, styled
-from ..labels import docstring_html, reference_label
+from ..labels import reference_label, steps_section
 from ..page import (
     Cell,
     Content,
@@ -216,20 +216,9 @@ class Ladder(Page):
                     device=device,
                 )
             )
-        explain = Table("ladder-steps", ("step", "variant", "what it changes"))
-        for lang, order, name in sorted(
-            {(r.language, r.order, r.entry.record.variant) for r in found}
-        ):
-            v = data.variant(name)
-            explain.rows.append(
-                [
-                    Cell(f"{lang} {order}", f"{lang} {order:03d}"),
-                    text(name),
-                    Cell(
-                        v.description if v else "",
-                        html=docstring_html(v.description) if v else None,
-                    ),
-                ]
+        sections.append(
+            steps_section(
+                "ladder-steps", data, ((r.language, r.order, r.entry.record.variant) for r in found)
             )
-        sections.append(Section("What each step changes", table=explain))
+        )
         return Content(sections)

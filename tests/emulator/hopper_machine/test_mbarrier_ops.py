@@ -23,6 +23,26 @@ def go(body: str, n: int = 32, **kw: Any) -> tuple[np.ndarray, LaunchResult]:
     return run(body, n=n, decls=BAR, arch="sm_90a", **kw)
 
 
+def peer_write(write: str) -> tuple[np.ndarray, LaunchResult]:
+    """Two blocks in a cluster run ``write`` (PTX leaving its block's ``bar`` address in
+    ``%r2``), then the cluster barrier; every thread then stores its block's ``bar`` word."""
+    return run(
+        write
+        + """\
+    barrier.cluster.arrive.aligned;
+    barrier.cluster.wait.aligned;
+    ld.shared.u32 %r5, [%r2];
+"""
+        + store("%r5"),
+        n=32,
+        grid=2,
+        decls=BAR,
+        arch="sm_90a",
+        cluster=(2, 1, 1),
+        check=False,
+    )
+
+
 def test_arrivals_with_counts_and_transactions_complete_a_phase() -> None:
     # 1 thread inits for 3 arrivals; it arrives with count 2 and expects 64 bytes, then
     # completes 48 + 16 bytes and arrives once more: only then is phase 0 over (state 0)
@@ -179,7 +199,7 @@ def test_setmaxnreg_must_be_executed_by_a_whole_warpgroup() -> None:
 def test_a_cluster_barrier_waits_for_every_block_of_the_cluster() -> None:
     # block 1 of each pair stores 1 into its peer's shared word before the barrier; block 0
     # reads it after: the barrier orders the remote store before the read
-    out, r = run(
+    out, r = peer_write(
         """
     mov.u32 %r1, %cluster_ctarank;
     mov.u32 %r2, bar;
@@ -189,17 +209,7 @@ def test_a_cluster_barrier_waits_for_every_block_of_the_cluster() -> None:
     mapa.shared::cluster.u32 %r3, %r2, 0;
     mov.u32 %r4, 5;
     @%p3 st.shared::cluster.u32 [%r3], %r4;
-    barrier.cluster.arrive.aligned;
-    barrier.cluster.wait.aligned;
-    ld.shared.u32 %r5, [%r2];
 """
-        + store("%r5"),
-        n=32,
-        grid=2,
-        decls=BAR,
-        arch="sm_90a",
-        cluster=(2, 1, 1),
-        check=False,
     )
     assert r.ok, r
     assert out[0] == 5 and out[32] == 0
@@ -341,7 +351,7 @@ def test_a_tensor_map_named_by_its_param_symbol() -> None:
 def test_generic_addresses_of_a_peers_shared_memory() -> None:
     # block 1 of the pair writes 9 through a generic pointer to block 0's buffer (cvta of a
     # shared::cluster address from mapa); block 0 reads it after the cluster barrier
-    out, r = run(
+    out, r = peer_write(
         """
     mov.u32 %r1, %cluster_ctarank;
     mov.u32 %r2, bar;
@@ -353,17 +363,7 @@ def test_generic_addresses_of_a_peers_shared_memory() -> None:
     and.pred %p3, %p1, %p2;
     mov.u32 %r4, 9;
     @%p3 st.u32 [%rd2], %r4;
-    barrier.cluster.arrive.aligned;
-    barrier.cluster.wait.aligned;
-    ld.shared.u32 %r5, [%r2];
 """
-        + store("%r5"),
-        n=32,
-        grid=2,
-        decls=BAR,
-        arch="sm_90a",
-        cluster=(2, 1, 1),
-        check=False,
     )
     assert r.ok, r
     assert out[0] == 9 and out[32] == 0

@@ -216,15 +216,6 @@ EMU_PROBLEMS = (
 )
 
 
-@pytest.fixture(scope="module")
-def emu():
-    from kernbench import device
-
-    before = device.active()
-    yield device.activate("emu:sm_80")
-    device._ACTIVE = before
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("splits", [0, 3])
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from kernbench.backends import cuda as backend
 from kernbench.backends.nvcc_lib import opcodes
 from kernbench.staticcheck import HOPPER
 from kernbench.variant import Unsupported, Variant
+from tests.kernels.conftest import emulated_device
 
 needs_compiler = pytest.mark.skipif(backend.probe() is not None, reason=str(backend.probe()))
 SQUARE = GEMM.parse("4096x4096x4096")
@@ -231,11 +232,7 @@ EMU_CONFIGS = {
 @pytest.fixture(scope="module")
 def emu():
     """The emulated sm_90a device, active for the module and put back afterwards."""
-    from kernbench import device
-
-    before = device.active()
-    yield device.activate("emu:sm_90a")
-    device._ACTIVE = before
+    yield from emulated_device("sm_90a")
 
 
 def _emulate(emu, name: str, shape: str, dtype: str, config: dict | None = None):

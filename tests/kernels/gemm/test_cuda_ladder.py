@@ -15,21 +15,14 @@ import random
 import re
 
 import pytest
+from kernbench_kernels.gemm.cuda_ladder import SM80_STEPS
 
 from kernbench.registry import Registry
 from kernbench.space import Config, Space
 from kernbench.staticcheck import HOPPER, Target, check
 from kernbench.variant import Unsupported, Variant
 
-STEPS = (
-    "cuda_naive",
-    "cuda_smem_simt",
-    "cuda_mma",
-    "cuda_vectorized",
-    "cuda_cp_async",
-    "cuda_ldmatrix",
-    "cuda_tuned",
-)
+STEPS = SM80_STEPS
 AMPERE = Target(arch="sm_80", compute_capability=(8, 0), shared_per_block=163 * 1024)
 
 # SASS each step must contain, from the step that introduces it on (regular expressions):
@@ -232,16 +225,6 @@ def test_random_configs_are_correct(registry, name):
 EMU_ANY = ("96x80x64", "77x129x65")
 EMU_ALIGNED = ("96x80x64", "40x136x72")
 EMU_SCALED = "48x64x32,alpha=0.5,beta=2.0"
-
-
-@pytest.fixture(scope="module")
-def emu():
-    """The emulated sm_80 device, active for the module and put back afterwards."""
-    from kernbench import device
-
-    before = device.active()
-    yield device.activate("emu:sm_80")
-    device._ACTIVE = before
 
 
 @pytest.mark.slow

@@ -32,15 +32,6 @@ def registry() -> Registry:
 
 
 @pytest.fixture(scope="module")
-def emu() -> Any:
-    from kernbench import device
-
-    before = device.active()
-    yield device.activate("emu:sm_80")
-    device._ACTIVE = before
-
-
-@pytest.fixture(scope="module")
 def counted(registry: Registry, emu: Any) -> Any:
     """``counted(step, shape, **config changes)``: the step's stored emulator counters, each
     measured once for the module."""
