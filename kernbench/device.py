@@ -64,6 +64,11 @@ class Device:
         return self.kind == "emu"
 
     @property
+    def spec(self) -> str:
+        """What :func:`activate` takes to make this device again (in a worker process)."""
+        return f"emu:{self.arch}" if self.is_emulated else self.kind
+
+    @property
     def torch_device(self) -> str:
         return "cuda" if self.kind == "cuda" else "cpu"
 

@@ -47,24 +47,28 @@ class TensorMap:
         return bytes(self.buffer)
 
 
-def _data_type(dtype: Any) -> Any:
-    import torch
-    from cuda.bindings import driver
+# cuda.h's CUtensorMap* enum values: the driver's encode and the emulator's take the same ints.
+_DATA_TYPES = {
+    "float16": 6,
+    "bfloat16": 9,
+    "float32": 7,
+    "uint8": 0,
+    "int32": 3,
+    "float8_e4m3fn": 0,  # fp8 travels as UINT8
+    "float8_e5m2": 0,
+}
+"""By torch dtype name (``torch.bfloat16`` -> ``bfloat16``)."""
+_SWIZZLES = {"none": 0, "32B": 1, "64B": 2, "128B": 3}
+_L2_PROMOTIONS = {"none": 0, "64B": 1, "128B": 2, "256B": 3}
+_INTERLEAVE_NONE = 0
+_OOB_FILL_NONE = 0
 
-    kinds = driver.CUtensorMapDataType
-    table = {
-        torch.float16: kinds.CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
-        torch.bfloat16: kinds.CU_TENSOR_MAP_DATA_TYPE_BFLOAT16,
-        torch.float32: kinds.CU_TENSOR_MAP_DATA_TYPE_FLOAT32,
-        torch.uint8: kinds.CU_TENSOR_MAP_DATA_TYPE_UINT8,
-        torch.int32: kinds.CU_TENSOR_MAP_DATA_TYPE_INT32,
-    }
-    for name in ("float8_e4m3fn", "float8_e5m2"):
-        if hasattr(torch, name):
-            table[getattr(torch, name)] = kinds.CU_TENSOR_MAP_DATA_TYPE_UINT8
-    if dtype not in table:
+
+def _data_type(dtype: Any) -> int:
+    name = str(dtype).replace("torch.", "")
+    if name not in _DATA_TYPES:
         raise ValueError(f"no tensor-map data type for {dtype}")
-    return table[dtype]
+    return _DATA_TYPES[name]
 
 
 def check_box(tensor: Any, box_rows: int, box_cols: int, swizzle: str) -> None:
@@ -128,81 +132,35 @@ def encode_tiled_2d(
     Out-of-bounds elements of a box read as zero, so edge tiles need no special case.
     """
     check_box(tensor, box_rows, box_cols, swizzle)
+    rows, cols = tensor.shape
+    pitch = tensor.stride(0) * tensor.element_size()
+    dtype, swizzled = _data_type(tensor.dtype), _SWIZZLES[swizzle]
+    promotion = _L2_PROMOTIONS.get(l2_promotion, 0)
     from ..device import active
 
     device = active()
-    if device is not None and device.is_emulated:
-        return _encode_emulated(tensor, box_rows, box_cols, swizzle, l2_promotion)
-    from cuda.bindings import driver
+    if device is not None and device.is_emulated:  # the emulator's encoding: no driver needed
+        from ..emulator import encode_tiled
 
-    rows, cols = tensor.shape
-    swizzles = {
-        "none": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_NONE,
-        "32B": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_32B,
-        "64B": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_64B,
-        "128B": driver.CUtensorMapSwizzle.CU_TENSOR_MAP_SWIZZLE_128B,
-    }
-    promotion = (
-        getattr(
-            driver.CUtensorMapL2promotion, f"CU_TENSOR_MAP_L2_PROMOTION_L2_{l2_promotion}", None
-        )
-        or driver.CUtensorMapL2promotion.CU_TENSOR_MAP_L2_PROMOTION_NONE
-    )
+        raw = encode_tiled(
+            dtype, 2, tensor.data_ptr(), (cols, rows), (pitch,), (box_cols, box_rows), (1, 1),
+            _INTERLEAVE_NONE, swizzled, promotion, _OOB_FILL_NONE,
+        )  # fmt: skip
+        return TensorMap(raw)
     tmap = TensorMap()
     status = encode_function()(
         tmap.address,
-        int(_data_type(tensor.dtype)),
+        dtype,
         2,
         tensor.data_ptr(),
         _U64_2(cols, rows),  # innermost dimension first
-        _U64_2(tensor.stride(0) * tensor.element_size(), 0),  # rank - 1 strides, in bytes
+        _U64_2(pitch, 0),  # rank - 1 strides, in bytes
         _U32_2(box_cols, box_rows),
         _U32_2(1, 1),
-        int(driver.CUtensorMapInterleave.CU_TENSOR_MAP_INTERLEAVE_NONE),
-        int(swizzles[swizzle]),
-        int(promotion),
-        int(driver.CUtensorMapFloatOOBfill.CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE),
+        _INTERLEAVE_NONE,
+        swizzled,
+        promotion,
+        _OOB_FILL_NONE,
     )
     check(status, "cuTensorMapEncodeTiled")
     return tmap
-
-
-# cuda.h's enum values, for the emulated device (no driver library needed there).
-_EMU_DATA_TYPES = {
-    "float16": 6,
-    "bfloat16": 9,
-    "float32": 7,
-    "uint8": 0,
-    "int32": 3,
-    "float8_e4m3fn": 0,
-    "float8_e5m2": 0,
-}
-_EMU_SWIZZLE = {"none": 0, "32B": 1, "64B": 2, "128B": 3}
-_EMU_PROMOTION = {"64B": 1, "128B": 2, "256B": 3}
-
-
-def _encode_emulated(
-    tensor: Any, box_rows: int, box_cols: int, swizzle: str, l2_promotion: str
-) -> TensorMap:
-    """The emulator's own encoding (:func:`kernbench.emulator.encode_tiled`): the driver's
-    checks and error text, the same 128-byte contract as the driver's map."""
-    from ..emulator import encode_tiled
-
-    name = str(tensor.dtype).replace("torch.", "")
-    if name not in _EMU_DATA_TYPES:
-        raise ValueError(f"no tensor-map data type for {tensor.dtype}")
-    rows, cols = tensor.shape
-    raw = encode_tiled(
-        _EMU_DATA_TYPES[name],
-        2,
-        tensor.data_ptr(),
-        (cols, rows),
-        (tensor.stride(0) * tensor.element_size(),),
-        (box_cols, box_rows),
-        (1, 1),
-        0,
-        _EMU_SWIZZLE[swizzle],
-        _EMU_PROMOTION.get(l2_promotion, 0),
-        0,
-    )
-    return TensorMap(raw)

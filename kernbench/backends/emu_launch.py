@@ -84,6 +84,11 @@ def describe_results(launches: Sequence[Launched], outputs: int = 0) -> dict[str
     return out
 
 
+def _dims(value: int | Sequence[int]) -> tuple[int, ...]:
+    """Launch dimensions as given (one to three), which is how records keep them."""
+    return (value,) if isinstance(value, int) else tuple(value)
+
+
 class EmulatedKernel:
     """One kernel of a build, compiled to PTX for ``arch`` and launched on the emulator;
     the same ``launcher`` contract as :class:`kernbench.backends.cuda_launch.Kernel`."""
@@ -105,11 +110,8 @@ class EmulatedKernel:
 
         ptx, name, arch, shared = self.ptx, self.name, self.arch, self.dynamic_shared
         arguments = tuple(getattr(a, "raw", a) for a in args)  # a TensorMap by its bytes
-        dims = (grid,) if isinstance(grid, int) else tuple(grid)
-        threads = (block,) if isinstance(block, int) else tuple(block)
-        clusters = (
-            None if cluster is None else (cluster,) if isinstance(cluster, int) else tuple(cluster)
-        )
+        dims, threads = _dims(grid), _dims(block)
+        clusters = None if cluster is None else _dims(cluster)
 
         def launch() -> None:
             result = emulator.launch(

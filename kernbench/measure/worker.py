@@ -165,7 +165,7 @@ class ProcessRunner(Runner):
             target=_worker_main,
             args=(
                 child,
-                f"emu:{self.device.arch}" if self.device.is_emulated else self.device.kind,
+                self.device.spec,
                 self.references,
                 self.settings.as_dict(),
                 str(self._log),
