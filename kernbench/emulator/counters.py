@@ -160,6 +160,8 @@ class Counters:
         (they go through the constant cache on a GPU)."""
         self._dram: dict[tuple[bool, int, int], np.ndarray] = {}
         """(write?, buffer base, size) -> the buffer's sectors touched."""
+        self._banks: dict[tuple[Any, ...], tuple[int, int]] = {}
+        """An access pattern (moved to the first bank row and warp) -> its wavefronts."""
 
     # ------------------------------------------------------------------ the hook
     def access(
@@ -263,46 +265,21 @@ class Counters:
     def _shared(
         self, pc: int, tids: np.ndarray, requests: int, addr: np.ndarray, nbytes: int, write: bool
     ) -> None:
-        per_phase = 32 if nbytes <= 4 else 16 if nbytes <= 8 else 8
-        words = max(1, nbytes // 4)
         p = self.by_dir[write]
         p["shared_requests"][pc] += requests
         p["shared_bytes"][pc] += tids.size * nbytes
-        word = addr >> np.uint64(2)
-        heads = tids[::per_phase]
-        if (
-            tids.size % per_phase == 0
-            and words * per_phase == 32
-            and not (heads % per_phase).any()
-            and (tids[per_phase - 1 :: per_phase] - heads == per_phase - 1).all()
-        ):
-            # whole phases (the usual case): one row of 32 words per phase
-            if words > 1:
-                word = word[:, None] + np.arange(words, dtype=np.uint64)
-            rows = word.reshape(-1, 32)
-            key = np.sort(((rows & np.uint64(31)) << np.uint64(40)) | rows, axis=1)
-            new = np.ones(key.shape, bool)
-            new[:, 1:] = key[:, 1:] != key[:, :-1]
-            bank = (key >> np.uint64(40)).astype(np.int64)
-            flat = np.arange(key.shape[0])[:, None] * 32 + bank
-            per_bank = np.bincount(flat.ravel(), new.ravel(), key.shape[0] * 32)
-            p["shared_wavefronts"][pc] += int(per_bank.reshape(-1, 32).max(axis=1).sum())
-            p["shared_ideal"][pc] += key.shape[0]
-            return
-        group = ((tids >> 5) << 2) | ((tids & 31) // per_phase)
-        if words > 1:
-            word = (word[:, None] + np.arange(words, dtype=np.uint64)).ravel()
-            group = np.repeat(group, words)
-        bank = word & np.uint64(31)
-        key = (((group.astype(np.uint64) << np.uint64(5)) | bank) << np.uint64(23)) | word
-        u = np.unique(key)
-        gb = u >> np.uint64(23)
-        starts = np.flatnonzero(np.concatenate(([True], gb[1:] != gb[:-1])))
-        counts = np.diff(np.append(starts, gb.size))
-        g = gb[starts] >> np.uint64(5)
-        gstarts = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
-        p["shared_wavefronts"][pc] += int(np.maximum.reduceat(counts, gstarts).sum())
-        p["shared_ideal"][pc] += gstarts.size
+        # Banks and distinct words are unchanged when every address moves by a multiple of
+        # 128 bytes (32 banks of 4 bytes) and every thread by a multiple of a warp, and a
+        # loop makes the same pattern again and again: the wavefronts are memoised on it.
+        warp0, base = int(tids[0]) & ~31, int(addr.min()) & ~127
+        key = (nbytes, (tids - warp0).tobytes(), (addr - np.uint64(base)).tobytes())
+        got = self._banks.get(key)
+        if got is None:
+            if len(self._banks) >= 4096:
+                self._banks.clear()
+            got = self._banks[key] = _wavefronts(tids, addr, nbytes)
+        p["shared_wavefronts"][pc] += got[0]
+        p["shared_ideal"][pc] += got[1]
 
     # ------------------------------------------------------------------ results
     def counts(self, thread_counts: np.ndarray, warp_counts: np.ndarray) -> Counts:
@@ -336,9 +313,13 @@ class Counters:
                     name = k.replace("_", "_store_" if write else "_load_", 1)
                     t[name] = int(arr.sum())
                     columns[name] = np.bincount(st.line_idx, arr, nl)
-        lines: dict[int, dict[str, int]] = {}
-        for j in np.flatnonzero(columns["warp"]).tolist():
-            lines[st.line_numbers[j]] = {k: int(c[j]) for k, c in columns.items() if c[j]}
+        names = list(columns)
+        executed_idx = np.flatnonzero(columns["warp"])
+        table = np.stack([columns[k] for k in names])[:, executed_idx].astype(np.int64).T.tolist()
+        lines: dict[int, dict[str, int]] = {
+            st.line_numbers[j]: {k: v for k, v in zip(names, row, strict=True) if v}
+            for j, row in zip(executed_idx.tolist(), table, strict=True)
+        }
         warps, threads = int(wc.sum()), int(tc.sum())
         t["warp_instructions"] = warps
         t["thread_instructions"] = threads
@@ -353,6 +334,46 @@ class Counters:
         sources = {k: v for k, v in st.sources.items() if k in executed}
         texts = {k: v for k, v in st.texts.items() if k in executed}
         return Counts(t, lines, sources, texts)
+
+
+def _wavefronts(tids: np.ndarray, addr: np.ndarray, nbytes: int) -> tuple[int, int]:
+    """Shared-memory wavefronts of one access, and the fewest it could take: lanes split
+    into phases (32, 16 or 8 lanes for 4, 8 or 16 bytes each) and a phase takes as many
+    wavefronts as the most distinct words any one bank serves in it."""
+    per_phase = 32 if nbytes <= 4 else 16 if nbytes <= 8 else 8
+    words = max(1, nbytes // 4)
+    word = addr >> np.uint64(2)
+    heads = tids[::per_phase]
+    if (
+        tids.size % per_phase == 0
+        and words * per_phase == 32
+        and not (heads % per_phase).any()
+        and (tids[per_phase - 1 :: per_phase] - heads == per_phase - 1).all()
+    ):
+        # whole phases (the usual case): one row of 32 words per phase
+        if words > 1:
+            word = word[:, None] + np.arange(words, dtype=np.uint64)
+        rows = word.reshape(-1, 32)
+        key = np.sort(((rows & np.uint64(31)) << np.uint64(40)) | rows, axis=1)
+        new = np.ones(key.shape, bool)
+        new[:, 1:] = key[:, 1:] != key[:, :-1]
+        bank = (key >> np.uint64(40)).astype(np.int64)
+        flat = np.arange(key.shape[0])[:, None] * 32 + bank
+        per_bank = np.bincount(flat.ravel(), new.ravel(), key.shape[0] * 32)
+        return int(per_bank.reshape(-1, 32).max(axis=1).sum()), key.shape[0]
+    group = ((tids >> 5) << 2) | ((tids & 31) // per_phase)
+    if words > 1:
+        word = (word[:, None] + np.arange(words, dtype=np.uint64)).ravel()
+        group = np.repeat(group, words)
+    bank = word & np.uint64(31)
+    key = (((group.astype(np.uint64) << np.uint64(5)) | bank) << np.uint64(23)) | word
+    u = np.unique(key)
+    gb = u >> np.uint64(23)
+    starts = np.flatnonzero(np.concatenate(([True], gb[1:] != gb[:-1])))
+    counts = np.diff(np.append(starts, gb.size))
+    g = gb[starts] >> np.uint64(5)
+    gstarts = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
+    return int(np.maximum.reduceat(counts, gstarts).sum()), gstarts.size
 
 
 @dataclass

@@ -38,6 +38,7 @@ NaN conventions (DESIGN.md): f32 op results are the canonical NaN 0x7FFFFFFF, f1
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -175,7 +176,8 @@ def bits(x: Any, w: int, ptype: str | None = None) -> Array:
     """
     dt = UINT[w]
     if isinstance(x, Imm):
-        return np.array(imm_bits(x, ptype or f"b{w}"), dtype=dt)
+        v = x.value
+        return _imm_array(repr(v), isinstance(v, float), x.bits, x.width, w, ptype or f"b{w}")
     x = np.asarray(x)
     if x.dtype == dt:
         return x
@@ -184,6 +186,19 @@ def bits(x: Any, w: int, ptype: str | None = None) -> Array:
     if x.dtype.kind == "i":
         x = x.view(UINT[x.dtype.itemsize * 8])
     return x.astype(dt)
+
+
+@functools.lru_cache(maxsize=4096)
+def _imm_array(
+    value: str, is_float: bool, raw: int | None, width_: int | None, w: int, ptype: str
+) -> Array:
+    """An immediate's bits as a read-only 0-d array, made once: executing an instruction
+    with an immediate operand should not convert it again. Keyed on the literal's text
+    (``repr``) so that ``-0.0`` and ``0.0``, or ``1`` and ``1.0``, stay apart."""
+    literal = float(value) if is_float else int(value)
+    a = np.array(imm_bits(Imm(literal, raw, width_), ptype), dtype=UINT[w])
+    a.flags.writeable = False
+    return a
 
 
 def unsigned(x: Any, ptype: str) -> Array:

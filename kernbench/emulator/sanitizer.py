@@ -1,10 +1,15 @@
 """compute-sanitizer's checks, exact: bounds, alignment, shared races, uninitialized shared
 reads and reads of pending ``cp.async`` destinations.
 
-Shared memory is tracked per byte: the last writer and reader (thread, CTA barrier epoch,
+Shared memory is tracked per cell: the last writer and reader (thread, CTA barrier epoch,
 warp-sync epoch, pc). Two accesses race when different threads of a CTA touch a byte in the
 same barrier epoch and one writes, unless both threads are in one warp and a warp-level sync
 (``bar.warp.sync`` or a ``.sync`` collective) separates them.
+
+A cell is the largest power of two, at most 16 bytes, that every access so far has covered
+whole: each byte of a cell then has the same history, so tracking cells is exactly tracking
+bytes, at a quarter to a sixteenth of the work for the vector accesses kernels make. An
+access that covers part of a cell first splits every cell (each part inherits the record).
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ if TYPE_CHECKING:
 
 MASK = np.int64(0xFFFFFFFF)
 MANY = np.int64(0xFFFFFFFF)
-"""Reader id of a byte read by several threads in one epoch."""
+"""Reader id of a cell read by several threads in one epoch."""
+CELL = 16
+"""The widest cell: the widest single access (``.v4.b32``, ``ldmatrix`` rows, ``cp.async``)."""
 
 
 class Sanitizer:
@@ -27,8 +34,9 @@ class Sanitizer:
     def __init__(self, m: Machine, active: bool) -> None:
         self.m = m
         self.active = active
-        n = m.shared.u8.size if active else 0
-        # last writer / reader of each byte as one key: epoch << 32 | thread (-1: never);
+        self.cell, self.shift = CELL, CELL.bit_length() - 1
+        n = m.shared.u8.size // CELL if active else 0  # shared strides are multiples of 16
+        # last writer / reader of each cell as one key: epoch << 32 | thread (-1: never);
         # a key >= the current epoch's base is from this epoch, so a race test is 2 compares
         self.w_key = np.full(n, -1, np.int64)
         self.w_wep = np.zeros(n, np.int32)
@@ -38,7 +46,7 @@ class Sanitizer:
         self.r_pc = np.zeros(n, np.int32)
         self.pending = np.zeros(n, np.int16)
         self.n_pending = 0
-        """Pending async-copy byte writes in flight (skips the check when none)."""
+        """Bytes of pending async-copy writes in flight (skips the check when none)."""
         self.cta_ep = np.ones(m.layout.n_cta, np.int32)
         self.warp_ep = np.ones(m.layout.size // 32, np.int32)
 
@@ -57,6 +65,37 @@ class Sanitizer:
         self.n_pending = 0
         self.cta_ep.fill(1)
         self.warp_ep.fill(1)
+
+    # ------------------------------------------------------------------ cells
+    _TRACKED = ("w_key", "w_wep", "w_pc", "r_key", "r_wep", "r_pc", "pending")
+
+    def _split(self, cell: int) -> None:
+        """Track cells of ``cell`` bytes from now on: each part inherits its cell's record."""
+        parts = self.cell // cell
+        for name in self._TRACKED:
+            setattr(self, name, np.repeat(getattr(self, name), parts))
+        self.cell, self.shift = cell, cell.bit_length() - 1
+
+    def cells(self, flat: np.ndarray, nbytes: int, whole: bool = False) -> np.ndarray:
+        """The cells of ``nbytes`` at each of the byte offsets ``flat``, lane-major (``k``
+        per lane, lane by lane). Splits cells first where a lane covers part of one; with
+        ``whole`` (an anonymous set of bytes, no lane attribution, e.g. a TMA box) the
+        distinct cells are returned unsplit when the lanes together cover whole cells once."""
+        f = flat.astype(np.int64, copy=False)
+        g = self.cell
+        if nbytes % g or (f & (g - 1)).any():
+            if whole:
+                b = (f[:, None] + np.arange(nbytes)).ravel()
+                u = np.unique(b)
+                if u.size == b.size:
+                    c, per = np.unique(u >> self.shift, return_counts=True)
+                    if (per == g).all():
+                        return c
+            low = int(np.bitwise_or.reduce(f)) | nbytes if f.size else nbytes
+            self._split(min(g, low & -low))
+        k = nbytes >> self.shift
+        c = f >> self.shift
+        return c if k == 1 else (c[:, None] + np.arange(k)).ravel()
 
     # ------------------------------------------------------------------ epochs
     def barrier(self, ctas: np.ndarray) -> None:
@@ -133,13 +172,14 @@ class Sanitizer:
         if tids.size == 0:
             return
         m = self.m
-        b = (flat.astype(np.int64, copy=False)[:, None] + np.arange(nbytes)).ravel()
+        b = self.cells(flat, nbytes)
+        k = b.size // tids.size
         lane_base = self.cta_ep[m.threads.cta[tids]].astype(np.int64) << 32
-        if nbytes == 1:
+        if k == 1:
             base, key = lane_base, lane_base | tids
         else:
-            base = np.repeat(lane_base, nbytes)
-            key = base | np.repeat(tids, nbytes)
+            base = np.repeat(lane_base, k)
+            key = base | np.repeat(tids, k)
         t = key & MASK
         if read:
             if self.n_pending:
@@ -173,7 +213,7 @@ class Sanitizer:
             self._record(self.w_key, self.w_wep, self.w_pc, b, key, t, pc)
             clash = self.w_key[b] != key
             if clash.any() and data is not None:
-                clash &= _differs_from_last(b, data.reshape(-1))
+                clash &= _differs_from_last(b, data.reshape(b.size, -1))
             if clash.any():
                 other = self.w_key[b][clash] & MASK
                 diff_warp = (other >> 5) != (t[clash] >> 5)
@@ -256,7 +296,7 @@ class Sanitizer:
         detail: dict[str, object] | None = None,
     ) -> None:
         m = self.m
-        off = int(b[0]) % m.shared_stride
+        off = (int(b[0]) << self.shift) % m.shared_stride
         m.report(
             kind,
             pc,
@@ -268,20 +308,63 @@ class Sanitizer:
 
     # ------------------------------------------------------------------ async copies
     def async_pending(self, flat: np.ndarray, nbytes: int, delta: int) -> None:
+        """``nbytes`` at each of ``flat`` become pending (``delta`` +1: an async copy
+        issued) or land (-1): reading them while pending is a finding."""
         if self.active:
-            start = np.sort(flat.astype(np.int64))
-            b = (start[:, None] + np.arange(nbytes)).ravel()
-            if start.size < 2 or (np.diff(start) >= nbytes).all():
-                self.pending[b] += delta  # lanes' bytes are disjoint: plain indexing
+            f = np.sort(flat.astype(np.int64, copy=False))
+            c = self.cells(f, nbytes, whole=True)
+            if f.size < 2 or (np.diff(f) >= nbytes).all():
+                self.pending[c] += delta  # lanes' bytes are disjoint: plain indexing
             else:
-                np.add.at(self.pending, b, delta)
-            self.n_pending += delta * b.size
+                np.add.at(self.pending, c, delta)
+            self.n_pending += delta * c.size * self.cell
+
+    def async_written(self, flat: np.ndarray, nbytes: int, readers: bool = False) -> None:
+        """The async proxy wrote ``nbytes`` at each of ``flat`` (TMA, ``st.async``): written,
+        long ago as far as races go; earlier readers are forgotten unless ``readers``."""
+        if self.active:
+            c = self.cells(flat, nbytes, whole=True)
+            self.w_key[c] = 0
+            if not readers:
+                self.r_key[c] = -1
+
+    def operand_reads(
+        self, pc: int, tids: np.ndarray, flat: np.ndarray, nbytes: int, who: str
+    ) -> None:
+        """An async-proxy read of ``nbytes`` at each of ``flat`` (a wgmma operand): its
+        bytes must have landed and been written. Reads are not recorded, so cells need not
+        split: the first and last byte's cells cover each element."""
+        if not self.active:
+            return
+        f = flat.astype(np.int64, copy=False).ravel()
+        c = np.unique(np.concatenate([f >> self.shift, (f + nbytes - 1) >> self.shift]))
+        if self.n_pending:
+            hit = self.pending[c] > 0
+            if hit.any():
+                self._report(
+                    "async-copy-read-before-wait",
+                    pc,
+                    tids,
+                    c[hit],
+                    f"{who} reads shared memory whose async copy has not completed (its "
+                    "mbarrier phase was not waited for)",
+                )
+        unw = self.w_key[c] < 0
+        if unw.any():
+            self._report(
+                "uninitialized-shared-read",
+                pc,
+                tids,
+                c[unw],
+                f"{who} reads shared memory that nothing wrote",
+            )
 
 
 def _differs_from_last(b: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Per written byte, whether its value differs from the value the last lane writing that
-    byte stored (what memory keeps: later lanes win, as in ``_record`` and ``Region.write``)."""
+    """Per written cell ``b`` (its bytes a row of ``v``), whether its value differs from the
+    value the last lane writing that cell stored (what memory keeps: later lanes win, as in
+    ``_record`` and ``Region.write``)."""
     where, inv = np.unique(b, return_inverse=True)
-    last = np.empty(where.size, v.dtype)
+    last = np.empty((where.size, v.shape[1]), v.dtype)
     last[inv] = v
-    return np.asarray(last[inv] != v)
+    return np.asarray((last[inv] != v).any(axis=1))

@@ -272,9 +272,7 @@ def _remote_async(ins: ir.Instruction, reduce: str | None) -> Op:
                     old = m.shared.read(off, w)[:, 0]
                     new = np.asarray(combine(old, new, new), old.dtype)
                 m.shared.write(off, w, new.reshape(-1, 1))
-                if m.sanitizer.active:
-                    b = (off[:, None] + np.arange(w)).ravel()
-                    m.sanitizer.w_key[b] = 0
+                m.sanitizer.async_written(off, w, readers=True)
                 st.add_tx(pc, tids[i : i + 1], int(bflat[i]), -w * vec)
 
         return step

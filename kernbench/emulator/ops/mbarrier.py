@@ -39,8 +39,9 @@ class Bar:
     tx: int = 0
     phase: int = 0
     """Completed phases."""
-    landing: list[np.ndarray] = field(default_factory=list)
-    """Shared bytes of async copies that signal this phase: pending until it completes."""
+    landing: list[tuple[np.ndarray, int]] = field(default_factory=list)
+    """Shared bytes of async copies that signal this phase, pending until it completes:
+    (byte offsets, bytes at each)."""
 
 
 class MBarriers:
@@ -145,8 +146,8 @@ class MBarriers:
         bar.pending = bar.count
         cta = flat // m.shared_stride
         m.sanitizer.barrier(np.array([cta]))
-        for b in bar.landing:
-            m.sanitizer.async_pending(b, 1, -1)
+        for offsets, nbytes in bar.landing:
+            m.sanitizer.async_pending(offsets, nbytes, -1)
         bar.landing.clear()
         waiting = np.flatnonzero((self.on == flat) & (self.need <= bar.phase))
         if waiting.size:

@@ -146,59 +146,99 @@ _ELEM_VIEW = {8: np.uint8, 16: np.uint16, 32: np.uint32}
 _FLOATS = {"f16", "bf16", "tf32", "e4m3", "e5m2"}
 
 
-def fast_mma(ins: ir.Instruction) -> Any:
+class FastMma:
     """``mma_factory``'s function computed with precomputed permutations instead of bit
-    shifts and scatters (float inputs, f16/f32 accumulators); the pure one otherwise.
+    shifts and scatters (float inputs, f16/f32 accumulators).
 
     Same arithmetic as :mod:`.mma` (exact products, float64 sum, one rounding): only the
-    register <-> matrix reshuffling differs, so results are bit-identical (tested)."""
+    register <-> matrix reshuffling differs, so results are bit-identical (tested). The
+    steps are separate so that a batch can read each distinct operand once."""
+
+    def __init__(self, shape: str, types: tuple[str, ...]) -> None:
+        a_t, b_t, c_t, d_t = types
+        self.frags = [
+            fragments.mma_fragment(shape, op, t)
+            for op, t in (("a", a_t), ("b", b_t), ("c", c_t), ("c", d_t))
+        ]
+        flat = [(f.row * f.cols + f.col).ravel() for f in self.frags]
+        self.inv = [np.argsort(x) for x in flat]
+        self.out = flat[3]
+        self.types = types
+
+    def operand(self, j: int, regs: np.ndarray) -> np.ndarray:
+        """Operand ``j`` (0: A, 1: B, 2: C) of each warp, ``(W, 32, n)`` registers, as
+        ``(W, rows, cols)`` exact float64 matrices."""
+        f = self.frags[j]
+        e = np.ascontiguousarray(regs, np.uint32).view(_ELEM_VIEW[f.elem_bits])
+        e = e.reshape(e.shape[0], -1)[:, self.inv[j]]
+        return fragments.to_float64(e, self.types[j]).reshape(-1, f.rows, f.cols)
+
+    def result(self, acc: np.ndarray) -> np.ndarray:
+        """``(W, rows, cols)`` float64 sums -> ``(W, 32, n)`` destination registers."""
+        bits = fragments.from_float64(acc.reshape(acc.shape[0], -1), self.types[3])
+        e = np.ascontiguousarray(bits[:, self.out]).view(np.uint32)
+        return e.reshape(-1, 32, self.frags[3].n_regs)
+
+    def __call__(self, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            acc = np.matmul(self.operand(0, a), self.operand(1, b)) + self.operand(2, c)
+        return self.result(acc)
+
+
+def fast_mma(ins: ir.Instruction) -> Any:
+    """A :class:`FastMma` for float inputs with f16/f32 accumulators; the pure function
+    of :mod:`.mma` otherwise."""
     shape, d_t, a_t, b_t, c_t, _ = pure._decode_mma(ins)
     if a_t not in _FLOATS or d_t not in ("f16", "f32") or c_t not in ("f16", "f32"):
         return pure.mma_factory(ins)
-    frags = [
-        fragments.mma_fragment(shape, op, t)
-        for op, t in (("a", a_t), ("b", b_t), ("c", c_t), ("c", d_t))
-    ]
-    flat = [(f.row * f.cols + f.col).ravel() for f in frags]
-    inv = [np.argsort(x) for x in flat]
-    types = (a_t, b_t, c_t)
-
-    def read(j: int, regs: np.ndarray) -> np.ndarray:
-        f = frags[j]
-        e = np.ascontiguousarray(regs, np.uint32).view(_ELEM_VIEW[f.elem_bits])
-        e = e.reshape(e.shape[0], -1)[:, inv[j]]
-        return fragments.to_float64(e, types[j]).reshape(-1, f.rows, f.cols)
-
-    fd = frags[3]
-
-    def run(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            acc = np.matmul(read(0, a), read(1, b)) + read(2, c)
-        bits = fragments.from_float64(acc.reshape(acc.shape[0], -1), d_t)
-        e = np.ascontiguousarray(bits[:, flat[3]]).view(np.uint32)
-        return e.reshape(-1, 32, fd.n_regs)
-
-    return run
+    return FastMma(shape, (a_t, b_t, c_t, d_t))
 
 
 def _batched(run: list[tuple[Linker, list[tuple[str, list[int]]]]]) -> Any:
+    """One step for ``k`` independent mma over the executing warps. With a :class:`FastMma`
+    each distinct A and B register set is read once, and when the stretch multiplies most
+    pairs of them (a warp tile's k-step: every A row block by every B column block), all
+    products come from one matmul of the stacked operands per warp."""
     m = run[0][0].m
     f = fast_mma(run[0][0].ins)
     k = len(run)
     classes = [run[0][1][j][0] for j in range(4)]
+    singles = [m.steps[L.pc] for L, _ in run]
     if any(r[1][j][0] != classes[j] for r in run for j in range(4)):
-        singles = [m.steps[L.pc] for L, _ in run]
         return lambda s: [st(s) for st in singles]
     slots = [np.array([r[1][j][1] for r in run], np.int64) for j in range(4)]
     files = [m.regs.files[c] for c in classes]
-    singles = [m.steps[L.pc] for L, _ in run]
     dt = [np.uint64 if c == "b64" else np.uint32 for c in classes]
+    # distinct A and B register sets, and which one each mma uses
+    (ua, ia), (ub, ib) = (np.unique(slots[j], axis=0, return_inverse=True) for j in (1, 2))
+    ia, ib = ia.ravel(), ib.ravel()
+    block = isinstance(f, FastMma) and len(ua) * len(ub) <= 2 * k
 
-    def gather(j: int, cols: Any, w: int) -> np.ndarray:
-        sl = slots[j]
+    def gather(j: int, sl: np.ndarray, cols: Any, w: int) -> np.ndarray:
         n = sl.shape[1]
         g = files[j][sl.ravel()][:, cols].astype(dt[j], copy=False)
-        return g.reshape(k, n, w, 32).transpose(0, 2, 3, 1).reshape(k * w, 32, n)
+        return g.reshape(len(sl), n, w, 32).transpose(0, 2, 3, 1).reshape(len(sl) * w, 32, n)
+
+    def compute(cols: Any, w: int) -> np.ndarray:
+        if not isinstance(f, FastMma):
+            return f(gather(1, slots[1], cols, w), gather(2, slots[2], cols, w),
+                     gather(3, slots[3], cols, w))  # fmt: skip
+        a = f.operand(0, gather(1, ua, cols, w))  # (len(ua) * w, M, K)
+        b = f.operand(1, gather(2, ub, cols, w))  # (len(ub) * w, K, N)
+        c = f.operand(2, gather(3, slots[3], cols, w))  # (k * w, M, N)
+        _, mm, kk = a.shape
+        nn = b.shape[2]
+        with np.errstate(all="ignore"):
+            if block:  # per warp: (A blocks stacked by rows) @ (B blocks side by side)
+                sa = a.reshape(len(ua), w, mm, kk).transpose(1, 0, 2, 3).reshape(w, -1, kk)
+                sb = b.reshape(len(ub), w, kk, nn).transpose(1, 2, 0, 3).reshape(w, kk, -1)
+                p = np.matmul(sa, sb).reshape(w, len(ua), mm, len(ub), nn)
+                prod = p[:, ia, :, ib, :]  # (k, w, M, N): mma r's tile
+            else:
+                a4, b4 = a.reshape(len(ua), w, mm, kk), b.reshape(len(ub), w, kk, nn)
+                prod = np.matmul(a4[ia], b4[ib])
+            acc = prod.reshape(k * w, mm, nn) + c
+        return f.result(acc)
 
     def step(s: Any) -> None:
         if s is ALL:
@@ -213,7 +253,7 @@ def _batched(run: list[tuple[Linker, list[tuple[str, list[int]]]]]) -> Any:
                 return
             w = warps.size
             cols = s
-        d = f(gather(1, cols, w), gather(2, cols, w), gather(3, cols, w))
+        d = compute(cols, w)
         nd = slots[0].shape[1]
         d = d.reshape(k, w, 32, nd).transpose(0, 3, 1, 2).reshape(k * nd, w * 32)
         if s is ALL:

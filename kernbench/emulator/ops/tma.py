@@ -63,14 +63,12 @@ def _land(
     m.shared.write(flat, eb, data.reshape(-1, 1))
     san = m.sanitizer
     if san.active:
-        b = (flat[:, None] + np.arange(eb)).ravel()
-        san.w_key[b] = 0  # written, long ago as far as races go: the async proxy's
-        san.r_key[b] = -1
+        san.async_written(flat, eb)
         if mbar_off is not None:
             bar = MBarriers.of(m).bars.get(cta * m.shared_stride + mbar_off)
             if bar is not None:
-                san.async_pending(b, 1, +1)
-                bar.landing.append(b)
+                san.async_pending(flat, eb, +1)
+                bar.landing.append((flat, eb))
 
 
 def _complete(m: Machine, pc: int, tid: int, cta: int, mbar_off: int, nbytes: int) -> None:

@@ -242,7 +242,7 @@ def _mma_async(ins: ir.Instruction) -> Op:
                 offs = np.where(bad, 0, offs)
             flat = ctas[:, None, None] * m.shared_stride + offs
             raw = m.shared.read(flat.ravel(), eb)[:, 0].reshape(flat.shape)
-            _check_reads(m, pc, g[:, 0], flat, eb)
+            m.sanitizer.operand_reads(pc, g[:, 0], flat, eb, "a wgmma")
             proxy.check_async_read(m, pc, g[:, 0], flat, "a wgmma")
             chunks = np.unique(flat >> 4, axis=None) if flat.shape[0] == 1 else None
             if chunks is not None:
@@ -288,32 +288,6 @@ def _mma_async(ins: ir.Instruction) -> Op:
         return step
 
     return Op(link)
-
-
-def _check_reads(m: Machine, pc: int, tids: np.ndarray, flat: np.ndarray, eb: int) -> None:
-    """wgmma operand bytes must have landed (TMA/cp.async waited for) and been written."""
-    san = m.sanitizer
-    if not san.active:
-        return
-    b = flat.ravel()
-    if san.n_pending and (san.pending[b] > 0).any():
-        san._report(
-            "async-copy-read-before-wait",
-            pc,
-            tids,
-            b[san.pending[b] > 0],
-            "a wgmma reads shared memory whose async copy has not completed (its "
-            "mbarrier phase was not waited for)",
-        )
-    unw = san.w_key[b] < 0
-    if unw.any():
-        san._report(
-            "uninitialized-shared-read",
-            pc,
-            tids,
-            b[unw],
-            "a wgmma reads shared memory that nothing wrote",
-        )
 
 
 def _guard_registers(m: Machine) -> None:
