@@ -34,8 +34,15 @@ class Sanitizer:
     def __init__(self, m: Machine, active: bool) -> None:
         self.m = m
         self.active = active
+        self.cta_ep = np.ones(m.layout.n_cta, np.int32)
+        self.warp_ep = np.ones(m.layout.size // 32, np.int32)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything (a new wave), back to the widest cells: a kernel whose
+        epilogue stores words does not slow the next wave's main loop."""
         self.cell, self.shift = CELL, CELL.bit_length() - 1
-        n = m.shared.u8.size // CELL if active else 0  # shared strides are multiples of 16
+        n = self.m.shared.u8.size // CELL if self.active else 0  # strides are 16-multiples
         # last writer / reader of each cell as one key: epoch << 32 | thread (-1: never);
         # a key >= the current epoch's base is from this epoch, so a race test is 2 compares
         self.w_key = np.full(n, -1, np.int64)
@@ -47,22 +54,6 @@ class Sanitizer:
         self.pending = np.zeros(n, np.int16)
         self.n_pending = 0
         """Bytes of pending async-copy writes in flight (skips the check when none)."""
-        self.cta_ep = np.ones(m.layout.n_cta, np.int32)
-        self.warp_ep = np.ones(m.layout.size // 32, np.int32)
-
-    def reset(self) -> None:
-        """Forget everything (a new wave on the same machine), reusing the arrays."""
-        for a, v in (
-            (self.w_key, -1),
-            (self.r_key, -1),
-            (self.w_wep, 0),
-            (self.w_pc, 0),
-            (self.r_wep, 0),
-            (self.r_pc, 0),
-            (self.pending, 0),
-        ):
-            a.fill(v)
-        self.n_pending = 0
         self.cta_ep.fill(1)
         self.warp_ep.fill(1)
 

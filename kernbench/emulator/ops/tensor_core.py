@@ -233,11 +233,12 @@ def _batched(run: list[tuple[Linker, list[tuple[str, list[int]]]]]) -> Any:
                 sa = a.reshape(len(ua), w, mm, kk).transpose(1, 0, 2, 3).reshape(w, -1, kk)
                 sb = b.reshape(len(ub), w, kk, nn).transpose(1, 2, 0, 3).reshape(w, kk, -1)
                 p = np.matmul(sa, sb).reshape(w, len(ua), mm, len(ub), nn)
-                prod = p[:, ia, :, ib, :]  # (k, w, M, N): mma r's tile
+                prod = p.transpose(1, 3, 0, 2, 4)[ia, ib]  # (k, w, M, N): mma r's tile
             else:
                 a4, b4 = a.reshape(len(ua), w, mm, kk), b.reshape(len(ub), w, kk, nn)
                 prod = np.matmul(a4[ia], b4[ib])
-            acc = prod.reshape(k * w, mm, nn) + c
+            acc = prod.reshape(k * w, mm, nn)
+            acc += c  # in place: a fresh array of this size costs more than the add
         return f.result(acc)
 
     def step(s: Any) -> None:
