@@ -173,27 +173,14 @@ class Sanitizer:
             key = base | np.repeat(tids, k)
         t = key & MASK
         if read:
-            if self.n_pending:
-                hit = self.pending[b] > 0
-                if hit.any():
-                    self._report(
-                        "async-copy-read-before-wait",
-                        pc,
-                        t[hit],
-                        b[hit],
-                        "reads shared memory that a cp.async has not delivered: "
-                        "its group was not waited for",
-                    )
-            prev = self.w_key[b]
-            unw = prev < 0
-            if unw.any():
-                self._report(
-                    "uninitialized-shared-read",
-                    pc,
-                    t[unw],
-                    b[unw],
-                    "reads shared memory that nothing wrote",
-                )
+            prev = self._landed(
+                pc,
+                t,
+                b,
+                "reads shared memory that a cp.async has not delivered: its group was not "
+                "waited for",
+                "reads shared memory that nothing wrote",
+            )
             if atomic:
                 self._record(self.w_key, self.w_wep, self.w_pc, b, key, t, pc)
                 return
@@ -329,26 +316,30 @@ class Sanitizer:
             return
         f = flat.astype(np.int64, copy=False).ravel()
         c = np.unique(np.concatenate([f >> self.shift, (f + nbytes - 1) >> self.shift]))
+        t = np.broadcast_to(tids[:1], c.shape)
+        self._landed(
+            pc,
+            t,
+            c,
+            f"{who} reads shared memory whose async copy has not completed (its mbarrier "
+            "phase was not waited for)",
+            f"{who} reads shared memory that nothing wrote",
+        )
+
+    def _landed(
+        self, pc: int, t: np.ndarray, c: np.ndarray, pending: str, unwritten: str
+    ) -> np.ndarray:
+        """Report reads by threads ``t`` of cells ``c`` that an async copy has not delivered
+        or that nothing wrote; the cells' last-writer keys, for the race check."""
         if self.n_pending:
             hit = self.pending[c] > 0
             if hit.any():
-                self._report(
-                    "async-copy-read-before-wait",
-                    pc,
-                    tids,
-                    c[hit],
-                    f"{who} reads shared memory whose async copy has not completed (its "
-                    "mbarrier phase was not waited for)",
-                )
-        unw = self.w_key[c] < 0
+                self._report("async-copy-read-before-wait", pc, t[hit], c[hit], pending)
+        prev = self.w_key[c]
+        unw = prev < 0
         if unw.any():
-            self._report(
-                "uninitialized-shared-read",
-                pc,
-                tids,
-                c[unw],
-                f"{who} reads shared memory that nothing wrote",
-            )
+            self._report("uninitialized-shared-read", pc, t[unw], c[unw], unwritten)
+        return prev
 
 
 def _differs_from_last(b: np.ndarray, v: np.ndarray) -> np.ndarray:
