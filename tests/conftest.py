@@ -53,3 +53,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+class _XdistGroupSuffix:
+    """Make ``xdist_group`` group again under pytest >= 9.2 (pytest-xdist #1386).
+
+    ``--dist loadgroup`` schedules by an ``@group`` suffix that xdist appends to each marked
+    item's node id; pytest 9.2 derives node ids from a structured ``_id``, so xdist 3.8's
+    append is lost and a group's tests (one module's costly fixture) spread over every
+    worker, each building the fixture again. This runs after xdist's hook and the suite's
+    own (which adds the ``gpu`` group) and adds the suffix the way this pytest keeps it;
+    where xdist's append took effect it does nothing."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        if not getattr(config.option, "loadgroup", False):
+            return
+        from _pytest.nodeid import NodeId
+
+        for item in items:
+            marks = item.iter_markers("xdist_group")
+            names = sorted(
+                {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks}
+            )
+            suffix = "@" + "_".join(names)
+            if names and not item.nodeid.endswith(suffix) and hasattr(item, "_id"):
+                item._id = NodeId.parse(item.nodeid + suffix)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_XdistGroupSuffix(), "kernbench-xdist-group-suffix")
