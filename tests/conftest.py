@@ -88,7 +88,7 @@ class _XdistGroup:
 
                 item._id = NodeId.parse(wanted)
             else:
-                item._nodeid = wanted
+                item._nodeid = wanted  # type: ignore[attr-defined]  # pytest < 9.2 keeps it there
 
 
 def pytest_configure(config: pytest.Config) -> None:
