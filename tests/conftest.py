@@ -53,3 +53,43 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+class _XdistGroup:
+    """Make ``xdist_group`` group again under pytest >= 9.2 (pytest-xdist #1386).
+
+    ``--dist loadgroup`` schedules by an ``@group`` suffix that xdist appends to each marked
+    item's node id; pytest 9.2 derives node ids from a structured ``_id``, so xdist 3.8's
+    append is lost and a group's tests (one module's costly fixture) spread over every
+    worker, each building the fixture again. This runs after xdist's hook and the suite's
+    own and sets the suffix the way this pytest keeps it. The closest mark names the group
+    (xdist would join them all): on a GPU host a test's own ``gpu`` group wins over its
+    module's, so GPU tests still run one at a time."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        if not getattr(config.option, "loadgroup", False):
+            return
+        for item in items:
+            mark = item.get_closest_marker("xdist_group")
+            if mark is None:
+                continue
+            name = mark.args[0] if mark.args else mark.kwargs.get("name", "default")
+            nodeid = item.nodeid
+            if nodeid.rfind("@") > nodeid.rfind("]"):  # xdist's own suffix took effect
+                nodeid = nodeid[: nodeid.rfind("@")]
+            wanted = f"{nodeid}@{name}"
+            if item.nodeid == wanted:
+                continue
+            if hasattr(item, "_id"):
+                from _pytest.nodeid import NodeId
+
+                item._id = NodeId.parse(wanted)
+            else:
+                item._nodeid = wanted  # type: ignore[attr-defined]  # pytest < 9.2 keeps it there
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_XdistGroup(), "kernbench-xdist-group")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 
 @dataclass
@@ -71,3 +76,27 @@ def run_without_interpreter(script: Path, *args: str, env: dict[str, str] | None
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout.strip().splitlines()[-1]
+
+
+def built_once(config: pytest.Config, factory: pytest.TempPathFactory, name: str,
+               build: Callable[[Path], None]) -> Path:  # fmt: skip
+    """A folder that ``build`` fills once per test run, shared by the xdist workers.
+
+    A session fixture runs once per worker: a store that takes a minute of real CLI runs to
+    make would be made on every worker. The first worker to ask builds it under the run's
+    shared temporary directory and marks it done; the others wait on a lock and reuse it
+    (one that failed part way is built again). Without xdist it is an ordinary temporary folder."""
+    if not hasattr(config, "workerinput"):
+        out = factory.mktemp(name)
+        build(out)
+        return out
+    root = factory.getbasetemp().parent  # the controller's base: one per run, every worker's
+    out, done = root / f"shared-{name}", root / f"shared-{name}.done"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            build(out)
+            done.touch()
+    return out

@@ -14,6 +14,8 @@ from kernbench.registry import Registry
 from kernbench.staticcheck import HOPPER, check
 from tests.helpers import gone_within, run_without_interpreter
 
+pytestmark = pytest.mark.xdist_group("triton_static")  # the module cache serves one worker
+
 LADDER = (
     "triton_naive",
     "triton_grouped",

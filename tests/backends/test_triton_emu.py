@@ -18,6 +18,8 @@ import torch
 from kernbench.backends import emu_launch, triton_emu
 from tests.helpers import run_without_interpreter
 
+pytestmark = pytest.mark.xdist_group("triton_emu")  # one worker runs the checks once
+
 CHECKS = (
     "check_parameters_follow_triton_specialisation",
     "check_findings_raise_and_the_launch_is_recorded",

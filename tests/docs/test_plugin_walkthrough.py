@@ -14,7 +14,10 @@ from tests.helpers import pip_install_into, run_cli
 
 PAGE = DOCS / "plugins.md"
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("plugin_walkthrough"),  # one worker pip-installs the site
+]
 
 
 def test_the_walkthrough_gives_a_whole_package() -> None:

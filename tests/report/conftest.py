@@ -17,7 +17,7 @@ import pytest
 
 from kernbench.measure.stats import summarize
 from kernbench.store import Record, open_store
-from tests.helpers import run_cli
+from tests.helpers import built_once, run_cli
 
 H100 = {
     "kind": "cuda",
@@ -94,9 +94,7 @@ def _bench_naive(out: Path) -> None:
     assert bench.returncode == 0, bench.stderr
 
 
-@pytest.fixture(scope="session")
-def cpu_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("cpu-results")
+def _bench_and_tune_naive(out: Path) -> None:
     _bench_naive(out)
     tune = run_cli(
         "tune",
@@ -113,15 +111,23 @@ def cpu_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
         str(out),
     )
     assert tune.returncode == 0, tune.stderr
-    return out
+
+
+# The stores made by real runs are shared by the xdist workers (``built_once``): the report
+# tests of every module read them, and each takes tens of seconds of CLI runs to make.
 
 
 @pytest.fixture(scope="session")
-def cpu_results_again(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def cpu_results(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return built_once(pytestconfig, tmp_path_factory, "cpu-results", _bench_and_tune_naive)
+
+
+@pytest.fixture(scope="session")
+def cpu_results_again(
+    pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """A second real CPU run of one ladder step and its baselines: history across two stores."""
-    out = tmp_path_factory.mktemp("cpu-results-again")
-    _bench_naive(out)
-    return out
+    return built_once(pytestconfig, tmp_path_factory, "cpu-results-again", _bench_naive)
 
 
 @pytest.fixture(scope="session")
@@ -195,15 +201,7 @@ def gpu_like_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 EMU_STEPS = ("cuda_mma", "cuda_vectorized", "cuda_ldmatrix")
 
 
-@pytest.fixture(scope="session")
-def emu_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three CUDA ladder steps run by the real pipeline on the emulated device (needs nvcc):
-    records with the emulator's counters, for the ladder-counters page."""
-    import shutil
-
-    if shutil.which("nvcc") is None:
-        pytest.skip("needs nvcc")
-    out = tmp_path_factory.mktemp("emu-results")
+def _bench_emulated(out: Path) -> None:
     steps = [arg for name in EMU_STEPS for arg in ("-v", name)]
     bench = run_cli(
         "bench", "gemm", "--device", "emu", *steps, "--shape", "128x128x64", "--no-baselines",
@@ -211,4 +209,14 @@ def emu_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "--out", str(out),
     )  # fmt: skip
     assert bench.returncode == 0, bench.stdout + bench.stderr
-    return out
+
+
+@pytest.fixture(scope="session")
+def emu_results(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three CUDA ladder steps run by the real pipeline on the emulated device (needs nvcc):
+    records with the emulator's counters, for the ladder-counters page."""
+    import shutil
+
+    if shutil.which("nvcc") is None:
+        pytest.skip("needs nvcc")
+    return built_once(pytestconfig, tmp_path_factory, "emu-results", _bench_emulated)

@@ -33,6 +33,17 @@ HEAVY_SPACE_BYTES = 16_000_000
 run only with ``-m heavy`` (their figures are stored under results/tune_eval)."""
 
 
+SEEDS = 20
+BAR = 0.10
+"""The median seed must come within 2% of the optimum in a tenth of the space."""
+TPE_CAP = 2 * BAR
+"""Where a TPE run still short of 2% stops (``tune-eval`` goes on to half the space). The
+verdict cannot change: the median of the seeds is <= BAR only if every seed up to the middle
+one (the 11th of 20, averaged with a 10th >= 1 evaluation) came within 2% below 2 * BAR; each
+run is the same up to where it stops, and the score is taken at BAR. TPE's cost per trial
+grows with the trials, so the runs past 2 * BAR were most of this test's time."""
+
+
 def recorded_spaces() -> list[Path]:
     return sorted(SPACES.glob("*.json"))
 
@@ -50,11 +61,13 @@ def test_tpe_finds_near_optimum_in_a_tenth_of_the_space_and_beats_random(path: P
     """The issue's bar, over 20 seeds: a regression of the tuner fails here."""
     space = SpaceFile.load(path)
     variant = Registry.discover().variant(space.variant)
-    tpe = evaluate_sampler(space, variant, "tpe", seeds=20, budget_fraction=0.1, max_fraction=0.5)
-    rnd = evaluate_sampler(
-        space, variant, "random", seeds=20, budget_fraction=0.1, max_fraction=0.5
+    tpe = evaluate_sampler(
+        space, variant, "tpe", seeds=SEEDS, budget_fraction=BAR, max_fraction=TPE_CAP
     )
-    assert tpe.median_fraction_to_within <= 0.10, tpe.as_dict()
+    rnd = evaluate_sampler(
+        space, variant, "random", seeds=SEEDS, budget_fraction=BAR, max_fraction=0.5
+    )
+    assert tpe.median_fraction_to_within <= BAR, tpe.as_dict()
     assert tpe.mean_score > rnd.mean_score, (tpe.mean_score, rnd.mean_score)
 
 

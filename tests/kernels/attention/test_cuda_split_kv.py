@@ -31,6 +31,8 @@ from .conftest import run
 from .test_gpu import PROBLEMS
 from .test_triton_variants import CASES, SHARED
 
+pytestmark = pytest.mark.xdist_group("cuda_split_kv")  # the module cache serves one worker
+
 NAME = "cuda_split_kv"
 AMPERE = Target(arch="sm_80", compute_capability=(8, 0), shared_per_block=163 * 1024)
 needs_compiler = pytest.mark.skipif(backend.probe() is not None, reason=str(backend.probe()))

@@ -22,6 +22,8 @@ from kernbench.space import Config, Space
 from kernbench.staticcheck import HOPPER, Target, check
 from kernbench.variant import Unsupported, Variant
 
+pytestmark = pytest.mark.xdist_group("cuda_ladder")  # the module cache serves one worker
+
 STEPS = SM80_STEPS
 AMPERE = Target(arch="sm_80", compute_capability=(8, 0), shared_per_block=163 * 1024)
 

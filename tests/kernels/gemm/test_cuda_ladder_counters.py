@@ -19,6 +19,7 @@ from kernbench.store.records import Record
 pytestmark = [
     pytest.mark.skipif(shutil.which("nvcc") is None, reason="needs nvcc"),
     pytest.mark.slow,
+    pytest.mark.xdist_group("cuda_ladder_counters"),  # one worker runs the module's fixtures
 ]
 
 SHAPE = "128x128x64"

@@ -29,6 +29,7 @@ COVERED = re.compile(r"covered BM=(\d+) BN=(\d+) consumers=(\d+) stages=(\d+)")
 pytestmark = [
     pytest.mark.skipif(cutlass_common.probe() is not None, reason=str(cutlass_common.probe())),
     pytest.mark.slow,
+    pytest.mark.xdist_group("wgmma_descriptors"),  # one worker builds each dtype's check once
 ]
 
 
