@@ -90,8 +90,13 @@ class MeasureSettings:
         return replace(self, cache="cold" if memory_bound else "hot")
 
 
-QUICK = MeasureSettings(min_samples=5, min_time_s=0.05, max_time_s=2.0, target_rel_ci=0.05)
-"""For the CPU device and tests: its timings mean nothing, so spend little time on them."""
+QUICK = MeasureSettings(
+    min_samples=5, min_time_s=0.05, max_time_s=2.0, target_rel_ci=0.05, warmup_max_s=0.25
+)
+"""For the CPU device and tests: its timings mean nothing, so spend little time on them. The
+warm-up, which on a GPU waits for clocks and caches to settle, stops after 0.25 s: the
+gate's launch has already compiled and run the kernel, and the interpreter's launch-to-launch
+noise would otherwise hold every candidate to the whole 2 s."""
 
 
 def min_samples_to_decide(alpha: float) -> int:
