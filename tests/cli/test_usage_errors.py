@@ -56,7 +56,7 @@ def _store_with_one_record(out: Path) -> bytes:
                 (["--target-noise", "nan"], "--target-noise must be a finite number"),
                 (["--candidate-timeout", "0"], "--candidate-timeout must be positive"),
                 (["--candidate-timeout", "-1"], "--candidate-timeout must be positive"),
-                (["--candidate-timeout", "3"], "warm-up and sampling alone may take 4 s"),
+                (["--candidate-timeout", "2"], "warm-up and sampling alone may take 2.25 s"),
                 (
                     ["--candidate-timeout", "10", "--max-time", "9", "--warmup-max", "1"],
                     "may take 10 s",
@@ -64,8 +64,8 @@ def _store_with_one_record(out: Path) -> bytes:
             )
         ),
         (
-            ["tune", "gemm", "--device", "cpu", "--shape", "8x8x8", "--candidate-timeout", "3"],
-            "--candidate-timeout 3 s leaves no time for the gate",
+            ["tune", "gemm", "--device", "cpu", "--shape", "8x8x8", "--candidate-timeout", "2"],
+            "--candidate-timeout 2 s leaves no time for the gate",
         ),
         *(
             (["bench", "gemm", "--device", "cpu", "--shape", f"8x8x8,{kv}"], expected)
