@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
 from ..config import GateConfig
 from ..device import Device
@@ -145,6 +144,8 @@ def device_identity(record: Record) -> str:
 
 def _rng_kwargs(seed: int) -> dict[str, object]:
     """scipy 1.15 renamed ``random_state`` to ``rng``; accept both."""
+    from scipy import stats as sps
+
     name = "rng" if "rng" in inspect.signature(sps.bootstrap).parameters else "random_state"
     return {name: np.random.default_rng(seed)}
 
@@ -157,6 +158,8 @@ def pair_stats(
     base: Sequence[float], cand: Sequence[float], confidence: float = 0.99, seed: int = 0
 ) -> PairStats:
     """Ratio of medians with a percentile-bootstrap CI, and the two-sided Mann-Whitney U p-value."""
+    from scipy import stats as sps  # here, not at import: every CLI command imports this module
+
     b = np.asarray(base, dtype=np.float64)
     c = np.asarray(cand, dtype=np.float64)
     rng = np.random.default_rng(seed)

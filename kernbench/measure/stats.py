@@ -14,7 +14,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
 DRIFT_FACTOR = 3.0
 """Halves whose medians differ by more than this many times the CI target count as drift.
@@ -69,17 +68,21 @@ def median_ci_ranks(n: int, confidence: float) -> tuple[int, int]:
     """
     if n < 1:
         raise ValueError("no samples")
+    from scipy.stats import binom  # here, not at import: scipy.stats costs every CLI run 0.5 s
+
     alpha = 1 - confidence
-    lo = int(sps.binom.ppf(alpha / 2, n, 0.5)) - 1
-    while lo >= 0 and sps.binom.cdf(lo, n, 0.5) > alpha / 2:
+    lo = int(binom.ppf(alpha / 2, n, 0.5)) - 1
+    while lo >= 0 and binom.cdf(lo, n, 0.5) > alpha / 2:
         lo -= 1
-    hi = int(sps.binom.ppf(1 - alpha / 2, n, 0.5))
+    hi = int(binom.ppf(1 - alpha / 2, n, 0.5))
     return max(lo, 0), min(hi, n - 1)
 
 
 def ci_coverage(n: int, lo: int, hi: int) -> float:
     """Probability that order statistics ``lo``..``hi`` (0-based) bracket the true median."""
-    return float(sps.binom.cdf(hi, n, 0.5) - sps.binom.cdf(lo, n, 0.5))
+    from scipy.stats import binom
+
+    return float(binom.cdf(hi, n, 0.5) - binom.cdf(lo, n, 0.5))
 
 
 def summarize(samples: Sequence[float], confidence: float = 0.95) -> Summary:

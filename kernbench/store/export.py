@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from .records import Record
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = ("csv", "json", "parquet")
 
@@ -61,6 +62,8 @@ def to_frame(records: Iterable[Record]) -> pd.DataFrame:
                 "samples": r.samples,
             }
         )
+    import pandas as pd  # here, not at import: pandas costs every CLI command 0.2 s
+
     return pd.DataFrame(rows)
 
 
@@ -71,6 +74,8 @@ def samples_frame(records: Iterable[Record]) -> pd.DataFrame:
         for r in records
         for i, t in enumerate(r.samples)
     ]
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=["id", "sample", "seconds", "throttled"])
 
 
