@@ -56,6 +56,13 @@ class Sanitizer:
         """Bytes of pending async-copy writes in flight (skips the check when none)."""
         self.cta_ep.fill(1)
         self.warp_ep.fill(1)
+        self._rekey()
+
+    def _rekey(self) -> None:
+        """Each thread's access key in its CTA's current epoch (``epoch << 32 | thread``),
+        kept ready: an access gathers its lanes' keys instead of building them."""
+        m = self.m
+        self.thread_key = (self.cta_ep[m.threads.cta].astype(np.int64) << 32) | m.all_tids
 
     # ------------------------------------------------------------------ cells
     _TRACKED = ("w_key", "w_wep", "w_pc", "r_key", "r_wep", "r_pc", "pending")
@@ -93,6 +100,7 @@ class Sanitizer:
         """A CTA barrier completed in these CTAs: earlier accesses are ordered."""
         if self.active:
             self.cta_ep[ctas] += 1
+            self._rekey()
 
     def warp_sync(self, tids: np.ndarray) -> None:
         if self.active:
@@ -162,16 +170,15 @@ class Sanitizer:
         tensors from every warp that holds a copy)."""
         if tids.size == 0:
             return
-        m = self.m
         b = self.cells(flat, nbytes)
         k = b.size // tids.size
-        lane_base = self.cta_ep[m.threads.cta[tids]].astype(np.int64) << 32
+        key = self.thread_key[tids]
         if k == 1:
-            base, key = lane_base, lane_base | tids
+            t = tids
         else:
-            base = np.repeat(lane_base, k)
-            key = base | np.repeat(tids, k)
-        t = key & MASK
+            key = np.repeat(key, k)
+            t = key & MASK
+        base = key & ~MASK
         if read:
             prev = self._landed(
                 pc,
