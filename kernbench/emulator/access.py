@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .memory import LOCAL_WINDOW, SHARED_WINDOW, UINT, Region
+from .memory import UINT, WINDOWS, Region, window
 
 if TYPE_CHECKING:
     from .machine import Machine
@@ -60,15 +60,11 @@ def resolve(
     out: list[Piece] = []
     align = align or min(nbytes, 16)
     if space == "generic":
-        win = addr >> np.uint64(60)
+        win = window(addr)
         if not win.any():
             _host(m, pc, tids, addr, None, nbytes, align, out)
             return out
-        for w, sp, base in (
-            (0, "host", 0),
-            (1, "shared", SHARED_WINDOW),
-            (2, "local", LOCAL_WINDOW),
-        ):
+        for w, sp, base in WINDOWS:
             keep = win == w
             if keep.any():
                 lanes = np.flatnonzero(keep)

@@ -69,12 +69,12 @@ def shared_flat(
     (or generic shared-window) address, and which lanes are valid. Bad lanes get a finding
     (out of bounds, misaligned, not shared); no race tracking, as for async-proxy accesses
     and mbarrier objects."""
-    from .memory import SHARED_WINDOW
+    from .memory import SHARED_WINDOW, window
 
     addr = np.asarray(addr, np.uint64)
     ok = np.ones(addr.shape, bool)
     if space == "generic":
-        win = addr >> np.uint64(60)
+        win = window(addr)
         notsh = win != 1
         if notsh.any():
             m.report(

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .memory import LOCAL_WINDOW, SHARED_WINDOW
+from .memory import WINDOWS, window
 from .ptx import ir
 
 if TYPE_CHECKING:
@@ -178,9 +178,8 @@ class Counters:
         if tids.size == 0 or self.skip[pc]:
             return
         if space == "generic":
-            win = addr >> np.uint64(60)
-            for w, sp, base in ((0, "host", 0), (1, "shared", SHARED_WINDOW),
-                                (2, "local", LOCAL_WINDOW)):  # fmt: skip
+            win = window(addr)
+            for w, sp, base in WINDOWS:
                 keep = win == w
                 if keep.all():
                     self.access(pc, tids, sp, addr - np.uint64(base), nbytes, write, host)

@@ -18,6 +18,14 @@ SHARED_WINDOW = 1 << 60
 LOCAL_WINDOW = 2 << 60
 """Generic address of byte 0 of the executing thread's local memory."""
 WINDOW_SIZE = 1 << 60
+WINDOWS = ((0, "host", 0), (1, "shared", SHARED_WINDOW), (2, "local", LOCAL_WINDOW))
+"""Each generic-address window (:func:`window`), the state space it maps and its base."""
+
+
+def window(addr: np.ndarray) -> np.ndarray:
+    """The window of each generic address: 0 global (host), 1 shared, 2 local, more: none."""
+    return np.asarray(addr, np.uint64) >> np.uint64(60)
+
 
 UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 

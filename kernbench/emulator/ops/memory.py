@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import access
 from ..machine import Linker, Op
-from ..memory import LOCAL_WINDOW, SHARED_WINDOW, UINT, WINDOW_SIZE
+from ..memory import LOCAL_WINDOW, SHARED_WINDOW, UINT, WINDOW_SIZE, window
 from ..ptx import ir
 from .table import NotSupported, Registry
 
@@ -189,8 +189,7 @@ def isspacep(ins: ir.Instruction) -> Op:
         r, w = L.read(ins.operands[1]), L.write(ins.operands[0])
 
         def step(s: Any) -> None:
-            a = np.asarray(r(s)).astype(np.uint64)
-            win = a >> np.uint64(60)
+            win = window(np.asarray(r(s)).astype(np.uint64))
             want = {"shared": 1, "local": 2}.get(space, 0)
             w(s, win == want)
 
